@@ -1,0 +1,448 @@
+// ONNX backend: deterministic protobuf output with streamed weights.
+#include "backends/onnx/OnnxExporter.h"
+
+#include "frontends/onnx/WireFormat.h"
+#include "utils/Diagnostics.h"
+#include "utils/OutputFile.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+namespace onnxopt {
+
+namespace {
+
+constexpr uint64_t kProtobufLimit = uint64_t(2) << 30;
+/// Payloads at least this large are streamed (slot markers), not copied.
+constexpr size_t kSlotThreshold = 64;
+
+/// Where a tensor's bytes go.
+enum class Placement { Inline, External };
+
+class Exporter {
+public:
+  Exporter(uint64_t externalThreshold, bool external)
+      : externalThreshold_(externalThreshold), external_(external) {}
+
+  void exportModel(const Model &m, onnx::ModelProto &p);
+
+  /// Payloads referenced by slot markers.
+  std::vector<std::string_view> payloads;
+  /// Tensors bound for the external data file, in write order.
+  struct ExternalEntry {
+    onnx::TensorProto *proto;
+    std::string_view bytes;
+  };
+  std::vector<ExternalEntry> externals;
+
+private:
+  void assignNames(const Graph &g, bool isMain);
+  const std::string &nameOf(const Value *v) { return names_[v]; }
+  void exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain);
+  void exportTensor(const Tensor &t, onnx::TensorProto &tp);
+  void exportType(const Type &t, onnx::TypeProto &tp);
+  void exportAttribute(const Attribute &a, onnx::AttributeProto &ap);
+
+  uint64_t externalThreshold_;
+  bool external_;
+  // Looked up by pointer; never iterated, so hash order cannot reach the output.
+  absl::flat_hash_map<const Value *, std::string> names_;
+  absl::flat_hash_set<std::string> used_;
+  uint64_t counter_ = 0;
+};
+
+std::string freshName(absl::flat_hash_set<std::string> &used, uint64_t &counter,
+                      std::string_view base) {
+  std::string b = base.empty() ? std::string("v") : std::string(base);
+  for (;;) {
+    std::string c = absl::StrCat(b, "__", counter++);
+    if (used.insert(c).second)
+      return c;
+  }
+}
+
+void Exporter::assignNames(const Graph &g, bool isMain) {
+  auto claim = [&](const Value *v, bool mustKeep) {
+    if (names_.contains(v))
+      return;
+    const std::string &want = v->name();
+    if (mustKeep || (!want.empty() && used_.insert(want).second)) {
+      used_.insert(want);
+      names_[v] = want;
+    } else {
+      names_[v] = freshName(used_, counter_, want);
+    }
+  };
+  // The main graph's inputs and outputs are the model's contract: reserve them.
+  if (isMain) {
+    for (size_t i = 0; i < g.numInputs(); ++i)
+      claim(g.input(i), true);
+    for (size_t i = 0; i < g.numOutputs(); ++i)
+      used_.insert(g.outputName(i));
+    for (size_t i = 0; i < g.numOutputs(); ++i) {
+      const Value *v = g.output(i);
+      if (v->kind() == Value::Kind::NodeOutput && v->graph() == &g &&
+          !names_.contains(v))
+        names_[v] = g.outputName(i);
+    }
+  } else {
+    for (size_t i = 0; i < g.numInputs(); ++i)
+      claim(g.input(i), false);
+  }
+  for (size_t i = 0; i < g.numInitializers(); ++i)
+    claim(g.initializer(i), false);
+  for (const Node *n : g.nodes()) {
+    for (const Graph *sub : n->subgraphs())
+      assignNames(*sub, false);
+    for (size_t i = 0; i < n->numOutputs(); ++i)
+      if (const Value *v = n->output(i))
+        claim(v, false);
+  }
+}
+
+void Exporter::exportType(const Type &t, onnx::TypeProto &tp) {
+  auto shape = [&](onnx::TensorShapeProto *sp) {
+    for (const Dim &d : *t.shape()) {
+      auto *dp = sp->add_dim();
+      if (d.isConstant())
+        dp->set_dim_value(d.value());
+      else if (d.isSymbol())
+        dp->set_dim_param(d.symbol());
+      if (!d.denotation.empty())
+        dp->set_denotation(d.denotation);
+    }
+  };
+  switch (t.kind()) {
+  case Type::Kind::Unknown:
+    break;
+  case Type::Kind::Tensor: {
+    auto *tt = tp.mutable_tensor_type();
+    tt->set_elem_type(static_cast<int32_t>(t.elemType()));
+    if (t.shape())
+      shape(tt->mutable_shape());
+    break;
+  }
+  case Type::Kind::SparseTensor: {
+    auto *tt = tp.mutable_sparse_tensor_type();
+    tt->set_elem_type(static_cast<int32_t>(t.elemType()));
+    if (t.shape())
+      shape(tt->mutable_shape());
+    break;
+  }
+  case Type::Kind::Sequence:
+    exportType(*t.inner(), *tp.mutable_sequence_type()->mutable_elem_type());
+    break;
+  case Type::Kind::Optional:
+    exportType(*t.inner(), *tp.mutable_optional_type()->mutable_elem_type());
+    break;
+  case Type::Kind::Map:
+    tp.mutable_map_type()->set_key_type(static_cast<int32_t>(t.elemType()));
+    exportType(*t.inner(), *tp.mutable_map_type()->mutable_value_type());
+    break;
+  }
+  if (!t.denotation.empty())
+    tp.set_denotation(t.denotation);
+}
+
+void Exporter::exportTensor(const Tensor &t, onnx::TensorProto &tp) {
+  for (int64_t d : t.dims())
+    tp.add_dims(d);
+  tp.set_data_type(static_cast<int32_t>(t.dtype()));
+  if (!t.name.empty())
+    tp.set_name(t.name);
+  if (!t.docString.empty())
+    tp.set_doc_string(t.docString);
+  if (t.dtype() == DataType::String) {
+    for (const auto &s : t.strings())
+      tp.add_string_data(s);
+    return;
+  }
+  std::string_view bytes = t.bytes();
+  if (external_ && bytes.size() >= externalThreshold_) {
+    externals.push_back({&tp, bytes});
+    return;
+  }
+  if (bytes.size() >= kSlotThreshold) {
+    tp.mutable_unknown_fields()->AddVarint(wire::kSlotField, payloads.size());
+    payloads.push_back(bytes);
+    return;
+  }
+  tp.set_raw_data(bytes.data(), bytes.size());
+}
+
+void Exporter::exportAttribute(const Attribute &a, onnx::AttributeProto &ap) {
+  ap.set_name(a.name);
+  ap.set_type(static_cast<onnx::AttributeProto::AttributeType>(a.kind));
+  if (!a.refAttrName.empty())
+    ap.set_ref_attr_name(a.refAttrName);
+  if (!a.docString.empty())
+    ap.set_doc_string(a.docString);
+  switch (a.kind) {
+  case AttrKind::Float:
+    ap.set_f(a.f);
+    break;
+  case AttrKind::Int:
+    ap.set_i(a.i);
+    break;
+  case AttrKind::String:
+    ap.set_s(a.s);
+    break;
+  case AttrKind::Tensor:
+    if (!a.tensors.empty())
+      exportTensor(*a.tensors[0], *ap.mutable_t());
+    break;
+  case AttrKind::Graph:
+    if (!a.graphs.empty())
+      exportGraph(*a.graphs[0], *ap.mutable_g(), false);
+    break;
+  case AttrKind::SparseTensor:
+    if (!a.sparseTensors.empty()) {
+      auto *sp = ap.mutable_sparse_tensor();
+      exportTensor(a.sparseTensors[0]->values, *sp->mutable_values());
+      exportTensor(a.sparseTensors[0]->indices, *sp->mutable_indices());
+      for (int64_t d : a.sparseTensors[0]->dims)
+        sp->add_dims(d);
+    }
+    break;
+  case AttrKind::TypeProto:
+    if (!a.types.empty())
+      exportType(a.types[0], *ap.mutable_tp());
+    break;
+  case AttrKind::Floats:
+    for (float f : a.floats)
+      ap.add_floats(f);
+    break;
+  case AttrKind::Ints:
+    for (int64_t i : a.ints)
+      ap.add_ints(i);
+    break;
+  case AttrKind::Strings:
+    for (const auto &s : a.strings)
+      ap.add_strings(s);
+    break;
+  case AttrKind::Tensors:
+    for (const auto &t : a.tensors)
+      exportTensor(*t, *ap.add_tensors());
+    break;
+  case AttrKind::Graphs:
+    for (const auto &g : a.graphs)
+      exportGraph(*g, *ap.add_graphs(), false);
+    break;
+  case AttrKind::SparseTensors:
+    for (const auto &s : a.sparseTensors) {
+      auto *sp = ap.add_sparse_tensors();
+      exportTensor(s->values, *sp->mutable_values());
+      exportTensor(s->indices, *sp->mutable_indices());
+      for (int64_t d : s->dims)
+        sp->add_dims(d);
+    }
+    break;
+  case AttrKind::TypeProtos:
+    for (const Type &t : a.types)
+      exportType(t, *ap.add_type_protos());
+    break;
+  case AttrKind::Undefined:
+    break;
+  }
+}
+
+void Exporter::exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain) {
+  if (!g.name.empty())
+    gp.set_name(g.name);
+  if (!g.docString.empty())
+    gp.set_doc_string(g.docString);
+  auto valueInfo = [&](const Value *v, onnx::ValueInfoProto &vi,
+                       const std::string &name) {
+    vi.set_name(name);
+    if (!v->type().isUnknown())
+      exportType(v->type(), *vi.mutable_type());
+    if (!v->docString.empty())
+      vi.set_doc_string(v->docString);
+  };
+  for (size_t i = 0; i < g.numInputs(); ++i) {
+    const Value *v = g.input(i);
+    valueInfo(v, *gp.add_input(), nameOf(v));
+    if (v->tensor()) {
+      auto *tp = gp.add_initializer();
+      exportTensor(*v->tensor(), *tp);
+      tp->set_name(nameOf(v));
+    }
+  }
+  for (size_t i = 0; i < g.numInitializers(); ++i) {
+    const Value *v = g.initializer(i);
+    if (v->sparse()) {
+      auto *sp = gp.add_sparse_initializer();
+      exportTensor(v->sparse()->values, *sp->mutable_values());
+      sp->mutable_values()->set_name(nameOf(v));
+      exportTensor(v->sparse()->indices, *sp->mutable_indices());
+      for (int64_t d : v->sparse()->dims)
+        sp->add_dims(d);
+      continue;
+    }
+    auto *tp = gp.add_initializer();
+    exportTensor(*v->tensor(), *tp);
+    tp->set_name(nameOf(v));
+  }
+  for (const Node *n : g.nodes()) {
+    auto *np = gp.add_node();
+    for (size_t i = 0; i < n->numInputs(); ++i)
+      np->add_input(n->input(i) ? nameOf(n->input(i)) : std::string());
+    for (size_t i = 0; i < n->numOutputs(); ++i)
+      np->add_output(n->output(i) ? nameOf(n->output(i)) : std::string());
+    if (!n->name.empty())
+      np->set_name(n->name);
+    np->set_op_type(n->op().type);
+    if (!n->op().domain.empty())
+      np->set_domain(n->op().domain);
+    for (const Attribute &a : n->attrs())
+      exportAttribute(a, *np->add_attribute());
+    if (!n->docString.empty())
+      np->set_doc_string(n->docString);
+  }
+  for (size_t i = 0; i < g.numOutputs(); ++i) {
+    const Value *v = g.output(i);
+    std::string want = isMain ? g.outputName(i) : nameOf(v);
+    if (nameOf(v) != want) {
+      // The output's name is fixed but its value carries another: bridge it.
+      auto *np = gp.add_node();
+      np->add_input(nameOf(v));
+      np->add_output(want);
+      np->set_op_type("Identity");
+    }
+    valueInfo(v, *gp.add_output(), want);
+  }
+  for (const Node *n : g.nodes())
+    for (size_t i = 0; i < n->numOutputs(); ++i) {
+      const Value *v = n->output(i);
+      if (v && !v->type().isUnknown() && !v->isGraphOutput())
+        valueInfo(v, *gp.add_value_info(), nameOf(v));
+    }
+}
+
+void Exporter::exportModel(const Model &m, onnx::ModelProto &p) {
+  assignNames(*m.graph, true);
+  p.set_ir_version(m.irVersion);
+  for (const OpsetImport &imp : m.opsetImports) {
+    auto *op = p.add_opset_import();
+    op->set_domain(imp.domain);
+    op->set_version(imp.version);
+  }
+  if (!m.producerName.empty())
+    p.set_producer_name(m.producerName);
+  if (!m.producerVersion.empty())
+    p.set_producer_version(m.producerVersion);
+  if (!m.domain.empty())
+    p.set_domain(m.domain);
+  if (m.modelVersion)
+    p.set_model_version(m.modelVersion);
+  if (!m.docString.empty())
+    p.set_doc_string(m.docString);
+  for (const auto &[k, v] : m.metadata) {
+    auto *kv = p.add_metadata_props();
+    kv->set_key(k);
+    kv->set_value(v);
+  }
+  exportGraph(*m.graph, *p.mutable_graph(), true);
+  for (const auto &blob : m.functionBlobs)
+    p.add_functions()->ParseFromString(blob);
+  for (const auto &blob : m.trainingInfoBlobs)
+    p.add_training_info()->ParseFromString(blob);
+}
+
+std::string serializeDeterministic(const onnx::ModelProto &p) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream sos(&out);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    p.SerializeToCodedStream(&cos);
+  }
+  return out;
+}
+
+std::string baseName(const std::string &path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+std::string dirName(const std::string &path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? std::string(".") : path.substr(0, pos);
+}
+
+} // namespace
+
+absl::Status exportModelFile(const Model &m, const std::string &path,
+                             const ExportOptions &opts) {
+  std::string dataName = opts.externalData;
+  if (dataName.empty()) {
+    // Measure the inline model first; past protobuf's limit, weights move out.
+    Exporter probe(0, false);
+    onnx::ModelProto p;
+    probe.exportModel(m, p);
+    std::string skeleton = serializeDeterministic(p);
+    ONNXOPT_ASSIGN_OR_RETURN(uint64_t size,
+                             wire::splicedSize(skeleton, probe.payloads));
+    if (size < kProtobufLimit) {
+      ONNXOPT_ASSIGN_OR_RETURN(auto out, OutputFile::create(path));
+      ONNXOPT_RETURN_IF_ERROR(wire::spliceSlots(skeleton, probe.payloads, *out));
+      return out->commit();
+    }
+    if (path == "-")
+      return absl::FailedPreconditionError(
+          "the model passes 2 GiB and needs external data: write it to a file");
+    dataName = baseName(path) + ".data";
+  }
+  if (dataName.find('/') != std::string::npos || dataName == "." || dataName == "..")
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--external-data must be a file name in the output's directory, not '",
+        dataName, "'"));
+  if (path == "-")
+    return absl::FailedPreconditionError(
+        "external data needs an output file, not standard output");
+  if (dataName == baseName(path))
+    return absl::FailedPreconditionError(
+        "the external data file cannot be the model file itself");
+
+  Exporter ex(opts.externalThreshold, true);
+  onnx::ModelProto p;
+  ex.exportModel(m, p);
+  std::string dataPath = dirName(path) + "/" + dataName;
+  ONNXOPT_ASSIGN_OR_RETURN(auto data, OutputFile::create(dataPath));
+  static const std::string kZeros(4096, '\0');
+  for (auto &e : ex.externals) {
+    // Page-align large tensors so runtimes can map them in place.
+    uint64_t align = e.bytes.size() >= 65536 ? 4096 : 64;
+    uint64_t pad = (align - data->offset() % align) % align;
+    ONNXOPT_RETURN_IF_ERROR(data->write(kZeros.data(), pad));
+    uint64_t offset = data->offset();
+    ONNXOPT_RETURN_IF_ERROR(data->write(e.bytes));
+    e.proto->set_data_location(onnx::TensorProto::EXTERNAL);
+    auto add = [&](const char *k, std::string v) {
+      auto *kv = e.proto->add_external_data();
+      kv->set_key(k);
+      kv->set_value(std::move(v));
+    };
+    add("location", dataName);
+    add("offset", std::to_string(offset));
+    add("length", std::to_string(e.bytes.size()));
+  }
+  std::string skeleton = serializeDeterministic(p);
+  ONNXOPT_ASSIGN_OR_RETURN(uint64_t size, wire::splicedSize(skeleton, ex.payloads));
+  if (size >= kProtobufLimit)
+    return absl::FailedPreconditionError(
+        "the model still passes 2 GiB with external data; lower "
+        "--external-data-threshold");
+  ONNXOPT_ASSIGN_OR_RETURN(auto out, OutputFile::create(path));
+  ONNXOPT_RETURN_IF_ERROR(wire::spliceSlots(skeleton, ex.payloads, *out));
+  ONNXOPT_RETURN_IF_ERROR(data->commit());
+  return out->commit();
+}
+
+} // namespace onnxopt

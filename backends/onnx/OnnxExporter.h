@@ -1,0 +1,29 @@
+// ONNX backend: the IR to .onnx (protobuf, optionally with external data).
+#pragma once
+
+#include "ir/Graph.h"
+
+#include "absl/status/status.h"
+
+#include <cstdint>
+#include <string>
+
+namespace onnxopt {
+
+struct ExportOptions {
+  /// File name (relative to the output's directory, no '/') for external data.
+  /// Empty: weights are written inline unless the model would pass protobuf's
+  /// 2 GiB limit, in which case they go to "<output name>.data".
+  std::string externalData;
+  /// Tensors of at least this many bytes go to the external data file.
+  uint64_t externalThreshold = 1024;
+};
+
+/// Writes `m` to `path` ("-" for stdout) atomically: to a temporary, renamed on
+/// success; a data file is replaced, never appended to. Graph input and output
+/// names and order are written exactly as in the IR, and the same model gives the
+/// same bytes on every run. Weights are streamed from their mappings.
+absl::Status exportModelFile(const Model &m, const std::string &path,
+                             const ExportOptions &opts = {});
+
+} // namespace onnxopt

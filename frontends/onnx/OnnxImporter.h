@@ -1,0 +1,45 @@
+// ONNX frontend: .onnx (protobuf) and .onnxtxt (ONNX text syntax) into the IR.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include "absl/status/statusor.h"
+
+#include <memory>
+#include <string>
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace onnxopt {
+
+/// Bounds on the work a model may ask for.
+struct ImportOptions {
+  /// Subgraph nesting limit.
+  unsigned maxGraphDepth = 64;
+  /// raw_data payloads at least this large are mapped, not copied.
+  size_t mapThreshold = 64;
+};
+
+/// Oldest and newest ONNX IR versions this build reads.
+constexpr int64_t kMinIrVersion = 3;
+constexpr int64_t kMaxIrVersion = 10;
+
+/// Reads a model file: ONNX text syntax if the name ends in ".onnxtxt", else
+/// protobuf. Weights stay in the file's mapping (and external data files beside
+/// it). Every problem is an error status naming the element and the file.
+absl::StatusOr<std::unique_ptr<Model>>
+importModelFile(const std::string &path, const ImportOptions &opts = {});
+
+/// Reads a model in ONNX text syntax; external data resolves against `baseDir`.
+absl::StatusOr<std::unique_ptr<Model>>
+importModelText(std::string_view text, const std::string &baseDir,
+                const ImportOptions &opts = {});
+
+/// Converts a parsed ModelProto (no mapped slots) into the IR.
+absl::StatusOr<std::unique_ptr<Model>>
+importModelProto(const onnx::ModelProto &proto, const std::string &baseDir,
+                 const ImportOptions &opts = {});
+
+} // namespace onnxopt

@@ -1,0 +1,333 @@
+// The SSA graph IR: use lists, node and graph mutation.
+#include "ir/Graph.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <algorithm>
+
+namespace onnxopt {
+
+// ---------------------------------------------------------------- Use / Value
+
+void Use::set(Value *v) {
+  if (value_ == v)
+    return;
+  if (value_) {
+    if (prev_)
+      prev_->next_ = next_;
+    else
+      value_->firstUse_ = next_;
+    if (next_)
+      next_->prev_ = prev_;
+    --value_->numUses_;
+    prev_ = next_ = nullptr;
+  }
+  value_ = v;
+  if (v) {
+    // Push front: O(1). Use order is not observable in output.
+    next_ = v->firstUse_;
+    if (next_)
+      next_->prev_ = this;
+    v->firstUse_ = this;
+    ++v->numUses_;
+  }
+}
+
+std::vector<Use *> Value::uses() const {
+  std::vector<Use *> out;
+  out.reserve(numUses_);
+  for (Use *u = firstUse_; u; u = u->nextUse())
+    out.push_back(u);
+  return out;
+}
+
+bool Value::isGraphOutput() const {
+  for (Use *u = firstUse_; u; u = u->nextUse())
+    if (u->outputOf())
+      return true;
+  return false;
+}
+
+void Value::replaceAllUsesWith(Value *v) {
+  assert(v != this && "replacing a value with itself");
+  while (firstUse_)
+    firstUse_->set(v);
+}
+
+void Value::replaceUsesWithIf(Value *v, const std::function<bool(Use &)> &pred) {
+  for (Use *u : uses())
+    if (pred(*u))
+      u->set(v);
+}
+
+// ---------------------------------------------------------------- Node
+
+Node::~Node() {
+  // Operands first (they may point at values of other nodes), then attributes
+  // (subgraph bodies may use our results only through outer values, which are
+  // not ours), then results.
+  inputs_.clear();
+  attrs_.clear();
+  outputs_.clear();
+}
+
+void Node::addInput(Value *v) {
+  inputs_.push_back(std::unique_ptr<Use>(
+      new Use(this, nullptr, static_cast<unsigned>(inputs_.size()))));
+  inputs_.back()->set(v);
+}
+
+void Node::truncateInputs(size_t n) {
+  while (inputs_.size() > n)
+    inputs_.pop_back();
+}
+
+Value *Node::addOutput(bool present) {
+  if (!present) {
+    outputs_.push_back(nullptr);
+    return nullptr;
+  }
+  outputs_.push_back(std::unique_ptr<Value>(new Value(
+      Value::Kind::NodeOutput, graph_, this, static_cast<unsigned>(outputs_.size()))));
+  return outputs_.back().get();
+}
+
+bool Node::hasUses() const {
+  for (const auto &o : outputs_)
+    if (o && !o->useEmpty())
+      return true;
+  return false;
+}
+
+const Attribute *Node::attr(std::string_view n) const {
+  for (const Attribute &a : attrs_)
+    if (a.name == n)
+      return &a;
+  return nullptr;
+}
+
+void Node::setAttr(Attribute a) {
+  for (auto &g : a.graphs)
+    if (g)
+      g->setParentNode(this);
+  for (Attribute &existing : attrs_)
+    if (existing.name == a.name) {
+      existing = std::move(a);
+      return;
+    }
+  attrs_.push_back(std::move(a));
+}
+
+bool Node::removeAttr(std::string_view n) {
+  auto it = std::find_if(attrs_.begin(), attrs_.end(),
+                         [&](const Attribute &a) { return a.name == n; });
+  if (it == attrs_.end())
+    return false;
+  attrs_.erase(it);
+  return true;
+}
+
+std::vector<Graph *> Node::subgraphs() const {
+  std::vector<Graph *> out;
+  for (const Attribute &a : attrs_)
+    for (const auto &g : a.graphs)
+      out.push_back(g.get());
+  return out;
+}
+
+void Node::erase() {
+  assert(!hasUses() && "erasing a node whose results are still used");
+  Graph *g = graph_;
+  g->unlink(this);
+  delete this;
+}
+
+void Node::moveBefore(Node *pos) {
+  assert(pos && pos->graph_ == graph_ && "moveBefore across graphs");
+  if (pos == this)
+    return;
+  graph_->unlink(this);
+  graph_->link(this, pos);
+}
+
+// ---------------------------------------------------------------- Graph
+
+Graph::~Graph() {
+  // Graph outputs and node operands are uses: drop them before any value dies.
+  outputs_.clear();
+  for (Node *n = first_; n; n = n->next_)
+    for (auto &u : n->inputs_)
+      u->set(nullptr);
+  // Subgraphs may use our values as outer captures: destroy nodes back to front
+  // so each node's subgraphs drop their uses before earlier values die.
+  Node *n = last_;
+  while (n) {
+    Node *prev = n->prev_;
+    delete n;
+    n = prev;
+  }
+  first_ = last_ = nullptr;
+}
+
+unsigned Graph::depth() const {
+  unsigned d = 0;
+  for (const Node *p = parent_; p; p = p->graph()->parent_)
+    ++d;
+  return d;
+}
+
+Value *Graph::addInput(std::string n, Type type) {
+  auto v = std::unique_ptr<Value>(new Value(Value::Kind::GraphInput, this, nullptr,
+                                            static_cast<unsigned>(inputs_.size())));
+  v->setName(std::move(n));
+  v->setType(std::move(type));
+  inputs_.push_back(std::move(v));
+  return inputs_.back().get();
+}
+
+void Graph::eraseInput(size_t i) {
+  assert(inputs_[i]->useEmpty() && "erasing a used graph input");
+  inputs_.erase(inputs_.begin() + static_cast<ptrdiff_t>(i));
+}
+
+Value *Graph::addInitializer(std::string n, std::shared_ptr<const Tensor> t) {
+  auto v = std::unique_ptr<Value>(
+      new Value(Value::Kind::Initializer, this, nullptr,
+                static_cast<unsigned>(initializers_.size())));
+  v->setName(std::move(n));
+  v->setType(Type::tensor(t->dtype(), [&] {
+    std::vector<Dim> dims;
+    for (int64_t d : t->dims())
+      dims.push_back(Dim::constant(d));
+    return dims;
+  }()));
+  v->setTensor(std::move(t));
+  initializers_.push_back(std::move(v));
+  return initializers_.back().get();
+}
+
+Value *Graph::addSparseInitializer(std::string n,
+                                   std::shared_ptr<const SparseTensor> t) {
+  auto v = std::unique_ptr<Value>(
+      new Value(Value::Kind::Initializer, this, nullptr,
+                static_cast<unsigned>(initializers_.size())));
+  v->setName(std::move(n));
+  std::vector<Dim> dims;
+  for (int64_t d : t->dims)
+    dims.push_back(Dim::constant(d));
+  v->setType(Type::tensor(t->values.dtype(), std::move(dims)));
+  v->setSparse(std::move(t));
+  initializers_.push_back(std::move(v));
+  return initializers_.back().get();
+}
+
+void Graph::eraseInitializer(Value *v) {
+  assert(v->useEmpty() && "erasing a used initializer");
+  auto it = std::find_if(initializers_.begin(), initializers_.end(),
+                         [&](const auto &p) { return p.get() == v; });
+  assert(it != initializers_.end() && "initializer of another graph");
+  initializers_.erase(it);
+}
+
+void Graph::addOutput(Value *v, std::string name) {
+  outputNames_.push_back(name.empty() && v ? v->name() : std::move(name));
+  outputs_.push_back(std::unique_ptr<Use>(
+      new Use(nullptr, this, static_cast<unsigned>(outputs_.size()))));
+  outputs_.back()->set(v);
+}
+
+Node *Graph::createNode(OpId op, const std::vector<Value *> &inputs,
+                        size_t numOutputs, Node *pos) {
+  Node *n = new Node(this, std::move(op));
+  for (Value *v : inputs)
+    n->addInput(v);
+  for (size_t i = 0; i < numOutputs; ++i)
+    n->addOutput();
+  link(n, pos);
+  return n;
+}
+
+void Graph::link(Node *n, Node *pos) {
+  n->graph_ = this;
+  if (!pos) {
+    n->prev_ = last_;
+    n->next_ = nullptr;
+    if (last_)
+      last_->next_ = n;
+    else
+      first_ = n;
+    last_ = n;
+  } else {
+    n->next_ = pos;
+    n->prev_ = pos->prev_;
+    if (pos->prev_)
+      pos->prev_->next_ = n;
+    else
+      first_ = n;
+    pos->prev_ = n;
+  }
+  ++numNodes_;
+}
+
+void Graph::unlink(Node *n) {
+  if (n->prev_)
+    n->prev_->next_ = n->next_;
+  else
+    first_ = n->next_;
+  if (n->next_)
+    n->next_->prev_ = n->prev_;
+  else
+    last_ = n->prev_;
+  n->prev_ = n->next_ = nullptr;
+  --numNodes_;
+}
+
+void Graph::collectNames(std::vector<std::string> &out) const {
+  for (const auto &v : inputs_)
+    out.push_back(v->name());
+  for (const auto &v : initializers_)
+    out.push_back(v->name());
+  for (const auto &n : outputNames_)
+    out.push_back(n);
+  for (Node *n = first_; n; n = n->next_) {
+    if (!n->name.empty())
+      out.push_back(n->name);
+    for (size_t i = 0; i < n->numOutputs(); ++i)
+      if (Value *v = n->output(i))
+        out.push_back(v->name());
+    for (Graph *g : n->subgraphs())
+      g->collectNames(out);
+  }
+}
+
+void walkGraphs(Graph &g, const std::function<void(Graph &)> &fn) {
+  fn(g);
+  for (Node *n : g.nodes())
+    for (Graph *sub : n->subgraphs())
+      walkGraphs(*sub, fn);
+}
+
+std::optional<int64_t> Model::opsetVersion(std::string_view d) const {
+  for (const OpsetImport &imp : opsetImports)
+    if (imp.domain == d || (isDefaultDomain(imp.domain) && isDefaultDomain(d)))
+      return imp.version;
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- names
+
+NameGenerator::NameGenerator(const Graph &g) {
+  std::vector<std::string> names;
+  g.collectNames(names);
+  taken_.insert(names.begin(), names.end());
+}
+
+std::string NameGenerator::fresh(std::string_view base) {
+  for (;;) {
+    std::string candidate = absl::StrCat(std::string(base), "__", counter_++);
+    if (taken_.insert(candidate).second)
+      return candidate;
+  }
+}
+
+} // namespace onnxopt

@@ -1,0 +1,322 @@
+// The SSA graph IR: Use, Value, Node, Graph and Model.
+#pragma once
+
+#include "ir/Attribute.h"
+#include "ir/OpRegistry.h"
+#include "ir/Tensor.h"
+#include "ir/Type.h"
+
+#include "absl/container/flat_hash_set.h"
+
+#include <cassert>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace onnxopt {
+
+class Graph;
+class Node;
+class Value;
+
+/// One operand: a node input or a graph output. Uses of a value form an intrusive
+/// doubly linked list on that value, so unlinking is O(1).
+class Use {
+public:
+  Use(const Use &) = delete;
+  Use &operator=(const Use &) = delete;
+  ~Use() { set(nullptr); }
+
+  Value *get() const { return value_; }
+  /// The node using the value, or nullptr for a graph output.
+  Node *user() const { return user_; }
+  /// The graph whose output this is (nullptr for a node operand).
+  Graph *outputOf() const { return outputOf_; }
+  /// Operand index in the user, or output index in the graph.
+  unsigned index() const { return index_; }
+  Use *nextUse() const { return next_; }
+  /// Points this use at `v` (nullptr: an absent optional input).
+  void set(Value *v);
+
+private:
+  friend class Node;
+  friend class Graph;
+  Use(Node *user, Graph *outputOf, unsigned index)
+      : user_(user), outputOf_(outputOf), index_(index) {}
+  Value *value_ = nullptr;
+  Node *user_ = nullptr;
+  Graph *outputOf_ = nullptr;
+  unsigned index_ = 0;
+  Use *prev_ = nullptr;
+  Use *next_ = nullptr;
+};
+
+/// An SSA value: a node result, a graph input (block argument) or an initializer
+/// (a constant). Its name is a hint, kept for readability and restored on output.
+class Value {
+public:
+  enum class Kind : uint8_t { NodeOutput, GraphInput, Initializer };
+  Value(const Value &) = delete;
+  Value &operator=(const Value &) = delete;
+  ~Value() { assert(!firstUse_ && "destroying a value that still has uses"); }
+
+  Kind kind() const { return kind_; }
+  /// The producing node, or nullptr for graph inputs and initializers.
+  Node *definingNode() const { return def_; }
+  /// Result index in the producing node.
+  unsigned resultIndex() const { return resultIndex_; }
+  /// The graph the value is defined in.
+  Graph *graph() const { return graph_; }
+
+  const std::string &name() const { return name_; }
+  void setName(std::string n) { name_ = std::move(n); }
+  const Type &type() const { return type_; }
+  void setType(Type t) { type_ = std::move(t); }
+  std::string docString;
+
+  /// A constant: an initializer that is not a graph input.
+  bool isConstant() const { return kind_ == Kind::Initializer; }
+  /// The constant's tensor, or a graph input's overridable default.
+  const std::shared_ptr<const Tensor> &tensor() const { return tensor_; }
+  void setTensor(std::shared_ptr<const Tensor> t) { tensor_ = std::move(t); }
+  /// A sparse initializer's data (kind Initializer).
+  const std::shared_ptr<const SparseTensor> &sparse() const { return sparse_; }
+  void setSparse(std::shared_ptr<const SparseTensor> s) { sparse_ = std::move(s); }
+
+  // --- Uses ---
+  bool useEmpty() const { return firstUse_ == nullptr; }
+  bool hasOneUse() const { return firstUse_ && !firstUse_->nextUse(); }
+  size_t numUses() const { return numUses_; }
+  Use *firstUse() const { return firstUse_; }
+  /// Uses in a stable snapshot (safe to mutate while iterating the result).
+  std::vector<Use *> uses() const;
+  /// True if some use is an output of any graph.
+  bool isGraphOutput() const;
+  /// Points every use of this value at `v`.
+  void replaceAllUsesWith(Value *v);
+  /// Points the uses for which `pred` holds at `v`.
+  void replaceUsesWithIf(Value *v, const std::function<bool(Use &)> &pred);
+
+private:
+  friend class Use;
+  friend class Node;
+  friend class Graph;
+  Value(Kind kind, Graph *graph, Node *def, unsigned index)
+      : kind_(kind), def_(def), resultIndex_(index), graph_(graph) {}
+  Kind kind_;
+  Node *def_;
+  unsigned resultIndex_;
+  Graph *graph_;
+  std::string name_;
+  Type type_;
+  std::shared_ptr<const Tensor> tensor_;
+  std::shared_ptr<const SparseTensor> sparse_;
+  Use *firstUse_ = nullptr;
+  size_t numUses_ = 0;
+};
+
+/// An operation. Owns its results and its subgraph attributes.
+class Node {
+public:
+  Node(const Node &) = delete;
+  Node &operator=(const Node &) = delete;
+  ~Node();
+
+  const OpId &op() const { return op_; }
+  void setOp(OpId op) { op_ = std::move(op); }
+  /// Op type and domain test ("ai.onnx" and "" are the same domain).
+  bool is(std::string_view type, std::string_view domain = "") const {
+    return op_.is(type, domain);
+  }
+  std::string name;
+  std::string docString;
+  Graph *graph() const { return graph_; }
+  Node *prev() const { return prev_; }
+  Node *next() const { return next_; }
+
+  // --- Operands ---
+  size_t numInputs() const { return inputs_.size(); }
+  /// Operand `i`, or nullptr for an absent optional input.
+  Value *input(size_t i) const { return inputs_[i]->get(); }
+  Use &inputUse(size_t i) { return *inputs_[i]; }
+  void setInput(size_t i, Value *v) { inputs_[i]->set(v); }
+  void addInput(Value *v);
+  /// Drops trailing operands from index `n` on.
+  void truncateInputs(size_t n);
+
+  // --- Results ---
+  size_t numOutputs() const { return outputs_.size(); }
+  /// Result `i`, or nullptr for an absent optional output.
+  Value *output(size_t i) const { return outputs_[i].get(); }
+  /// Adds a result (absent if !present).
+  Value *addOutput(bool present = true);
+  /// True if any result has a use.
+  bool hasUses() const;
+
+  // --- Attributes (kept in insertion order) ---
+  const std::vector<Attribute> &attrs() const { return attrs_; }
+  std::vector<Attribute> &mutableAttrs() { return attrs_; }
+  const Attribute *attr(std::string_view name) const;
+  void setAttr(Attribute a);
+  bool removeAttr(std::string_view name);
+  /// Every subgraph owned by this node's attributes, in attribute order.
+  std::vector<Graph *> subgraphs() const;
+
+  /// Unlinks from the graph and destroys; results must have no uses.
+  void erase();
+  /// Moves this node just before `pos` (same graph).
+  void moveBefore(Node *pos);
+
+private:
+  friend class Graph;
+  Node(Graph *g, OpId op) : op_(std::move(op)), graph_(g) {}
+  OpId op_;
+  Graph *graph_;
+  Node *prev_ = nullptr, *next_ = nullptr;
+  std::vector<std::unique_ptr<Use>> inputs_;
+  std::vector<std::unique_ptr<Value>> outputs_;
+  std::vector<Attribute> attrs_;
+};
+
+/// Range over a graph's nodes that tolerates erasing the current node.
+class NodeRange {
+public:
+  class iterator {
+  public:
+    explicit iterator(Node *n) : cur_(n), next_(n ? n->next() : nullptr) {}
+    Node *operator*() const { return cur_; }
+    iterator &operator++() {
+      cur_ = next_;
+      next_ = cur_ ? cur_->next() : nullptr;
+      return *this;
+    }
+    bool operator!=(const iterator &o) const { return cur_ != o.cur_; }
+    bool operator==(const iterator &o) const { return cur_ == o.cur_; }
+
+  private:
+    Node *cur_, *next_;
+  };
+  explicit NodeRange(Node *first) : first_(first) {}
+  iterator begin() const { return iterator(first_); }
+  iterator end() const { return iterator(nullptr); }
+
+private:
+  Node *first_;
+};
+
+/// A graph: inputs (block arguments), initializers (constants), nodes in program
+/// order, and outputs (uses). Subgraphs are owned by their node's attribute.
+class Graph {
+public:
+  Graph() = default;
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+  ~Graph();
+
+  std::string name;
+  std::string docString;
+  /// The node whose attribute owns this graph, or nullptr for a model's main graph.
+  Node *parentNode() const { return parent_; }
+  void setParentNode(Node *n) { parent_ = n; }
+  /// Nesting depth: 0 for the main graph.
+  unsigned depth() const;
+
+  // --- Inputs ---
+  size_t numInputs() const { return inputs_.size(); }
+  Value *input(size_t i) const { return inputs_[i].get(); }
+  Value *addInput(std::string name, Type type = Type());
+  /// Removes an unused input (for subgraph bodies built by passes; never the
+  /// main graph's, whose inputs are the model's contract).
+  void eraseInput(size_t i);
+
+  // --- Initializers (constants and graph-input defaults) ---
+  size_t numInitializers() const { return initializers_.size(); }
+  Value *initializer(size_t i) const { return initializers_[i].get(); }
+  Value *addInitializer(std::string name, std::shared_ptr<const Tensor> t);
+  Value *addSparseInitializer(std::string name,
+                              std::shared_ptr<const SparseTensor> t);
+  /// Removes an initializer that has no uses.
+  void eraseInitializer(Value *v);
+
+  // --- Outputs ---
+  size_t numOutputs() const { return outputs_.size(); }
+  Value *output(size_t i) const { return outputs_[i]->get(); }
+  Use &outputUse(size_t i) { return *outputs_[i]; }
+  /// The output's name: part of the model's contract, kept even when a pass
+  /// points the output at another value.
+  const std::string &outputName(size_t i) const { return outputNames_[i]; }
+  /// Adds an output named `name` (default: the value's name).
+  void addOutput(Value *v, std::string name = {});
+
+  // --- Nodes ---
+  Node *firstNode() const { return first_; }
+  Node *lastNode() const { return last_; }
+  size_t numNodes() const { return numNodes_; }
+  NodeRange nodes() const { return NodeRange(first_); }
+  /// Creates a node with `numOutputs` results, inserted before `pos` (nullptr:
+  /// appended at the end).
+  Node *createNode(OpId op, const std::vector<Value *> &inputs,
+                   size_t numOutputs, Node *pos = nullptr);
+
+  /// Every value name used in this graph and its subgraphs (for fresh names).
+  void collectNames(std::vector<std::string> &out) const;
+
+private:
+  friend class Node;
+  void link(Node *n, Node *pos);
+  void unlink(Node *n);
+  Node *parent_ = nullptr;
+  std::vector<std::unique_ptr<Value>> inputs_;
+  std::vector<std::unique_ptr<Value>> initializers_;
+  std::vector<std::unique_ptr<Use>> outputs_;
+  std::vector<std::string> outputNames_;
+  Node *first_ = nullptr, *last_ = nullptr;
+  size_t numNodes_ = 0;
+};
+
+/// An opset import: domain ("" is the default ONNX domain) and version.
+struct OpsetImport {
+  std::string domain;
+  int64_t version = 0;
+};
+
+/// A model: the main graph plus the metadata ONNX carries with it.
+class Model {
+public:
+  int64_t irVersion = 0;
+  std::vector<OpsetImport> opsetImports;
+  std::string producerName, producerVersion, domain, docString;
+  int64_t modelVersion = 0;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::unique_ptr<Graph> graph;
+  /// Model-local functions and training info, carried through as serialized
+  /// FunctionProto / TrainingInfoProto bytes (ops calling them stay opaque).
+  std::vector<std::string> functionBlobs;
+  std::vector<std::string> trainingInfoBlobs;
+  /// (domain, name) of each model-local function, in order.
+  std::vector<std::pair<std::string, std::string>> functionIds;
+
+  /// The imported opset version for `domain`, or nullopt.
+  std::optional<int64_t> opsetVersion(std::string_view domain) const;
+};
+
+/// Calls `fn` on `g` and every graph nested in it, outer graphs first.
+void walkGraphs(Graph &g, const std::function<void(Graph &)> &fn);
+
+/// Issues fresh value names that collide with nothing in a model (subgraphs
+/// included): a counter over a base, skipping names already taken.
+class NameGenerator {
+public:
+  explicit NameGenerator(const Graph &g);
+  std::string fresh(std::string_view base);
+
+private:
+  // Membership only; never iterated, so hash order cannot reach the output.
+  absl::flat_hash_set<std::string> taken_;
+  uint64_t counter_ = 0;
+};
+
+} // namespace onnxopt

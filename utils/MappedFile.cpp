@@ -1,0 +1,58 @@
+// Read-only memory-mapped files.
+#include "utils/MappedFile.h"
+
+#include "utils/Diagnostics.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace onnxopt {
+
+MappedFile::~MappedFile() {
+  if (data_ && size_)
+    ::munmap(const_cast<char *>(data_), size_);
+}
+
+absl::StatusOr<std::shared_ptr<MappedFile>>
+MappedFile::open(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return absl::NotFoundError(
+        absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  return fromDescriptor(fd, path);
+}
+
+absl::StatusOr<std::shared_ptr<MappedFile>>
+MappedFile::fromDescriptor(int fd, const std::string &displayName) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return invalidInput("cannot stat '", displayName, "': ", std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return invalidInput("'", displayName, "' is not a regular file");
+  }
+  std::shared_ptr<MappedFile> file(new MappedFile());
+  file->name_ = displayName;
+  file->size_ = static_cast<size_t>(st.st_size);
+  if (file->size_ > 0) {
+    void *p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      file->size_ = 0;
+      return invalidInput("cannot map '", displayName, "': ", std::strerror(err));
+    }
+    file->data_ = static_cast<const char *>(p);
+  }
+  ::close(fd);
+  return file;
+}
+
+} // namespace onnxopt

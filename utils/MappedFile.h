@@ -1,0 +1,55 @@
+// Read-only memory-mapped files: weights are views into these, never copies.
+#pragma once
+
+#include "absl/status/statusor.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace onnxopt {
+
+/// Bytes that a Tensor can point into. Keeps its storage alive while shared.
+class Buffer {
+public:
+  virtual ~Buffer() = default;
+  virtual const char *data() const = 0;
+  virtual size_t size() const = 0;
+};
+
+/// A heap buffer owning its bytes (folded or decoded tensors).
+class OwnedBuffer final : public Buffer {
+public:
+  explicit OwnedBuffer(std::string bytes) : bytes_(std::move(bytes)) {}
+  const char *data() const override { return bytes_.data(); }
+  size_t size() const override { return bytes_.size(); }
+
+private:
+  std::string bytes_;
+};
+
+/// A whole file mapped read-only (MAP_PRIVATE). An empty file maps to no bytes.
+class MappedFile final : public Buffer {
+public:
+  ~MappedFile() override;
+  MappedFile(const MappedFile &) = delete;
+  MappedFile &operator=(const MappedFile &) = delete;
+
+  /// Opens and maps `path` (following symlinks: for the model file the user named).
+  static absl::StatusOr<std::shared_ptr<MappedFile>> open(const std::string &path);
+  /// Maps an already-open descriptor; takes ownership of `fd`.
+  static absl::StatusOr<std::shared_ptr<MappedFile>>
+  fromDescriptor(int fd, const std::string &displayName);
+
+  const char *data() const override { return data_; }
+  size_t size() const override { return size_; }
+  const std::string &name() const { return name_; }
+
+private:
+  MappedFile() = default;
+  const char *data_ = nullptr;
+  size_t size_ = 0;
+  std::string name_;
+};
+
+} // namespace onnxopt
