@@ -56,23 +56,25 @@ std::string describe(const Model &m) {
   for (const auto &[op, n] : s.ops)
     absl::StrAppend(&ops, ops.empty() ? "" : ", ", op, " ", n);
   return absl::StrCat(s.nodes, " nodes (", ops, "), ", s.initializers,
-                      " initializers (", s.weightBytes, " bytes), ", s.subgraphs,
-                      " subgraphs, ", m.graph->numInputs(), " inputs, ",
-                      m.graph->numOutputs(), " outputs");
+                      " initializers (", s.weightBytes, " bytes), ",
+                      s.subgraphs, " subgraphs, ", m.graph->numInputs(),
+                      " inputs, ", m.graph->numOutputs(), " outputs");
 }
 
 int fail(const absl::Status &st) {
   int code = exitCodeFor(st);
   llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
   if (code == kExitInternal)
-    llvm::errs() << "onnx-opt: this is a bug in onnx-opt; please report it with "
-                    "the input model and the command line\n";
+    llvm::errs()
+        << "onnx-opt: this is a bug in onnx-opt; please report it with "
+           "the input model and the command line\n";
   return code;
 }
 
 int run(int argc, char **argv) {
   cl::OptionCategory category("onnx-opt options");
-  cl::opt<std::string> input(cl::Positional, cl::desc("<input .onnx or .onnxtxt>"),
+  cl::opt<std::string> input(cl::Positional,
+                             cl::desc("<input .onnx or .onnxtxt>"),
                              cl::Required, cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file ('-' for stdout)"),
                               cl::value_desc("file"), cl::init("-"),
@@ -85,8 +87,9 @@ int run(int argc, char **argv) {
       cl::init(Emit::Auto), cl::cat(category));
   cl::opt<std::string> externalData(
       "external-data",
-      cl::desc("Write tensors of at least --external-data-threshold bytes to FILE "
-               "(a name in the output's directory)"),
+      cl::desc(
+          "Write tensors of at least --external-data-threshold bytes to FILE "
+          "(a name in the output's directory)"),
       cl::value_desc("file"), cl::cat(category));
   cl::opt<uint64_t> externalThreshold(
       "external-data-threshold",
@@ -95,9 +98,10 @@ int run(int argc, char **argv) {
   cl::opt<bool> summary("summary",
                         cl::desc("Print what was read and written to stderr"),
                         cl::cat(category));
-  cl::opt<unsigned> maxDepth("max-subgraph-depth",
-                             cl::desc("Reject models with subgraphs nested deeper"),
-                             cl::init(64), cl::cat(category));
+  cl::opt<unsigned> maxDepth(
+      "max-subgraph-depth",
+      cl::desc("Reject models with subgraphs nested deeper"), cl::init(64),
+      cl::cat(category));
   cl::opt<int64_t> elide(
       "elide-tensors-over",
       cl::desc("In text output, print tensors with more elements as {...}"),
@@ -110,16 +114,17 @@ int run(int argc, char **argv) {
   std::string parseErrors;
   llvm::raw_string_ostream errs(parseErrors);
   if (!cl::ParseCommandLineOptions(
-          argc, argv, "onnx-opt: a graph optimization compiler for ONNX models\n",
-          &errs)) {
+          argc, argv,
+          "onnx-opt: a graph optimization compiler for ONNX models\n", &errs)) {
     errs.flush();
     llvm::errs() << parseErrors;
     return kExitUsage;
   }
 
-  bool text = emit == Emit::Text ||
-              (emit == Emit::Auto &&
-               (output == "-" || absl::EndsWith(output.getValue(), ".onnxtxt")));
+  bool text =
+      emit == Emit::Text ||
+      (emit == Emit::Auto &&
+       (output == "-" || absl::EndsWith(output.getValue(), ".onnxtxt")));
   if (text && !externalData.empty()) {
     llvm::errs() << "onnx-opt: error: --external-data needs --emit=onnx\n";
     return kExitUsage;
@@ -127,7 +132,8 @@ int run(int argc, char **argv) {
   if (output != "-") {
     struct stat st;
     if (::stat(output.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      llvm::errs() << "onnx-opt: error: output '" << output << "' is a directory\n";
+      llvm::errs() << "onnx-opt: error: output '" << output
+                   << "' is a directory\n";
       return kExitUsage;
     }
   }
@@ -161,9 +167,11 @@ int run(int argc, char **argv) {
     auto ms = [](auto a, auto b) {
       return std::chrono::duration<double, std::milli>(b - a).count();
     };
-    llvm::errs() << "onnx-opt: read " << input << ": " << describe(**model) << "\n"
+    llvm::errs() << "onnx-opt: read " << input << ": " << describe(**model)
+                 << "\n"
                  << "onnx-opt: wrote " << output << " as "
-                 << (text ? "ONNX text" : "ONNX protobuf") << " (pipeline: empty)\n"
+                 << (text ? "ONNX text" : "ONNX protobuf")
+                 << " (pipeline: empty)\n"
                  << llvm::format("onnx-opt: load %.1f ms, write %.1f ms\n",
                                  ms(t0, t1), ms(t1, t2));
   }

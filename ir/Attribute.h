@@ -45,7 +45,8 @@ public:
   static Attribute makeFloat(std::string name, float v);
   static Attribute makeString(std::string name, std::string v);
   static Attribute makeInts(std::string name, std::vector<int64_t> v);
-  static Attribute makeTensor(std::string name, std::shared_ptr<const Tensor> t);
+  static Attribute makeTensor(std::string name,
+                              std::shared_ptr<const Tensor> t);
   static Attribute makeGraph(std::string name, std::unique_ptr<Graph> g);
 
   std::string name;

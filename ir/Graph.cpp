@@ -54,7 +54,8 @@ void Value::replaceAllUsesWith(Value *v) {
     firstUse_->set(v);
 }
 
-void Value::replaceUsesWithIf(Value *v, const std::function<bool(Use &)> &pred) {
+void Value::replaceUsesWithIf(Value *v,
+                              const std::function<bool(Use &)> &pred) {
   for (Use *u : uses())
     if (pred(*u))
       u->set(v);
@@ -87,8 +88,9 @@ Value *Node::addOutput(bool present) {
     outputs_.push_back(nullptr);
     return nullptr;
   }
-  outputs_.push_back(std::unique_ptr<Value>(new Value(
-      Value::Kind::NodeOutput, graph_, this, static_cast<unsigned>(outputs_.size()))));
+  outputs_.push_back(std::unique_ptr<Value>(
+      new Value(Value::Kind::NodeOutput, graph_, this,
+                static_cast<unsigned>(outputs_.size()))));
   return outputs_.back().get();
 }
 
@@ -177,8 +179,9 @@ unsigned Graph::depth() const {
 }
 
 Value *Graph::addInput(std::string n, Type type) {
-  auto v = std::unique_ptr<Value>(new Value(Value::Kind::GraphInput, this, nullptr,
-                                            static_cast<unsigned>(inputs_.size())));
+  auto v =
+      std::unique_ptr<Value>(new Value(Value::Kind::GraphInput, this, nullptr,
+                                       static_cast<unsigned>(inputs_.size())));
   v->setName(std::move(n));
   v->setType(std::move(type));
   inputs_.push_back(std::move(v));

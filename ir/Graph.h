@@ -22,8 +22,8 @@ class Graph;
 class Node;
 class Value;
 
-/// One operand: a node input or a graph output. Uses of a value form an intrusive
-/// doubly linked list on that value, so unlinking is O(1).
+/// One operand: a node input or a graph output. Uses of a value form an
+/// intrusive doubly linked list on that value, so unlinking is O(1).
 class Use {
 public:
   Use(const Use &) = delete;
@@ -54,8 +54,9 @@ private:
   Use *next_ = nullptr;
 };
 
-/// An SSA value: a node result, a graph input (block argument) or an initializer
-/// (a constant). Its name is a hint, kept for readability and restored on output.
+/// An SSA value: a node result, a graph input (block argument) or an
+/// initializer (a constant). Its name is a hint, kept for readability and
+/// restored on output.
 class Value {
 public:
   enum class Kind : uint8_t { NodeOutput, GraphInput, Initializer };
@@ -84,7 +85,9 @@ public:
   void setTensor(std::shared_ptr<const Tensor> t) { tensor_ = std::move(t); }
   /// A sparse initializer's data (kind Initializer).
   const std::shared_ptr<const SparseTensor> &sparse() const { return sparse_; }
-  void setSparse(std::shared_ptr<const SparseTensor> s) { sparse_ = std::move(s); }
+  void setSparse(std::shared_ptr<const SparseTensor> s) {
+    sparse_ = std::move(s);
+  }
 
   // --- Uses ---
   bool useEmpty() const { return firstUse_ == nullptr; }
@@ -207,8 +210,9 @@ private:
   Node *first_;
 };
 
-/// A graph: inputs (block arguments), initializers (constants), nodes in program
-/// order, and outputs (uses). Subgraphs are owned by their node's attribute.
+/// A graph: inputs (block arguments), initializers (constants), nodes in
+/// program order, and outputs (uses). Subgraphs are owned by their node's
+/// attribute.
 class Graph {
 public:
   Graph() = default;
@@ -218,7 +222,8 @@ public:
 
   std::string name;
   std::string docString;
-  /// The node whose attribute owns this graph, or nullptr for a model's main graph.
+  /// The node whose attribute owns this graph, or nullptr for a model's main
+  /// graph.
   Node *parentNode() const { return parent_; }
   void setParentNode(Node *n) { parent_ = n; }
   /// Nesting depth: 0 for the main graph.

@@ -1,4 +1,5 @@
-// OpId: an operator resolved through ONNX's schema registry for a model's opsets.
+// OpId: an operator resolved through ONNX's schema registry for a model's
+// opsets.
 #pragma once
 
 #include "absl/status/statusor.h"
@@ -15,11 +16,13 @@ class OpSchema;
 namespace onnxopt {
 
 /// True for "" and "ai.onnx", the two spellings of the default domain.
-inline bool isDefaultDomain(std::string_view d) { return d.empty() || d == "ai.onnx"; }
+inline bool isDefaultDomain(std::string_view d) {
+  return d.empty() || d == "ai.onnx";
+}
 
 /// An operator identity: domain, type, and the opset version its schema was
-/// introduced in. Ops the registry does not know (custom domains, opsets newer than
-/// the registry) are opaque: no schema, sinceVersion 0.
+/// introduced in. Ops the registry does not know (custom domains, opsets newer
+/// than the registry) are opaque: no schema, sinceVersion 0.
 struct OpId {
   std::string domain;
   std::string type;
@@ -41,13 +44,13 @@ struct OpId {
   }
 };
 
-/// Highest opset version the registry knows for `domain`, or nullopt for domains
-/// it does not know (custom domains).
+/// Highest opset version the registry knows for `domain`, or nullopt for
+/// domains it does not know (custom domains).
 std::optional<int> registryMaxVersion(std::string_view domain);
 
-/// Resolves `type` in `domain` at the imported `opsetVersion`. Returns an opaque
-/// OpId for custom domains and for opsets newer than the registry; an error for an
-/// op the registry should know but does not.
+/// Resolves `type` in `domain` at the imported `opsetVersion`. Returns an
+/// opaque OpId for custom domains and for opsets newer than the registry; an
+/// error for an op the registry should know but does not.
 absl::StatusOr<OpId> resolveOp(std::string_view domain, std::string_view type,
                                int64_t opsetVersion);
 

@@ -18,8 +18,10 @@ struct PrintOptions {
   int64_t elideTensorsOver = 0;
 };
 
-/// Prints `m` in ONNX's textual syntax: the `<...>` model header, then the graph.
-void printModel(const Model &m, std::ostream &os, const PrintOptions &opts = {});
+/// Prints `m` in ONNX's textual syntax: the `<...>` model header, then the
+/// graph.
+void printModel(const Model &m, std::ostream &os,
+                const PrintOptions &opts = {});
 std::string printModel(const Model &m, const PrintOptions &opts = {});
 /// Prints one graph at `indent` spaces.
 void printGraph(const Graph &g, std::ostream &os, int indent = 0,

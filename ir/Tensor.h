@@ -11,9 +11,10 @@
 
 namespace onnxopt {
 
-/// A constant tensor. Numeric data is little-endian bytes in ONNX raw_data layout,
-/// held as a view into a shared Buffer (a file mapping or an owned heap buffer), so
-/// weights loaded from a file are never copied. String tensors hold their elements.
+/// A constant tensor. Numeric data is little-endian bytes in ONNX raw_data
+/// layout, held as a view into a shared Buffer (a file mapping or an owned heap
+/// buffer), so weights loaded from a file are never copied. String tensors hold
+/// their elements.
 class Tensor {
 public:
   Tensor() = default;

@@ -114,8 +114,8 @@ std::string Type::str() const {
   case Kind::Optional:
     return absl::StrCat("optional(", inner_->str(), ")");
   case Kind::Map:
-    return absl::StrCat("map(", dataTypeName(elemType_), ", ",
-                        inner_->str(), ")");
+    return absl::StrCat("map(", dataTypeName(elemType_), ", ", inner_->str(),
+                        ")");
   }
   return "?";
 }

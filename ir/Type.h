@@ -75,11 +75,18 @@ private:
   std::string symbol_;
 };
 
-/// The type of a value: a tensor (possibly unranked), a sparse tensor, a sequence,
-/// an optional, a map, or unknown (no type information).
+/// The type of a value: a tensor (possibly unranked), a sparse tensor, a
+/// sequence, an optional, a map, or unknown (no type information).
 class Type {
 public:
-  enum class Kind : uint8_t { Unknown, Tensor, SparseTensor, Sequence, Optional, Map };
+  enum class Kind : uint8_t {
+    Unknown,
+    Tensor,
+    SparseTensor,
+    Sequence,
+    Optional,
+    Map
+  };
 
   Type() = default;
   static Type tensor(DataType dtype) {

@@ -26,8 +26,8 @@ public:
     for (size_t i = 0; i < g.numInputs(); ++i) {
       const Value *v = g.input(i);
       if (v->graph() != &g || v->kind() != Value::Kind::GraphInput)
-        return absl::InternalError(
-            absl::StrCat("graph input '", v->name(), "' has a wrong back-pointer"));
+        return absl::InternalError(absl::StrCat("graph input '", v->name(),
+                                                "' has a wrong back-pointer"));
       scope.insert(v);
     }
     for (size_t i = 0; i < g.numInitializers(); ++i)
@@ -45,16 +45,16 @@ public:
               describe(*n), " operand ", i, " has a wrong use back-pointer"));
         const Value *v = n->input(i);
         if (v && !inScope(v))
-          return absl::InternalError(absl::StrCat(
-              describe(*n), " operand ", i, " ('", v->name(),
-              "') is not defined before its use"));
+          return absl::InternalError(
+              absl::StrCat(describe(*n), " operand ", i, " ('", v->name(),
+                           "') is not defined before its use"));
       }
       for (const Attribute &a : n->attrs())
         for (const auto &sub : a.graphs) {
           if (!sub || sub->parentNode() != n)
-            return absl::InternalError(absl::StrCat(
-                describe(*n), " attribute '", a.name,
-                "' holds a subgraph with a wrong parent"));
+            return absl::InternalError(
+                absl::StrCat(describe(*n), " attribute '", a.name,
+                             "' holds a subgraph with a wrong parent"));
           ONNXOPT_RETURN_IF_ERROR(run(*sub));
         }
       for (size_t i = 0; i < n->numOutputs(); ++i) {
@@ -62,18 +62,18 @@ public:
         if (!v)
           continue;
         if (v->definingNode() != n || v->resultIndex() != i || v->graph() != &g)
-          return absl::InternalError(absl::StrCat(
-              describe(*n), " result ", i, " has a wrong back-pointer"));
+          return absl::InternalError(absl::StrCat(describe(*n), " result ", i,
+                                                  " has a wrong back-pointer"));
         size_t listed = 0;
         for (const Use *u = v->firstUse(); u; u = u->nextUse()) {
           ++listed;
           if (u->get() != v)
-            return absl::InternalError(absl::StrCat(
-                describe(*n), " result ", i, " has a corrupt use list"));
+            return absl::InternalError(absl::StrCat(describe(*n), " result ", i,
+                                                    " has a corrupt use list"));
         }
         if (listed != v->numUses())
-          return absl::InternalError(absl::StrCat(
-              describe(*n), " result ", i, " has a wrong use count"));
+          return absl::InternalError(absl::StrCat(describe(*n), " result ", i,
+                                                  " has a wrong use count"));
         scopes_.back().insert(v);
       }
     }
@@ -86,8 +86,8 @@ public:
         return absl::InternalError(
             absl::StrCat("graph '", g.name, "' output ", i, " is undefined"));
       if (!inScope(v))
-        return absl::InternalError(absl::StrCat("graph '", g.name, "' output ", i,
-                                                " ('", v->name(),
+        return absl::InternalError(absl::StrCat("graph '", g.name, "' output ",
+                                                i, " ('", v->name(),
                                                 "') is not defined in scope"));
     }
     scopes_.pop_back();

@@ -1,5 +1,5 @@
-// Error helpers: model errors are absl::Status values with a category that maps to an
-// exit code.
+// Error helpers: model errors are absl::Status values with a category that maps
+// to an exit code.
 #pragma once
 
 #include "absl/status/status.h"
@@ -46,8 +46,7 @@ int exitCodeFor(const absl::Status &status);
 #define ONNXOPT_CONCAT_INNER(a, b) a##b
 #define ONNXOPT_CONCAT(a, b) ONNXOPT_CONCAT_INNER(a, b)
 #define ONNXOPT_ASSIGN_OR_RETURN(lhs, expr)                                    \
-  ONNXOPT_ASSIGN_OR_RETURN_IMPL(ONNXOPT_CONCAT(_statusor_, __LINE__), lhs,     \
-                                expr)
+  ONNXOPT_ASSIGN_OR_RETURN_IMPL(ONNXOPT_CONCAT(_statusor_, __LINE__), lhs, expr)
 #define ONNXOPT_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)                          \
   auto tmp = (expr);                                                           \
   if (!tmp.ok())                                                               \

@@ -32,7 +32,8 @@ MappedFile::fromDescriptor(int fd, const std::string &displayName) {
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return invalidInput("cannot stat '", displayName, "': ", std::strerror(err));
+    return invalidInput("cannot stat '", displayName,
+                        "': ", std::strerror(err));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -47,7 +48,8 @@ MappedFile::fromDescriptor(int fd, const std::string &displayName) {
       int err = errno;
       ::close(fd);
       file->size_ = 0;
-      return invalidInput("cannot map '", displayName, "': ", std::strerror(err));
+      return invalidInput("cannot map '", displayName,
+                          "': ", std::strerror(err));
     }
     file->data_ = static_cast<const char *>(p);
   }

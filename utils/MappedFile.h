@@ -35,8 +35,10 @@ public:
   MappedFile(const MappedFile &) = delete;
   MappedFile &operator=(const MappedFile &) = delete;
 
-  /// Opens and maps `path` (following symlinks: for the model file the user named).
-  static absl::StatusOr<std::shared_ptr<MappedFile>> open(const std::string &path);
+  /// Opens and maps `path` (following symlinks: for the model file the user
+  /// named).
+  static absl::StatusOr<std::shared_ptr<MappedFile>>
+  open(const std::string &path);
   /// Maps an already-open descriptor; takes ownership of `fd`.
   static absl::StatusOr<std::shared_ptr<MappedFile>>
   fromDescriptor(int fd, const std::string &displayName);

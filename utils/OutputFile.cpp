@@ -6,10 +6,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <vector>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace onnxopt {
 
@@ -110,7 +110,8 @@ absl::Status OutputFile::commit() {
   return absl::OkStatus();
 }
 
-absl::Status writeFileAtomically(const std::string &path, std::string_view bytes) {
+absl::Status writeFileAtomically(const std::string &path,
+                                 std::string_view bytes) {
   std::fflush(stdout);
   ONNXOPT_ASSIGN_OR_RETURN(auto file, OutputFile::create(path));
   ONNXOPT_RETURN_IF_ERROR(file->write(bytes));

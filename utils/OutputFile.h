@@ -11,15 +11,16 @@
 namespace onnxopt {
 
 /// A file written under a temporary name and renamed over `path` on commit().
-/// Destroyed without commit(), it removes the temporary: a failed run leaves nothing.
-/// The path "-" writes to standard output.
+/// Destroyed without commit(), it removes the temporary: a failed run leaves
+/// nothing. The path "-" writes to standard output.
 class OutputFile {
 public:
   ~OutputFile();
   OutputFile(const OutputFile &) = delete;
   OutputFile &operator=(const OutputFile &) = delete;
 
-  static absl::StatusOr<std::unique_ptr<OutputFile>> create(const std::string &path);
+  static absl::StatusOr<std::unique_ptr<OutputFile>>
+  create(const std::string &path);
 
   absl::Status write(std::string_view bytes);
   absl::Status write(const char *data, size_t size) {
@@ -41,6 +42,7 @@ private:
 };
 
 /// Writes `bytes` to `path` atomically ("-" writes to stdout).
-absl::Status writeFileAtomically(const std::string &path, std::string_view bytes);
+absl::Status writeFileAtomically(const std::string &path,
+                                 std::string_view bytes);
 
 } // namespace onnxopt

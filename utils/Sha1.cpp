@@ -6,7 +6,9 @@
 
 namespace onnxopt {
 
-static inline uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+static inline uint32_t rol(uint32_t x, int n) {
+  return (x << n) | (x >> (32 - n));
+}
 
 static void block(uint32_t h[5], const unsigned char *p) {
   uint32_t w[80];

@@ -51,7 +51,8 @@ private:
 
   uint64_t externalThreshold_;
   bool external_;
-  // Looked up by pointer; never iterated, so hash order cannot reach the output.
+  // Looked up by pointer; never iterated, so hash order cannot reach the
+  // output.
   absl::flat_hash_map<const Value *, std::string> names_;
   absl::flat_hash_set<std::string> used_;
   uint64_t counter_ = 0;
@@ -391,7 +392,8 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
                              wire::splicedSize(skeleton, probe.payloads));
     if (size < kProtobufLimit) {
       ONNXOPT_ASSIGN_OR_RETURN(auto out, OutputFile::create(path));
-      ONNXOPT_RETURN_IF_ERROR(wire::spliceSlots(skeleton, probe.payloads, *out));
+      ONNXOPT_RETURN_IF_ERROR(
+          wire::spliceSlots(skeleton, probe.payloads, *out));
       return out->commit();
     }
     if (path == "-")
@@ -399,7 +401,8 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
           "the model passes 2 GiB and needs external data: write it to a file");
     dataName = baseName(path) + ".data";
   }
-  if (dataName.find('/') != std::string::npos || dataName == "." || dataName == "..")
+  if (dataName.find('/') != std::string::npos || dataName == "." ||
+      dataName == "..")
     return absl::FailedPreconditionError(absl::StrCat(
         "--external-data must be a file name in the output's directory, not '",
         dataName, "'"));
@@ -434,7 +437,8 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
     add("length", std::to_string(e.bytes.size()));
   }
   std::string skeleton = serializeDeterministic(p);
-  ONNXOPT_ASSIGN_OR_RETURN(uint64_t size, wire::splicedSize(skeleton, ex.payloads));
+  ONNXOPT_ASSIGN_OR_RETURN(uint64_t size,
+                           wire::splicedSize(skeleton, ex.payloads));
   if (size >= kProtobufLimit)
     return absl::FailedPreconditionError(
         "the model still passes 2 GiB with external data; lower "

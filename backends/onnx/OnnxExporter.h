@@ -21,8 +21,8 @@ struct ExportOptions {
 
 /// Writes `m` to `path` ("-" for stdout) atomically: to a temporary, renamed on
 /// success; a data file is replaced, never appended to. Graph input and output
-/// names and order are written exactly as in the IR, and the same model gives the
-/// same bytes on every run. Weights are streamed from their mappings.
+/// names and order are written exactly as in the IR, and the same model gives
+/// the same bytes on every run. Weights are streamed from their mappings.
 absl::Status exportModelFile(const Model &m, const std::string &path,
                              const ExportOptions &opts = {});
 

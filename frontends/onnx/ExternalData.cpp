@@ -41,7 +41,8 @@ std::optional<int64_t> parseNonNegative(const std::string &s) {
 } // namespace
 
 absl::StatusOr<std::shared_ptr<MappedFile>>
-ExternalDataResolver::open(const std::string &location, const std::string &what) {
+ExternalDataResolver::open(const std::string &location,
+                           const std::string &what) {
   if (auto it = files_.find(location); it != files_.end())
     return it->second;
   auto bad = [&](const std::string &why) {
@@ -54,7 +55,8 @@ ExternalDataResolver::open(const std::string &location, const std::string &what)
     return bad("empty path");
   if (location.front() == '/')
     return bad("absolute paths are not allowed");
-  if (location.find('\\') != std::string::npos || location.find('\0') != std::string::npos)
+  if (location.find('\\') != std::string::npos ||
+      location.find('\0') != std::string::npos)
     return bad("backslashes and NUL bytes are not allowed");
   std::vector<std::string> parts = absl::StrSplit(location, '/');
   for (const std::string &p : parts)
@@ -64,7 +66,8 @@ ExternalDataResolver::open(const std::string &location, const std::string &what)
 
   int dirfd = ::open(modelDir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return bad(absl::StrCat("cannot open the model directory: ", std::strerror(errno)));
+    return bad(absl::StrCat("cannot open the model directory: ",
+                            std::strerror(errno)));
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     if (parts[i] == ".")
       continue;
@@ -73,21 +76,23 @@ ExternalDataResolver::open(const std::string &location, const std::string &what)
     int err = errno;
     ::close(dirfd);
     if (next < 0)
-      return bad(err == ELOOP || err == ENOTDIR
-                     ? absl::StrCat("'", parts[i], "' is a symlink or not a directory")
-                     : absl::StrCat("cannot open directory '", parts[i],
-                                    "': ", std::strerror(err)));
+      return bad(
+          err == ELOOP || err == ENOTDIR
+              ? absl::StrCat("'", parts[i], "' is a symlink or not a directory")
+              : absl::StrCat("cannot open directory '", parts[i],
+                             "': ", std::strerror(err)));
     dirfd = next;
   }
-  int fd = ::openat(dirfd, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int fd =
+      ::openat(dirfd, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   int err = errno;
   ::close(dirfd);
   if (fd < 0) {
     if (err == ELOOP)
       return bad("it is a symlink");
     if (err == ENOENT)
-      return absl::NotFoundError(
-          absl::StrCat(what, ": external data file '", location, "' does not exist"));
+      return absl::NotFoundError(absl::StrCat(what, ": external data file '",
+                                              location, "' does not exist"));
     return bad(std::strerror(err));
   }
   struct stat st;
@@ -122,7 +127,8 @@ ExternalDataResolver::resolve(
     } else if (key == "checksum") {
       checksum = value;
     } else if (key == "basepath") {
-      // Written by old ONNX Python helpers; it never changes where data is read.
+      // Written by old ONNX Python helpers; it never changes where data is
+      // read.
     } else {
       return invalidInput(what, ": unknown external data key '", key, "'");
     }
@@ -134,16 +140,17 @@ ExternalDataResolver::resolve(
   uint64_t len = length ? static_cast<uint64_t>(*length) : expectedBytes;
   if (off > file->size() || len > file->size() - off)
     return invalidInput(what, ": external data offset ", off, " + length ", len,
-                        " runs past the end of '", *location, "' (", file->size(),
-                        " bytes)");
+                        " runs past the end of '", *location, "' (",
+                        file->size(), " bytes)");
   if (len != expectedBytes)
     return invalidInput(what, ": external data length ", len,
                         " does not match the tensor's size of ", expectedBytes,
                         " bytes");
   std::string_view bytes(file->data() + off, len);
   if (checksum && sha1Hex(bytes) != *checksum)
-    return absl::DataLossError(absl::StrCat(what, ": external data checksum does not "
-                                                  "match the bytes in '",
+    return absl::DataLossError(absl::StrCat(what,
+                                            ": external data checksum does not "
+                                            "match the bytes in '",
                                             *location, "'"));
   return std::make_pair(std::shared_ptr<const Buffer>(file), bytes);
 }

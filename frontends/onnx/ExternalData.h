@@ -14,12 +14,12 @@
 
 namespace onnxopt {
 
-/// Resolves external-data references relative to one model directory. A location
-/// must be a relative path inside that directory: no absolute paths, no `..`, no
-/// symlink in any component, no file with more than one hard link. Each file is
-/// opened once (component by component, without following links) and every read
-/// goes through that descriptor's mapping, so a file swapped after the checks is
-/// never read.
+/// Resolves external-data references relative to one model directory. A
+/// location must be a relative path inside that directory: no absolute paths,
+/// no `..`, no symlink in any component, no file with more than one hard link.
+/// Each file is opened once (component by component, without following links)
+/// and every read goes through that descriptor's mapping, so a file swapped
+/// after the checks is never read.
 class ExternalDataResolver {
 public:
   /// `modelDir` is the directory holding the model ("" if the model has none,

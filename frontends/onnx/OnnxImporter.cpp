@@ -1,4 +1,5 @@
-// ONNX frontend: protobuf and text into the IR, validating everything it trusts.
+// ONNX frontend: protobuf and text into the IR, validating everything it
+// trusts.
 #include "frontends/onnx/OnnxImporter.h"
 
 #include "frontends/onnx/ExternalData.h"
@@ -63,8 +64,8 @@ private:
   importTensor(const onnx::TensorProto &tp, const std::string &what);
   absl::StatusOr<std::shared_ptr<const SparseTensor>>
   importSparse(const onnx::SparseTensorProto &sp, const std::string &what);
-  absl::StatusOr<Type> importType(const onnx::TypeProto &tp, const std::string &what,
-                                  unsigned depth = 0);
+  absl::StatusOr<Type> importType(const onnx::TypeProto &tp,
+                                  const std::string &what, unsigned depth = 0);
   absl::StatusOr<Attribute> importAttribute(const onnx::AttributeProto &ap,
                                             const std::string &what,
                                             const Scope *scope, unsigned depth);
@@ -79,13 +80,15 @@ private:
 };
 
 std::string nodeWhat(const onnx::NodeProto &np, int index) {
-  return absl::StrCat("node ", index, " '", np.name(), "' (", np.op_type(), ")");
+  return absl::StrCat("node ", index, " '", np.name(), "' (", np.op_type(),
+                      ")");
 }
 
 // ------------------------------------------------------------------ types
 
 absl::StatusOr<Type> Importer::importType(const onnx::TypeProto &tp,
-                                          const std::string &what, unsigned depth) {
+                                          const std::string &what,
+                                          unsigned depth) {
   if (depth > 16)
     return limitExceeded(what, ": type nested more than 16 levels deep");
   Type t;
@@ -119,15 +122,16 @@ absl::StatusOr<Type> Importer::importType(const onnx::TypeProto &tp,
   };
   switch (tp.value_case()) {
   case onnx::TypeProto::kTensorType: {
-    ONNXOPT_ASSIGN_OR_RETURN(
-        t, tensorLike(tp.tensor_type().elem_type(), tp.tensor_type().has_shape(),
-                      tp.tensor_type().shape(), false));
+    ONNXOPT_ASSIGN_OR_RETURN(t, tensorLike(tp.tensor_type().elem_type(),
+                                           tp.tensor_type().has_shape(),
+                                           tp.tensor_type().shape(), false));
     break;
   }
   case onnx::TypeProto::kSparseTensorType: {
-    ONNXOPT_ASSIGN_OR_RETURN(t, tensorLike(tp.sparse_tensor_type().elem_type(),
-                                           tp.sparse_tensor_type().has_shape(),
-                                           tp.sparse_tensor_type().shape(), true));
+    ONNXOPT_ASSIGN_OR_RETURN(t,
+                             tensorLike(tp.sparse_tensor_type().elem_type(),
+                                        tp.sparse_tensor_type().has_shape(),
+                                        tp.sparse_tensor_type().shape(), true));
     break;
   }
   case onnx::TypeProto::kSequenceType: {
@@ -190,8 +194,8 @@ Importer::importTensor(const onnx::TensorProto &tp, const std::string &what) {
   if (!count)
     return invalidInput(what, ": the product of dims overflows int64");
   size_t es = elementSize(dtype);
-  std::optional<int64_t> byteSize = es ? checkedMul(*count, int64_t(es))
-                                       : std::optional<int64_t>(0);
+  std::optional<int64_t> byteSize =
+      es ? checkedMul(*count, int64_t(es)) : std::optional<int64_t>(0);
   if (!byteSize)
     return invalidInput(what, ": byte size of ", *count, " elements overflows");
 
@@ -209,8 +213,8 @@ Importer::importTensor(const onnx::TensorProto &tp, const std::string &what) {
   if (fieldsSet > 1)
     return invalidInput(what, ": more than one data field is set");
   if (!external && tp.external_data_size() > 0)
-    return invalidInput(what,
-                        ": external_data is set but data_location is not EXTERNAL");
+    return invalidInput(
+        what, ": external_data is set but data_location is not EXTERNAL");
 
   auto tensor = std::make_shared<Tensor>();
   auto finish = [&](Tensor t) {
@@ -235,9 +239,8 @@ Importer::importTensor(const onnx::TensorProto &tp, const std::string &what) {
       return absl::InternalError("slot marker out of range");
     const wire::Slot &s = slots_[*slot];
     if (s.size != uint64_t(*byteSize))
-      return invalidInput(what, ": raw_data has ", s.size, " bytes but ",
-                          dataTypeName(dtype), dims.empty() ? "" : "", " dims need ",
-                          *byteSize);
+      return invalidInput(what, ": raw_data has ", s.size,
+                          " bytes but its dims need ", *byteSize);
     return finish(Tensor(dtype, dims, file_, s.offset, s.size));
   }
   if (tp.has_raw_data()) {
@@ -250,8 +253,8 @@ Importer::importTensor(const onnx::TensorProto &tp, const std::string &what) {
     std::vector<std::pair<std::string, std::string>> entries;
     for (const auto &e : tp.external_data())
       entries.emplace_back(e.key(), e.value());
-    ONNXOPT_ASSIGN_OR_RETURN(auto res,
-                             external_.resolve(entries, uint64_t(*byteSize), what));
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto res, external_.resolve(entries, uint64_t(*byteSize), what));
     auto [buffer, bytes] = res;
     return finish(Tensor(dtype, dims, buffer,
                          static_cast<size_t>(bytes.data() - buffer->data()),
@@ -348,12 +351,13 @@ Importer::importTensor(const onnx::TensorProto &tp, const std::string &what) {
 }
 
 absl::StatusOr<std::shared_ptr<const SparseTensor>>
-Importer::importSparse(const onnx::SparseTensorProto &sp, const std::string &what) {
+Importer::importSparse(const onnx::SparseTensorProto &sp,
+                       const std::string &what) {
   auto s = std::make_shared<SparseTensor>();
-  ONNXOPT_ASSIGN_OR_RETURN(auto values,
-                           importTensor(sp.values(), what + " (sparse values)"));
-  ONNXOPT_ASSIGN_OR_RETURN(auto indices,
-                           importTensor(sp.indices(), what + " (sparse indices)"));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto values, importTensor(sp.values(), what + " (sparse values)"));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto indices, importTensor(sp.indices(), what + " (sparse indices)"));
   s->values = *values;
   s->indices = *indices;
   for (int64_t d : sp.dims()) {
@@ -372,10 +376,10 @@ Importer::importSparse(const onnx::SparseTensorProto &sp, const std::string &wha
 
 // ------------------------------------------------------------------ attributes
 
-absl::StatusOr<Attribute> Importer::importAttribute(const onnx::AttributeProto &ap,
-                                                    const std::string &nodeWhatStr,
-                                                    const Scope *scope,
-                                                    unsigned depth) {
+absl::StatusOr<Attribute>
+Importer::importAttribute(const onnx::AttributeProto &ap,
+                          const std::string &nodeWhatStr, const Scope *scope,
+                          unsigned depth) {
   std::string what = absl::StrCat(nodeWhatStr, " attribute '", ap.name(), "'");
   if (ap.name().empty())
     return invalidInput(nodeWhatStr, ": an attribute has no name");
@@ -432,7 +436,8 @@ absl::StatusOr<Attribute> Importer::importAttribute(const onnx::AttributeProto &
                   kind == AttrKind::TypeProto;
     // proto3 cannot tell i=0 / f=0 / s="" from unset, so only messages count.
     bool messageScalar = kind == AttrKind::Tensor || kind == AttrKind::Graph ||
-                         kind == AttrKind::SparseTensor || kind == AttrKind::TypeProto;
+                         kind == AttrKind::SparseTensor ||
+                         kind == AttrKind::TypeProto;
     if (scalar && messageScalar && set.empty() && !refOnly)
       return invalidInput(what, ": declared type ", name, " but has no value");
   }
@@ -485,10 +490,12 @@ absl::StatusOr<Attribute> Importer::importAttribute(const onnx::AttributeProto &
   return a;
 }
 
-// ------------------------------------------------------------------ node checks
+// ------------------------------------------------------------------ node
+// checks
 
-/// Checks that ONNX's checker and shape inference do not, and that kernels would
-/// otherwise trip over (onnx#8036): attribute values in range for their rank.
+/// Checks that ONNX's checker and shape inference do not, and that kernels
+/// would otherwise trip over (onnx#8036): attribute values in range for their
+/// rank.
 absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
                                  const std::string &what) {
   if (n.op().isOpaque())
@@ -513,11 +520,11 @@ absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
   if (n.is("Gemm"))
     for (const char *flag : {"transA", "transB"})
       if (const Attribute *a = intAttr(flag); a && a->i != 0 && a->i != 1)
-        return invalidInput(what, ": attribute '", flag, "' must be 0 or 1, not ",
-                            a->i);
-  static const char *kSpatial[] = {"Conv",        "ConvTranspose", "ConvInteger",
-                                   "QLinearConv", "MaxPool",       "AveragePool",
-                                   "LpPool"};
+        return invalidInput(what, ": attribute '", flag,
+                            "' must be 0 or 1, not ", a->i);
+  static const char *kSpatial[] = {
+      "Conv",    "ConvTranspose", "ConvInteger", "QLinearConv",
+      "MaxPool", "AveragePool",   "LpPool"};
   for (const char *op : kSpatial) {
     if (!n.is(op))
       continue;
@@ -525,9 +532,10 @@ absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
     std::optional<int64_t> spatial;
     if (ks)
       spatial = static_cast<int64_t>(ks->ints.size());
-    else if (auto r = inputRank(1); r && !n.is("MaxPool") && !n.is("AveragePool") &&
-                                    !n.is("LpPool"))
-      spatial = *r - 2;
+    else if (size_t w = n.is("QLinearConv") ? 3 : 1;
+             !n.is("MaxPool") && !n.is("AveragePool") && !n.is("LpPool"))
+      if (auto r = inputRank(w))
+        spatial = *r - 2;
     if (auto r = inputRank(0)) {
       if (*r < 3)
         return invalidInput(what, ": input rank ", *r, " is below 3");
@@ -543,8 +551,8 @@ absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
       const Attribute *a = n.attr(name);
       if (a && a->kind == AttrKind::Ints &&
           static_cast<int64_t>(a->ints.size()) != want)
-        return invalidInput(what, ": attribute '", name, "' has ", a->ints.size(),
-                            " values, expected ", want);
+        return invalidInput(what, ": attribute '", name, "' has ",
+                            a->ints.size(), " values, expected ", want);
       return absl::OkStatus();
     };
     ONNXOPT_RETURN_IF_ERROR(checkLen("pads", 2 * *spatial));
@@ -553,7 +561,8 @@ absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
     if (const Attribute *k = n.attr("kernel_shape"))
       for (int64_t v : k->ints)
         if (v <= 0)
-          return invalidInput(what, ": kernel_shape entry ", v, " is not positive");
+          return invalidInput(what, ": kernel_shape entry ", v,
+                              " is not positive");
     break;
   }
   // Axis attributes against the input rank, where the rank is declared.
@@ -562,8 +571,8 @@ absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
     int extra; // 1 where axis == rank is allowed (Flatten).
   };
   static const AxisRule kAxisOps[] = {
-      {"Concat", 0},     {"Gather", 0}, {"GatherElements", 0}, {"Softmax", 0},
-      {"LogSoftmax", 0}, {"Hardmax", 0}, {"Split", 0},         {"ArgMax", 0},
+      {"Concat", 0},     {"Gather", 0},  {"GatherElements", 0}, {"Softmax", 0},
+      {"LogSoftmax", 0}, {"Hardmax", 0}, {"Split", 0},          {"ArgMax", 0},
       {"ArgMin", 0},     {"Flatten", 1}, {"ScatterElements", 0}};
   for (const AxisRule &rule : kAxisOps) {
     if (!n.is(rule.op))
@@ -571,8 +580,8 @@ absl::Status Importer::checkNode(const onnx::NodeProto &np, const Node &n,
     const Attribute *axis = intAttr("axis");
     auto r = inputRank(0);
     if (axis && r && (axis->i < -*r || axis->i >= *r + rule.extra))
-      return invalidInput(what, ": axis ", axis->i, " is out of range for rank ",
-                          *r);
+      return invalidInput(what, ": axis ", axis->i,
+                          " is out of range for rank ", *r);
     break;
   }
   return absl::OkStatus();
@@ -641,7 +650,8 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
       return invalidInput(gwhat, ": graph input '", vi.name(),
                           "' is listed more than once");
     ONNXOPT_ASSIGN_OR_RETURN(
-        Type t, importType(vi.type(), absl::StrCat(gwhat, " input '", vi.name(), "'")));
+        Type t,
+        importType(vi.type(), absl::StrCat(gwhat, " input '", vi.name(), "'")));
     Value *v = g.addInput(vi.name(), std::move(t));
     v->docString = vi.doc_string();
     if (auto it = inits.find(vi.name()); it != inits.end())
@@ -673,7 +683,8 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
       if (o.empty())
         continue;
       if (scope.values.contains(o) || !producer.emplace(o, i).second)
-        return invalidInput(gwhat, ": value '", o, "' is defined more than once");
+        return invalidInput(gwhat, ": value '", o,
+                            "' is defined more than once");
     }
   std::vector<std::vector<int>> users(numNodes);
   std::vector<int> pending(numNodes, 0);
@@ -694,8 +705,8 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
       auto it = producer.find(r);
       if (it != producer.end() && deps.insert(it->second).second) {
         if (it->second == i)
-          return invalidInput(gwhat, ": ", nodeWhat(np, i), " uses its own output '",
-                              r, "' (a cycle)");
+          return invalidInput(gwhat, ": ", nodeWhat(np, i),
+                              " uses its own output '", r, "' (a cycle)");
         users[it->second].push_back(i);
         ++pending[i];
       }
@@ -737,9 +748,11 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
     auto version = model_->opsetVersion(np.domain());
     if (!version)
       return invalidInput(what, ": domain '",
-                          isDefaultDomain(np.domain()) ? "ai.onnx" : np.domain(),
+                          isDefaultDomain(np.domain()) ? "ai.onnx"
+                                                       : np.domain(),
                           "' has no opset_import");
-    ONNXOPT_ASSIGN_OR_RETURN(OpId op, resolveOp(np.domain(), np.op_type(), *version));
+    ONNXOPT_ASSIGN_OR_RETURN(OpId op,
+                             resolveOp(np.domain(), np.op_type(), *version));
     if (op.isOpaque() && isDefaultDomain(np.domain()))
       op.domain = np.domain();
     std::vector<Value *> inputs;
@@ -760,7 +773,8 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
       if (n->attr(ap.name()))
         return invalidInput(what, ": attribute '", ap.name(),
                             "' is set more than once");
-      ONNXOPT_ASSIGN_OR_RETURN(Attribute a, importAttribute(ap, what, &scope, depth));
+      ONNXOPT_ASSIGN_OR_RETURN(Attribute a,
+                               importAttribute(ap, what, &scope, depth));
       n->setAttr(std::move(a));
     }
     for (const auto &o : np.output()) {
@@ -778,7 +792,8 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
     if (!v)
       return invalidInput(gwhat, ": output '", vi.name(), "' is not defined");
     ONNXOPT_ASSIGN_OR_RETURN(
-        Type t, importType(vi.type(), absl::StrCat(gwhat, " output '", vi.name(), "'")));
+        Type t, importType(vi.type(),
+                           absl::StrCat(gwhat, " output '", vi.name(), "'")));
     if (v->type().isUnknown() || v->kind() == Value::Kind::NodeOutput)
       v->setType(std::move(t));
     if (v->docString.empty())
@@ -790,8 +805,8 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
     if (it == scope.values.end())
       continue; // Type hints for values that do not exist carry no meaning.
     ONNXOPT_ASSIGN_OR_RETURN(
-        Type t,
-        importType(vi.type(), absl::StrCat(gwhat, " value_info '", vi.name(), "'")));
+        Type t, importType(vi.type(), absl::StrCat(gwhat, " value_info '",
+                                                   vi.name(), "'")));
     if (it->second->type().isUnknown())
       it->second->setType(std::move(t));
   }
@@ -830,7 +845,8 @@ Importer::importModel(const onnx::ModelProto &p) {
   absl::flat_hash_set<std::string> keys;
   for (const auto &kv : p.metadata_props()) {
     if (!keys.insert(kv.key()).second)
-      return invalidInput("metadata key '", kv.key(), "' appears more than once");
+      return invalidInput("metadata key '", kv.key(),
+                          "' appears more than once");
     m->metadata.emplace_back(kv.key(), kv.value());
   }
   for (const auto &f : p.functions()) {
@@ -867,8 +883,8 @@ importModelText(std::string_view text, const std::string &baseDir,
   return importModelProto(proto, baseDir, opts);
 }
 
-absl::StatusOr<std::unique_ptr<Model>> importModelFile(const std::string &path,
-                                                       const ImportOptions &opts) {
+absl::StatusOr<std::unique_ptr<Model>>
+importModelFile(const std::string &path, const ImportOptions &opts) {
   ONNXOPT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
   auto prefix = [&](absl::Status st) {
     return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
@@ -877,26 +893,30 @@ absl::StatusOr<std::unique_ptr<Model>> importModelFile(const std::string &path,
     return invalidInput(path, ": the file is empty");
   std::string dir = dirOf(path);
   if (absl::EndsWith(path, ".onnxtxt")) {
-    auto m = importModelText(std::string_view(file->data(), file->size()), dir, opts);
+    auto m = importModelText(std::string_view(file->data(), file->size()), dir,
+                             opts);
     if (!m.ok())
       return prefix(m.status());
     return m;
   }
   if (file->size() >= kProtobufLimit)
-    return invalidInput(path, ": the file is ", file->size(),
-                        " bytes, over protobuf's 2 GiB limit; store the weights "
-                        "as external data");
+    return invalidInput(
+        path, ": the file is ", file->size(),
+        " bytes, over protobuf's 2 GiB limit; store the weights "
+        "as external data");
   std::string skeleton;
   std::vector<wire::Slot> slots;
   wire::WalkLimits limits;
   limits.maxGraphDepth = opts.maxGraphDepth;
-  absl::Status st = wire::extractSkeleton(std::string_view(file->data(), file->size()),
-                                          opts.mapThreshold, skeleton, slots, limits);
+  absl::Status st =
+      wire::extractSkeleton(std::string_view(file->data(), file->size()),
+                            opts.mapThreshold, skeleton, slots, limits);
   if (!st.ok())
     return prefix(st);
   onnx::ModelProto proto;
   if (!proto.ParseFromString(skeleton))
-    return invalidInput(path, ": not a valid ONNX model (protobuf parsing failed)");
+    return invalidInput(path,
+                        ": not a valid ONNX model (protobuf parsing failed)");
   Importer imp(opts, dir, file, std::move(slots));
   auto m = imp.importModel(proto);
   if (!m.ok())

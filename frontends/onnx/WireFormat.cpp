@@ -39,8 +39,8 @@ Msg childKind(Msg parent, uint32_t field) {
   case Msg::Node:
     return field == 5 ? Msg::Attribute : Msg::Other;
   case Msg::Attribute:
-    return (field == 5 || field == 10)   ? Msg::Tensor
-           : (field == 6 || field == 11) ? Msg::Graph
+    return (field == 5 || field == 10)    ? Msg::Tensor
+           : (field == 6 || field == 11)  ? Msg::Graph
            : (field == 22 || field == 23) ? Msg::SparseTensor
                                           : Msg::Other;
   case Msg::SparseTensor:
@@ -73,9 +73,9 @@ size_t varintSize(uint64_t v) {
 struct Field {
   uint32_t number = 0;
   uint32_t wireType = 0;
-  uint64_t varint = 0;         // wire type 0
-  std::string_view payload;    // wire type 2
-  std::string_view whole;      // tag through end of field
+  uint64_t varint = 0;      // wire type 0
+  std::string_view payload; // wire type 2
+  std::string_view whole;   // tag through end of field
 };
 
 /// Reads fields from a message body; reports offsets relative to the file.
@@ -112,7 +112,8 @@ public:
       break;
     }
     default:
-      return corrupt(start, "unsupported wire type " + std::to_string(f.wireType));
+      return corrupt(start,
+                     "unsupported wire type " + std::to_string(f.wireType));
     }
     f.whole = data_.substr(start, pos_ - start);
     return absl::OkStatus();
@@ -142,8 +143,9 @@ private:
     return absl::OkStatus();
   }
   absl::Status corrupt(size_t at, const std::string &what) const {
-    return invalidInput("not a valid ONNX model: corrupt protobuf data at byte ",
-                        base_ + at, " (", what, ")");
+    return invalidInput(
+        "not a valid ONNX model: corrupt protobuf data at byte ", base_ + at,
+        " (", what, ")");
   }
   std::string_view data_;
   uint64_t base_;
@@ -167,9 +169,10 @@ public:
       ONNXOPT_RETURN_IF_ERROR(r.next(f));
       if (kind == Msg::Tensor) {
         if (f.number == kSlotField)
-          return invalidInput("not a valid ONNX model: TensorProto uses reserved "
-                              "field number ",
-                              kSlotField);
+          return invalidInput(
+              "not a valid ONNX model: TensorProto uses reserved "
+              "field number ",
+              kSlotField);
         if (f.number == 9 && f.wireType == 2 && f.payload.size() >= minBytes_) {
           slots_.push_back({r.offsetOf(f.payload), f.payload.size()});
           putVarint(out, (uint64_t(kSlotField) << 3) | 0);
@@ -183,8 +186,8 @@ public:
         continue;
       }
       std::string sub;
-      ONNXOPT_RETURN_IF_ERROR(run(f.payload, child,
-                                  graphDepth + (child == Msg::Graph ? 1 : 0), sub));
+      ONNXOPT_RETURN_IF_ERROR(run(
+          f.payload, child, graphDepth + (child == Msg::Graph ? 1 : 0), sub));
       putVarint(out, (uint64_t(f.number) << 3) | 2);
       putVarint(out, sub.size());
       out.append(sub);
@@ -202,7 +205,8 @@ private:
 /// Measures, and optionally writes, the skeleton with markers spliced out.
 class Splicer {
 public:
-  Splicer(std::string_view skeleton, const std::vector<std::string_view> &payloads)
+  Splicer(std::string_view skeleton,
+          const std::vector<std::string_view> &payloads)
       : skeleton_(skeleton), payloads_(payloads) {}
 
   absl::StatusOr<uint64_t> size(std::string_view body, Msg kind) {
@@ -224,7 +228,8 @@ public:
         continue;
       }
       ONNXOPT_ASSIGN_OR_RETURN(uint64_t sub, size(f.payload, child));
-      total += varintSize((uint64_t(f.number) << 3) | 2) + varintSize(sub) + sub;
+      total +=
+          varintSize((uint64_t(f.number) << 3) | 2) + varintSize(sub) + sub;
     }
     return total;
   }
@@ -271,11 +276,13 @@ absl::Status extractSkeleton(std::string_view in, size_t minBytes,
                              const WalkLimits &limits) {
   skeleton.clear();
   slots.clear();
-  return Extractor(in, minBytes, slots, limits).run(in, Msg::Model, 0, skeleton);
+  return Extractor(in, minBytes, slots, limits)
+      .run(in, Msg::Model, 0, skeleton);
 }
 
-absl::StatusOr<uint64_t> splicedSize(std::string_view skeleton,
-                                     const std::vector<std::string_view> &payloads) {
+absl::StatusOr<uint64_t>
+splicedSize(std::string_view skeleton,
+            const std::vector<std::string_view> &payloads) {
   return Splicer(skeleton, payloads).size(skeleton, Msg::Model);
 }
 

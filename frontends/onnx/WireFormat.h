@@ -2,11 +2,12 @@
 // neither copied on load nor on save.
 //
 // Load: extractSkeleton() copies a ModelProto's bytes except the payloads of
-// TensorProto.raw_data fields, each replaced by a marker (an unknown field holding
-// a slot number); protobuf parses the small skeleton, and the importer turns each
-// marker into a view of the mapped file. Save: the exporter marks tensors the same
-// way, protobuf serializes the skeleton, and spliceSlots() streams it to the file
-// with each marker replaced by a raw_data field written straight from its mapping.
+// TensorProto.raw_data fields, each replaced by a marker (an unknown field
+// holding a slot number); protobuf parses the small skeleton, and the importer
+// turns each marker into a view of the mapped file. Save: the exporter marks
+// tensors the same way, protobuf serializes the skeleton, and spliceSlots()
+// streams it to the file with each marker replaced by a raw_data field written
+// straight from its mapping.
 #pragma once
 
 #include "utils/OutputFile.h"
@@ -37,15 +38,16 @@ struct WalkLimits {
 };
 
 /// Builds the skeleton of serialized ModelProto `in`: raw_data payloads of at
-/// least `minBytes` are replaced by slot markers and listed in `slots`. Fails on
-/// malformed wire data (naming the byte offset) or excessive nesting.
+/// least `minBytes` are replaced by slot markers and listed in `slots`. Fails
+/// on malformed wire data (naming the byte offset) or excessive nesting.
 absl::Status extractSkeleton(std::string_view in, size_t minBytes,
                              std::string &skeleton, std::vector<Slot> &slots,
                              const WalkLimits &limits = {});
 
 /// Size of the file spliceSlots() would write.
-absl::StatusOr<uint64_t> splicedSize(std::string_view skeleton,
-                                     const std::vector<std::string_view> &payloads);
+absl::StatusOr<uint64_t>
+splicedSize(std::string_view skeleton,
+            const std::vector<std::string_view> &payloads);
 
 /// Writes `skeleton` to `out` with every slot marker k replaced by a raw_data
 /// field holding payloads[k].

@@ -1,1 +1,229 @@
+// Unit tests for the IR: use lists, RAUW, erase, builder, verifier, captures.
+#include "ir/Builder.h"
+#include "ir/Graph.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+
 #include <gtest/gtest.h>
+
+using namespace onnxopt;
+
+namespace {
+
+std::unique_ptr<Model> makeModel() {
+  auto m = std::make_unique<Model>();
+  m->irVersion = 8;
+  m->opsetImports = {{"", 17}};
+  m->graph = std::make_unique<Graph>();
+  m->graph->name = "g";
+  return m;
+}
+
+std::shared_ptr<const Tensor> floats(std::vector<float> v) {
+  std::string bytes(reinterpret_cast<const char *>(v.data()), v.size() * 4);
+  return std::make_shared<Tensor>(Tensor::fromBytes(
+      DataType::Float, {int64_t(v.size())}, std::move(bytes)));
+}
+
+TEST(IR, UseListsTrackOperandsAndOutputs) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *add = *b.create("Add", {x, x});
+  Node *relu = *b.create("Relu", {add->output(0)});
+  g.addOutput(relu->output(0), "Y");
+  EXPECT_EQ(x->numUses(), 2u);
+  EXPECT_EQ(add->output(0)->numUses(), 1u);
+  EXPECT_TRUE(add->output(0)->hasOneUse());
+  EXPECT_TRUE(relu->output(0)->isGraphOutput());
+  EXPECT_EQ(relu->output(0)->firstUse()->outputOf(), &g);
+  add->setInput(1, nullptr);
+  EXPECT_EQ(x->numUses(), 1u);
+  EXPECT_TRUE(verifyModel(*m).ok());
+}
+
+TEST(IR, ReplaceAllUsesWithMovesEveryUseIncludingOutputs) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *id = *b.create("Identity", {x});
+  Node *relu = *b.create("Relu", {id->output(0)});
+  Node *neg = *b.create("Neg", {id->output(0)});
+  g.addOutput(id->output(0), "I");
+  g.addOutput(relu->output(0), "R");
+  g.addOutput(neg->output(0), "N");
+  id->output(0)->replaceAllUsesWith(x);
+  EXPECT_TRUE(id->output(0)->useEmpty());
+  // Relu, Neg, the output, and still the Identity itself.
+  EXPECT_EQ(x->numUses(), 4u);
+  EXPECT_EQ(relu->input(0), x);
+  EXPECT_EQ(g.output(0), x);
+  // The output keeps its contractual name though its value changed.
+  EXPECT_EQ(g.outputName(0), "I");
+  id->erase();
+  EXPECT_EQ(x->numUses(), 3u);
+  EXPECT_EQ(g.numNodes(), 2u);
+  EXPECT_TRUE(verifyModel(*m).ok());
+}
+
+TEST(IR, ReplaceUsesWithIfIsSelective) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *y = g.addInput("Z", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *a = *b.create("Relu", {x});
+  Node *c = *b.create("Neg", {x});
+  x->replaceUsesWithIf(y, [&](Use &u) { return u.user() == c; });
+  EXPECT_EQ(a->input(0), x);
+  EXPECT_EQ(c->input(0), y);
+}
+
+TEST(IR, EraseWhileIteratingIsSafe) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  for (int i = 0; i < 5; ++i)
+    (void)*b.create("Relu", {x});
+  for (Node *n : g.nodes())
+    n->erase();
+  EXPECT_EQ(g.numNodes(), 0u);
+  EXPECT_TRUE(x->useEmpty());
+}
+
+TEST(IR, BuilderRejectsUnknownOpsAndKeepsCustomDomainsOpaque) {
+  auto m = makeModel();
+  m->opsetImports.push_back({"com.acme", 1});
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  EXPECT_FALSE(b.create("NoSuchOp", {x}).ok());
+  EXPECT_FALSE(b.create("Relu", {x}, 1, "com.missing").ok());
+  Node *custom = *b.create("Frob", {x}, 1, "com.acme");
+  EXPECT_TRUE(custom->op().isOpaque());
+  Node *relu = *b.create("Relu", {x});
+  EXPECT_FALSE(relu->op().isOpaque());
+  EXPECT_EQ(relu->op().sinceVersion, 14);
+  EXPECT_TRUE(relu->is("Relu", "ai.onnx"));
+}
+
+TEST(IR, BuilderInsertsBeforeThePoint) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *last = *b.create("Relu", {x});
+  b.setInsertionPoint(last);
+  Node *first = *b.create("Neg", {x});
+  EXPECT_EQ(g.firstNode(), first);
+  EXPECT_EQ(first->next(), last);
+}
+
+TEST(IR, VerifierRejectsUseBeforeDefinition) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *a = *b.create("Relu", {x});
+  Node *c = *b.create("Neg", {a->output(0)});
+  g.addOutput(c->output(0), "Y");
+  c->moveBefore(a);
+  absl::Status st = verifyModel(*m);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("not defined before its use"),
+            std::string::npos);
+  a->moveBefore(c);
+  EXPECT_TRUE(verifyModel(*m).ok());
+}
+
+TEST(IR, SubgraphCapturesAreUsesOfTheOuterValue) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Builder b(*m, g);
+  Node *relu = *b.create("Relu", {x});
+  Node *ifNode = *b.create("If", {c});
+  for (const char *branch : {"then_branch", "else_branch"}) {
+    auto body = std::make_unique<Graph>();
+    body->name = branch;
+    Node *inner =
+        body->createNode(*resolveOp("", "Neg", 17), {relu->output(0)}, 1);
+    inner->output(0)->setName(std::string(branch) + "_out");
+    body->addOutput(inner->output(0));
+    ifNode->setAttr(Attribute::makeGraph(branch, std::move(body)));
+  }
+  g.addOutput(ifNode->output(0), "Y");
+  // Both bodies use the outer Relu result: it cannot be erased or silently
+  // lost.
+  EXPECT_EQ(relu->output(0)->numUses(), 2u);
+  EXPECT_TRUE(relu->hasUses());
+  EXPECT_TRUE(verifyModel(*m).ok());
+  // RAUW on the outer value rewires the bodies too.
+  relu->output(0)->replaceAllUsesWith(x);
+  EXPECT_EQ(ifNode->subgraphs()[0]->firstNode()->input(0), x);
+  relu->erase();
+  EXPECT_TRUE(verifyModel(*m).ok());
+  // A body node moved ahead of the outer definition is caught.
+  EXPECT_EQ(ifNode->subgraphs()[1]->parentNode(), ifNode);
+}
+
+TEST(IR, VerifierRejectsCaptureOfALaterOuterValue) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Builder b(*m, g);
+  Node *ifNode = *b.create("If", {c});
+  Node *later = *b.create("Relu", {x});
+  auto body = std::make_unique<Graph>();
+  Node *inner =
+      body->createNode(*resolveOp("", "Neg", 17), {later->output(0)}, 1);
+  body->addOutput(inner->output(0), "o");
+  ifNode->setAttr(Attribute::makeGraph("then_branch", std::move(body)));
+  EXPECT_FALSE(verifyModel(*m).ok());
+}
+
+TEST(IR, InitializersAreConstantsAndInputDefaultsAreNot) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *w = g.addInitializer("W", floats({1, 2}));
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  x->setTensor(floats({3, 4}));
+  EXPECT_TRUE(w->isConstant());
+  EXPECT_FALSE(x->isConstant());
+  ASSERT_TRUE(w->type().shape());
+  EXPECT_EQ((*w->type().shape())[0].value(), 2);
+}
+
+TEST(IR, NameGeneratorSkipsNamesInSubgraphs) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Node *ifNode = g.createNode(*resolveOp("", "If", 17), {c}, 1);
+  auto body = std::make_unique<Graph>();
+  Node *inner = body->createNode(*resolveOp("", "Neg", 17), {c}, 1);
+  inner->output(0)->setName("t__0");
+  body->addOutput(inner->output(0));
+  ifNode->setAttr(Attribute::makeGraph("then_branch", std::move(body)));
+  NameGenerator names(g);
+  EXPECT_EQ(names.fresh("t"), "t__1");
+  EXPECT_EQ(names.fresh("t"), "t__2");
+}
+
+TEST(IR, TypesPrintInTextSyntax) {
+  EXPECT_EQ(
+      Type::tensor(DataType::Float, {Dim::symbol("N"), Dim::constant(3), Dim()})
+          .str(),
+      "float[N,3,?]");
+  EXPECT_EQ(Type::tensor(DataType::Int64).str(), "int64");
+  EXPECT_EQ(Type::tensor(DataType::Int64, {}).str(), "int64[]");
+  EXPECT_EQ(Type::sequence(Type::tensor(DataType::Float)).str(), "seq(float)");
+  EXPECT_EQ(elementSize(DataType::BFloat16), 2u);
+  EXPECT_EQ(parseDataTypeName("float16"), DataType::Float16);
+}
+
+} // namespace

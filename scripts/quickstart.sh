@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds onnx-opt and runs it on the bundled sample model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNXOPT_BUILD_TESTS=OFF >/dev/null
+cmake --build build -j"$(nproc)" --target onnx-opt
+echo "== onnx-opt examples/models/sample.onnxtxt -o build/sample.onnx --summary"
+build/onnx-opt examples/models/sample.onnxtxt -o build/sample.onnx --summary
+echo "== onnx-opt build/sample.onnx   (back to text)"
+build/onnx-opt build/sample.onnx
