@@ -154,14 +154,24 @@ void Node::moveBefore(Node *pos) {
 
 // ---------------------------------------------------------------- Graph
 
+/// Unlinks every use held by `g` and its subgraphs, so that values can then be
+/// destroyed in any order (subgraphs may capture values defined anywhere).
+static void dropAllUses(Graph &g) {
+  for (size_t i = 0; i < g.numOutputs(); ++i)
+    g.outputUse(i).set(nullptr);
+  for (Node *n : g.nodes()) {
+    for (size_t i = 0; i < n->numInputs(); ++i)
+      n->setInput(i, nullptr);
+    for (Graph *sub : n->subgraphs())
+      dropAllUses(*sub);
+  }
+}
+
 Graph::~Graph() {
-  // Graph outputs and node operands are uses: drop them before any value dies.
+  // Nested graphs repeat the walk over their own, already unlinked, subtree;
+  // nesting depth is bounded by the importer, so this stays cheap.
+  dropAllUses(*this);
   outputs_.clear();
-  for (Node *n = first_; n; n = n->next_)
-    for (auto &u : n->inputs_)
-      u->set(nullptr);
-  // Subgraphs may use our values as outer captures: destroy nodes back to front
-  // so each node's subgraphs drop their uses before earlier values die.
   Node *n = last_;
   while (n) {
     Node *prev = n->prev_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -120,6 +121,24 @@ void printElement(std::ostream &os, DataType dt, const char *p) {
   }
 }
 
+bool isBareName(std::string_view s) {
+  if (s.empty())
+    return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+          c == ':' || c == '/' || c == '-'))
+      return false;
+  return true;
+}
+
+/// Value and graph names print bare where the text syntax allows, else quoted.
+void printName(std::ostream &os, std::string_view s) {
+  if (isBareName(s))
+    os << s;
+  else
+    printString(os, s);
+}
+
 class Printer {
 public:
   Printer(std::ostream &os, const PrintOptions &opts) : os_(os), opts_(opts) {}
@@ -136,8 +155,10 @@ public:
           os_ << (i ? "," : "") << t.dims()[i];
         os_ << "]";
       }
-      if (!t.name.empty())
-        os_ << " " << t.name;
+      if (!t.name.empty()) {
+        os_ << " ";
+        printName(os_, t.name);
+      }
       os_ << " ";
     }
     os_ << "{";
@@ -227,7 +248,7 @@ public:
       if (i)
         os_ << ", ";
       if (Value *v = n.output(i))
-        os_ << v->name();
+        printName(os_, v->name());
     }
     os_ << " = ";
     if (!isDefaultDomain(n.op().domain))
@@ -244,13 +265,14 @@ public:
           os_ << ": " << attrKindName(a.kind) << " = @" << a.refAttrName;
           continue;
         }
-        // Empty lists carry no type of their own: name it.
         bool emptyList = (a.kind == AttrKind::Ints && a.ints.empty()) ||
                          (a.kind == AttrKind::Floats && a.floats.empty()) ||
                          (a.kind == AttrKind::Strings && a.strings.empty()) ||
                          (a.kind == AttrKind::Tensors && a.tensors.empty()) ||
                          (a.kind == AttrKind::Graphs && a.graphs.empty());
-        if (emptyList)
+        // Empty lists and types carry no kind of their own: name it.
+        if (emptyList || a.kind == AttrKind::TypeProto ||
+            a.kind == AttrKind::TypeProtos)
           os_ << ": " << attrKindName(a.kind);
         os_ << " = ";
         attrValue(a, indent + 2);
@@ -262,18 +284,24 @@ public:
       if (i)
         os_ << ", ";
       if (Value *v = n.input(i))
-        os_ << v->name();
+        printName(os_, v->name());
     }
     os_ << ")\n";
   }
 
-  void valueDecl(const Value &v) {
+  void valueDecl(const Value &v, std::string_view name) {
     type(v.type());
-    os_ << " " << v.name();
+    os_ << " ";
+    printName(os_, name);
   }
+  void valueDecl(const Value &v) { valueDecl(v, v.name()); }
 
   void graph(const Graph &g, int indent) {
-    os_ << g.name << " (";
+    if (!g.name.empty()) {
+      printName(os_, g.name);
+      os_ << " ";
+    }
+    os_ << "(";
     bool first = true;
     for (size_t i = 0; i < g.numInputs(); ++i) {
       const Value *v = g.input(i);
@@ -288,7 +316,9 @@ public:
     os_ << ") => (";
     for (size_t i = 0; i < g.numOutputs(); ++i) {
       os_ << (i ? ", " : "");
-      valueDecl(*g.output(i));
+      // The main graph's outputs keep their contract names.
+      valueDecl(*g.output(i),
+                g.parentNode() ? g.output(i)->name() : g.outputName(i));
     }
     os_ << ")";
     std::vector<const Value *> decls;
@@ -307,8 +337,8 @@ public:
         if (i)
           os_ << ", ";
         if (i < numInits && decls[i]->sparse()) {
-          os_ << "sparse_tensor(" << decls[i]->type().str() << ") "
-              << decls[i]->name();
+          os_ << "sparse_tensor(" << decls[i]->type().str() << ") ";
+          printName(os_, decls[i]->name());
           continue;
         }
         valueDecl(*decls[i]);

@@ -3,6 +3,7 @@
 #include "frontends/onnx/OnnxImporter.h"
 
 #include "frontends/onnx/ExternalData.h"
+#include "frontends/onnx/TextParser.h"
 #include "frontends/onnx/WireFormat.h"
 #include "utils/CheckedMath.h"
 #include "utils/Diagnostics.h"
@@ -12,10 +13,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-#include "onnx/defs/parser.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
+#include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -875,24 +877,62 @@ absl::StatusOr<std::unique_ptr<Model>>
 importModelText(std::string_view text, const std::string &baseDir,
                 const ImportOptions &opts) {
   onnx::ModelProto proto;
-  std::string buf(text);
-  onnx::OnnxParser parser(buf.c_str());
-  auto st = parser.Parse(proto);
-  if (!st.IsOK())
-    return invalidInput("cannot parse ONNX text: ", st.ErrorMessage());
+  ONNXOPT_RETURN_IF_ERROR(parseModelText(text, proto));
   return importModelProto(proto, baseDir, opts);
 }
 
+namespace {
+
+/// Standard input, read whole (it cannot be mapped).
+absl::StatusOr<std::shared_ptr<const Buffer>> readStdin() {
+  std::string bytes;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+    bytes.append(buf, n);
+    if (bytes.size() >= kProtobufLimit)
+      return invalidInput("<stdin>: input is over protobuf's 2 GiB limit");
+  }
+  return std::shared_ptr<const Buffer>(
+      std::make_shared<OwnedBuffer>(std::move(bytes)));
+}
+
+/// Text starts with '<' (the model header) after optional blanks and comments.
+bool looksLikeText(std::string_view b) {
+  size_t i = 0;
+  while (i < b.size()) {
+    if (std::isspace(static_cast<unsigned char>(b[i]))) {
+      ++i;
+    } else if (b[i] == '#') {
+      while (i < b.size() && b[i] != '\n')
+        ++i;
+    } else {
+      return b[i] == '<';
+    }
+  }
+  return false;
+}
+
+} // namespace
+
 absl::StatusOr<std::unique_ptr<Model>>
 importModelFile(const std::string &path, const ImportOptions &opts) {
-  ONNXOPT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
+  std::shared_ptr<const Buffer> file;
+  bool text = absl::EndsWith(path, ".onnxtxt");
+  if (path == "-") {
+    ONNXOPT_ASSIGN_OR_RETURN(file, readStdin());
+    text = looksLikeText(std::string_view(file->data(), file->size()));
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(file, MappedFile::open(path));
+  }
   auto prefix = [&](absl::Status st) {
     return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
   };
   if (file->size() == 0)
     return invalidInput(path, ": the file is empty");
-  std::string dir = dirOf(path);
-  if (absl::EndsWith(path, ".onnxtxt")) {
+  // Standard input resolves external data against the working directory.
+  std::string dir = path == "-" ? "." : dirOf(path);
+  if (text) {
     auto m = importModelText(std::string_view(file->data(), file->size()), dir,
                              opts);
     if (!m.ok())
