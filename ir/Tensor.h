@@ -37,6 +37,8 @@ public:
     return buffer_ ? std::string_view(buffer_->data() + offset_, size_)
                    : std::string_view();
   }
+  /// The raw bytes with the buffer holding them.
+  ByteRange byteRange() const { return {bytes(), buffer_.get()}; }
   const std::vector<std::string> &strings() const { return strings_; }
   /// True when the bytes live in a memory-mapped file (not copied).
   bool isMapped() const;

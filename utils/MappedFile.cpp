@@ -15,6 +15,8 @@ namespace onnxopt {
 MappedFile::~MappedFile() {
   if (data_ && size_)
     ::munmap(const_cast<char *>(data_), size_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 absl::StatusOr<std::shared_ptr<MappedFile>>
@@ -53,7 +55,7 @@ MappedFile::fromDescriptor(int fd, const std::string &displayName) {
     }
     file->data_ = static_cast<const char *>(p);
   }
-  ::close(fd);
+  file->fd_ = fd;
   return file;
 }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace onnxopt {
 
@@ -15,6 +16,15 @@ public:
   virtual ~Buffer() = default;
   virtual const char *data() const = 0;
   virtual size_t size() const = 0;
+  /// A read-only descriptor of the file behind the bytes, or -1.
+  virtual int fd() const { return -1; }
+};
+
+/// A byte range and the buffer holding it, so that a range of a file can be
+/// copied in the kernel rather than through the mapping.
+struct ByteRange {
+  std::string_view bytes;
+  const Buffer *source = nullptr;
 };
 
 /// A heap buffer owning its bytes (folded or decoded tensors).
@@ -45,10 +55,14 @@ public:
 
   const char *data() const override { return data_; }
   size_t size() const override { return size_; }
+  /// The descriptor the file was mapped from, kept open: later reads and
+  /// in-kernel copies go through it, never through a path lookup.
+  int fd() const override { return fd_; }
   const std::string &name() const { return name_; }
 
 private:
   MappedFile() = default;
+  int fd_ = -1;
   const char *data_ = nullptr;
   size_t size_ = 0;
   std::string name_;

@@ -91,6 +91,29 @@ absl::Status OutputFile::write(std::string_view bytes) {
   return absl::OkStatus();
 }
 
+absl::Status OutputFile::write(const ByteRange &range) {
+  constexpr size_t kKernelCopyMin = 256 << 10;
+  const Buffer *src = range.source;
+  if (!src || src->fd() < 0 || range.bytes.size() < kKernelCopyMin)
+    return write(range.bytes);
+  ONNXOPT_RETURN_IF_ERROR(flush());
+  loff_t in = range.bytes.data() - src->data();
+  size_t left = range.bytes.size();
+  while (left > 0) {
+    ssize_t n = ::copy_file_range(src->fd(), &in, fd_, nullptr, left, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      // Not supported between these files (or a short source): plain write.
+      size_t done = range.bytes.size() - left;
+      return write(range.bytes.substr(done));
+    }
+    left -= static_cast<size_t>(n);
+    offset_ += static_cast<uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OutputFile::commit() {
   ONNXOPT_RETURN_IF_ERROR(flush());
   if (::close(fd_) != 0) {

@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "utils/MappedFile.h"
 
 #include <memory>
 #include <string>
@@ -26,6 +27,9 @@ public:
   absl::Status write(const char *data, size_t size) {
     return write(std::string_view(data, size));
   }
+  /// Writes a range; large ranges of a file are copied in the kernel
+  /// (copy_file_range), as cp does, instead of faulting in the mapping.
+  absl::Status write(const ByteRange &range);
   /// Bytes written so far.
   uint64_t offset() const { return offset_ + buffered_.size(); }
   absl::Status commit();

@@ -33,11 +33,11 @@ public:
   void exportModel(const Model &m, onnx::ModelProto &p);
 
   /// Payloads referenced by slot markers.
-  std::vector<std::string_view> payloads;
+  std::vector<ByteRange> payloads;
   /// Tensors bound for the external data file, in write order.
   struct ExternalEntry {
     onnx::TensorProto *proto;
-    std::string_view bytes;
+    ByteRange range;
   };
   std::vector<ExternalEntry> externals;
 
@@ -166,12 +166,12 @@ void Exporter::exportTensor(const Tensor &t, onnx::TensorProto &tp) {
   }
   std::string_view bytes = t.bytes();
   if (external_ && bytes.size() >= externalThreshold_) {
-    externals.push_back({&tp, bytes});
+    externals.push_back({&tp, t.byteRange()});
     return;
   }
   if (bytes.size() >= kSlotThreshold) {
     tp.mutable_unknown_fields()->AddVarint(wire::kSlotField, payloads.size());
-    payloads.push_back(bytes);
+    payloads.push_back(t.byteRange());
     return;
   }
   tp.set_raw_data(bytes.data(), bytes.size());
@@ -421,11 +421,11 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   static const std::string kZeros(4096, '\0');
   for (auto &e : ex.externals) {
     // Page-align large tensors so runtimes can map them in place.
-    uint64_t align = e.bytes.size() >= 65536 ? 4096 : 64;
+    uint64_t align = e.range.bytes.size() >= 65536 ? 4096 : 64;
     uint64_t pad = (align - data->offset() % align) % align;
     ONNXOPT_RETURN_IF_ERROR(data->write(kZeros.data(), pad));
     uint64_t offset = data->offset();
-    ONNXOPT_RETURN_IF_ERROR(data->write(e.bytes));
+    ONNXOPT_RETURN_IF_ERROR(data->write(e.range));
     e.proto->set_data_location(onnx::TensorProto::EXTERNAL);
     auto add = [&](const char *k, std::string v) {
       auto *kv = e.proto->add_external_data();
@@ -434,7 +434,7 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
     };
     add("location", dataName);
     add("offset", std::to_string(offset));
-    add("length", std::to_string(e.bytes.size()));
+    add("length", std::to_string(e.range.bytes.size()));
   }
   std::string skeleton = serializeDeterministic(p);
   ONNXOPT_ASSIGN_OR_RETURN(uint64_t size,

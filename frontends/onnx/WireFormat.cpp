@@ -205,8 +205,7 @@ private:
 /// Measures, and optionally writes, the skeleton with markers spliced out.
 class Splicer {
 public:
-  Splicer(std::string_view skeleton,
-          const std::vector<std::string_view> &payloads)
+  Splicer(std::string_view skeleton, const std::vector<ByteRange> &payloads)
       : skeleton_(skeleton), payloads_(payloads) {}
 
   absl::StatusOr<uint64_t> size(std::string_view body, Msg kind) {
@@ -218,7 +217,7 @@ public:
       if (kind == Msg::Tensor && f.number == kSlotField) {
         if (f.varint >= payloads_.size())
           return absl::InternalError("slot marker out of range");
-        uint64_t len = payloads_[f.varint].size();
+        uint64_t len = payloads_[f.varint].bytes.size();
         total += varintSize((9 << 3) | 2) + varintSize(len) + len;
         continue;
       }
@@ -241,10 +240,10 @@ public:
     while (!r.done()) {
       ONNXOPT_RETURN_IF_ERROR(r.next(f));
       if (kind == Msg::Tensor && f.number == kSlotField) {
-        std::string_view payload = payloads_[f.varint];
+        const ByteRange &payload = payloads_[f.varint];
         head.clear();
         putVarint(head, (9 << 3) | 2);
-        putVarint(head, payload.size());
+        putVarint(head, payload.bytes.size());
         ONNXOPT_RETURN_IF_ERROR(out.write(head));
         ONNXOPT_RETURN_IF_ERROR(out.write(payload));
         continue;
@@ -266,7 +265,7 @@ public:
 
 private:
   std::string_view skeleton_;
-  const std::vector<std::string_view> &payloads_;
+  const std::vector<ByteRange> &payloads_;
 };
 
 } // namespace
@@ -280,14 +279,13 @@ absl::Status extractSkeleton(std::string_view in, size_t minBytes,
       .run(in, Msg::Model, 0, skeleton);
 }
 
-absl::StatusOr<uint64_t>
-splicedSize(std::string_view skeleton,
-            const std::vector<std::string_view> &payloads) {
+absl::StatusOr<uint64_t> splicedSize(std::string_view skeleton,
+                                     const std::vector<ByteRange> &payloads) {
   return Splicer(skeleton, payloads).size(skeleton, Msg::Model);
 }
 
 absl::Status spliceSlots(std::string_view skeleton,
-                         const std::vector<std::string_view> &payloads,
+                         const std::vector<ByteRange> &payloads,
                          OutputFile &out) {
   return Splicer(skeleton, payloads).write(skeleton, Msg::Model, out);
 }

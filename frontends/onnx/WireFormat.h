@@ -45,14 +45,13 @@ absl::Status extractSkeleton(std::string_view in, size_t minBytes,
                              const WalkLimits &limits = {});
 
 /// Size of the file spliceSlots() would write.
-absl::StatusOr<uint64_t>
-splicedSize(std::string_view skeleton,
-            const std::vector<std::string_view> &payloads);
+absl::StatusOr<uint64_t> splicedSize(std::string_view skeleton,
+                                     const std::vector<ByteRange> &payloads);
 
 /// Writes `skeleton` to `out` with every slot marker k replaced by a raw_data
 /// field holding payloads[k].
 absl::Status spliceSlots(std::string_view skeleton,
-                         const std::vector<std::string_view> &payloads,
+                         const std::vector<ByteRange> &payloads,
                          OutputFile &out);
 
 } // namespace onnxopt::wire
