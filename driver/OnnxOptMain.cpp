@@ -5,11 +5,14 @@
 #include "frontends/onnx/OnnxImporter.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "passes/PassManager.h"
+#include "passes/PassRegistry.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -19,7 +22,9 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace onnxopt {
 
@@ -61,6 +66,43 @@ std::string describe(const Model &m) {
                       " inputs, ", m.graph->numOutputs(), " outputs");
 }
 
+std::string jsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += std::string("\\") + c;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += absl::StrFormat("\\u%04x", c);
+    else
+      out += c;
+  }
+  return out + "\"";
+}
+
+std::string jsonModel(const Model &m) {
+  Stats s;
+  gather(*m.graph, s);
+  std::string ops;
+  for (const auto &[op, n] : s.ops)
+    absl::StrAppend(&ops, ops.empty() ? "" : ", ", jsonString(op), ": ", n);
+  auto values = [&](bool inputs) {
+    std::string out;
+    const Graph &g = *m.graph;
+    size_t n = inputs ? g.numInputs() : g.numOutputs();
+    for (size_t i = 0; i < n; ++i) {
+      const Value *v = inputs ? g.input(i) : g.output(i);
+      absl::StrAppend(&out, i ? ", " : "", "{\"name\": ",
+                      jsonString(inputs ? v->name() : g.outputName(i)),
+                      ", \"type\": ", jsonString(v->type().str()), "}");
+    }
+    return out;
+  };
+  return absl::StrCat("{\"nodes\": ", s.nodes, ", \"ops\": {", ops,
+                      "}, \"weights\": ", s.initializers,
+                      ", \"weight_bytes\": ", s.weightBytes, ", \"inputs\": [",
+                      values(true), "], \"outputs\": [", values(false), "]}");
+}
+
 int fail(const absl::Status &st) {
   int code = exitCodeFor(st);
   llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
@@ -73,9 +115,8 @@ int fail(const absl::Status &st) {
 
 int run(int argc, char **argv) {
   cl::OptionCategory category("onnx-opt options");
-  cl::opt<std::string> input(cl::Positional,
-                             cl::desc("<input .onnx or .onnxtxt>"),
-                             cl::Required, cl::cat(category));
+  cl::opt<std::string> input(
+      cl::Positional, cl::desc("<input .onnx or .onnxtxt>"), cl::cat(category));
   cl::opt<std::string> output("o", cl::desc("Output file ('-' for stdout)"),
                               cl::value_desc("file"), cl::init("-"),
                               cl::cat(category));
@@ -107,6 +148,49 @@ int run(int argc, char **argv) {
       cl::desc("In text output, print tensors with more elements as {...}"),
       cl::init(0), cl::cat(category));
 
+  cl::opt<std::string> pipelineText(
+      "p",
+      cl::desc("Pass pipeline, e.g. 'fixpoint(cse,dce){max-iterations=8}'"),
+      cl::value_desc("pipeline"), cl::cat(category));
+  cl::opt<bool> o0("O0", cl::desc("No passes"), cl::cat(category));
+  cl::opt<bool> o1("O1", cl::desc("Exact passes only"), cl::cat(category));
+  cl::opt<bool> o2("O2", cl::desc("-O1 plus numeric fusions"),
+                   cl::cat(category));
+  cl::opt<bool> o3("O3", cl::desc("-O2 plus transformer pattern fusions"),
+                   cl::cat(category));
+  cl::opt<bool> listPasses("list-passes", cl::desc("List the passes and exit"),
+                           cl::cat(category));
+  cl::opt<bool> dumpPipeline(
+      "dump-pass-pipeline",
+      cl::desc("Print the normalized pipeline to stderr before running"),
+      cl::cat(category));
+  cl::list<std::string> printBefore(
+      "print-ir-before", cl::desc("Print the IR before these passes"),
+      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category));
+  cl::list<std::string> printAfter(
+      "print-ir-after", cl::desc("Print the IR after these passes"),
+      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category));
+  cl::opt<bool> printAfterAll("print-ir-after-all",
+                              cl::desc("Print the IR after every pass"),
+                              cl::cat(category));
+  cl::opt<bool> printAfterChange(
+      "print-ir-after-change",
+      cl::desc("Print the IR after every pass that changed it"),
+      cl::cat(category));
+  cl::opt<bool> verifyEach("verify-each",
+                           cl::desc("Run the IR verifier after every pass"),
+                           cl::cat(category));
+  cl::opt<bool> timePasses("time-passes",
+                           cl::desc("Report the time of each pass"),
+                           cl::cat(category));
+  cl::opt<bool> passStatistics("pass-statistics",
+                               cl::desc("Report the statistics of each pass"),
+                               cl::cat(category));
+  cl::opt<std::string> reportFile(
+      "report",
+      cl::desc("Write a JSON report (passes, model before and after)"),
+      cl::value_desc("file.json"), cl::cat(category));
+
   cl::HideUnrelatedOptions(category);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "onnx-opt " << ONNXOPT_VERSION << "\n";
@@ -120,6 +204,43 @@ int run(int argc, char **argv) {
     llvm::errs() << parseErrors;
     return kExitUsage;
   }
+
+  if (listPasses) {
+    for (const PassInfo &p : registeredPasses()) {
+      auto pass = p.factory();
+      llvm::outs() << "  " << p.argument;
+      if (!p.alias.empty())
+        llvm::outs() << " (" << p.alias << ")";
+      llvm::outs() << "\n      " << std::string(pass->description())
+                   << (pass->isExact() ? " [exact]" : " [numeric]") << "\n";
+      for (const PassOption *o : pass->options())
+        llvm::outs() << "      {" << o->name() << "=" << o->text() << "} "
+                     << o->description() << "\n";
+    }
+    return kExitSuccess;
+  }
+  if (input.empty()) {
+    llvm::errs() << "onnx-opt: error: no input model (see --help)\n";
+    return kExitUsage;
+  }
+  int levels = o0 + o1 + o2 + o3;
+  if (levels > 1 || (levels && !pipelineText.empty())) {
+    llvm::errs()
+        << "onnx-opt: error: give one of -O0..-O3 or -p, not several\n";
+    return kExitUsage;
+  }
+  std::string pipelineSource = pipelineText;
+  if (levels)
+    pipelineSource = optLevelPipeline(o1 ? 1 : o2 ? 2 : o3 ? 3 : 0);
+  auto pipeline = parsePipeline(pipelineSource);
+  if (!pipeline.ok()) {
+    llvm::errs() << "onnx-opt: error: "
+                 << std::string(pipeline.status().message()) << "\n";
+    return kExitUsage;
+  }
+  std::string normalized = pipeline->str();
+  if (dumpPipeline)
+    llvm::errs() << normalized << "\n";
 
   bool text =
       emit == Emit::Text ||
@@ -149,6 +270,51 @@ int run(int argc, char **argv) {
     return fail(absl::InternalError(
         absl::StrCat("the imported model fails verification: ", st.message())));
 
+  std::string modelBefore = reportFile.empty() ? "" : jsonModel(**model);
+  std::string summaryBefore = summary ? describe(**model) : "";
+  Instrumentation inst;
+  inst.printBefore.insert(printBefore.begin(), printBefore.end());
+  inst.printAfter.insert(printAfter.begin(), printAfter.end());
+  inst.printAfterAll = printAfterAll;
+  inst.printAfterChange = printAfterChange;
+  inst.verifyEach = verifyEach;
+  std::ostringstream irDump;
+  inst.irStream = &irDump;
+  PassManager pm(std::move(*pipeline), inst);
+  auto ran = pm.run(**model);
+  llvm::errs() << irDump.str();
+  if (!ran.ok()) {
+    // A reproducer: the input as text and the pipeline that failed on it.
+    if (auto original = importModelFile(input, iopts); original.ok()) {
+      char path[] = "/tmp/onnx-opt-reproducer-XXXXXX.onnxtxt";
+      int fd = ::mkstemps(path, 8);
+      if (fd >= 0) {
+        std::string body = absl::StrCat(
+            "# onnx-opt reproducer: pass '", pm.failedPass(), "' failed with: ",
+            std::string(ran.status().message()).substr(0, 500),
+            "\n# RUN: onnx-opt %s -p '", normalized, "' --verify-each\n",
+            printModel(**original));
+        (void)!::write(fd, body.data(), body.size());
+        ::close(fd);
+        llvm::errs() << "onnx-opt: reproducer written to " << path << "\n";
+      }
+    }
+    return fail(ran.status());
+  }
+  auto t15 = std::chrono::steady_clock::now();
+  if (timePasses || passStatistics) {
+    for (const PassRecord &r : pm.records()) {
+      llvm::errs() << "onnx-opt: pass " << r.pass;
+      if (timePasses)
+        llvm::errs() << llvm::format(" %.3f ms over %llu runs", r.seconds * 1e3,
+                                     static_cast<unsigned long long>(r.runs));
+      if (passStatistics)
+        for (const auto &[k, v] : r.statistics)
+          llvm::errs() << " " << k << "=" << v;
+      llvm::errs() << "\n";
+    }
+  }
+
   absl::Status written;
   if (text) {
     PrintOptions popts;
@@ -163,15 +329,48 @@ int run(int argc, char **argv) {
   if (!written.ok())
     return fail(written);
   auto t2 = std::chrono::steady_clock::now();
+  auto seconds = [](auto a, auto b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  if (!reportFile.empty()) {
+    std::string passes;
+    for (const PassRecord &r : pm.records()) {
+      std::string stats;
+      for (const auto &[k, v] : r.statistics)
+        absl::StrAppend(&stats, stats.empty() ? "" : ", ", jsonString(k), ": ",
+                        v);
+      absl::StrAppend(&passes, passes.empty() ? "" : ",\n    ",
+                      "{\"pass\": ", jsonString(r.pass),
+                      ", \"seconds\": ", absl::StrFormat("%.6f", r.seconds),
+                      ", \"runs\": ", r.runs,
+                      ", \"changed\": ", r.changed ? "true" : "false",
+                      ", \"statistics\": {", stats, "}}");
+    }
+    std::string json = absl::StrCat(
+        "{\n  \"input\": ", jsonString(input.getValue()),
+        ",\n  \"output\": ", jsonString(output.getValue()),
+        ",\n  \"pipeline\": ", jsonString(normalized),
+        ",\n  \"seconds\": {\"load\": ",
+        absl::StrFormat("%.6f", seconds(t0, t1)),
+        ", \"passes\": ", absl::StrFormat("%.6f", seconds(t1, t15)),
+        ", \"write\": ", absl::StrFormat("%.6f", seconds(t15, t2)),
+        "},\n  \"passes\": [", passes.empty() ? "" : "\n    ", passes,
+        "],\n  \"before\": ", modelBefore,
+        ",\n  \"after\": ", jsonModel(**model), "\n}\n");
+    if (absl::Status st = writeFileAtomically(reportFile, json); !st.ok())
+      return fail(st);
+  }
   if (summary) {
     auto ms = [](auto a, auto b) {
       return std::chrono::duration<double, std::milli>(b - a).count();
     };
-    llvm::errs() << "onnx-opt: read " << input << ": " << describe(**model)
-                 << "\n"
+    llvm::errs() << "onnx-opt: read " << input << ": " << summaryBefore << "\n"
                  << "onnx-opt: wrote " << output << " as "
-                 << (text ? "ONNX text" : "ONNX protobuf")
-                 << " (pipeline: empty)\n"
+                 << (text ? "ONNX text" : "ONNX protobuf") << ": "
+                 << describe(**model) << "\n"
+                 << "onnx-opt: pipeline: "
+                 << (normalized.empty() ? std::string("(empty)") : normalized)
+                 << "\n"
                  << llvm::format("onnx-opt: load %.1f ms, write %.1f ms\n",
                                  ms(t0, t1), ms(t1, t2));
   }

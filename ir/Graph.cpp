@@ -242,6 +242,25 @@ void Graph::eraseInitializer(Value *v) {
   initializers_.erase(it);
 }
 
+size_t
+Graph::eraseInitializersIf(const std::function<bool(const Value &)> &pred) {
+  auto it = std::stable_partition(initializers_.begin(), initializers_.end(),
+                                  [&](const auto &v) { return !pred(*v); });
+  size_t n = static_cast<size_t>(initializers_.end() - it);
+  for (auto j = it; j != initializers_.end(); ++j)
+    assert((*j)->useEmpty() && "erasing a used initializer");
+  initializers_.erase(it, initializers_.end());
+  return n;
+}
+
+void Graph::reorder(const std::vector<Node *> &order) {
+  assert(order.size() == numNodes_ && "reorder needs every node once");
+  first_ = last_ = nullptr;
+  numNodes_ = 0;
+  for (Node *n : order)
+    link(n, nullptr);
+}
+
 void Graph::addOutput(Value *v, std::string name) {
   outputNames_.push_back(name.empty() && v ? v->name() : std::move(name));
   outputs_.push_back(std::unique_ptr<Use>(

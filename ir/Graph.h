@@ -245,6 +245,9 @@ public:
                               std::shared_ptr<const SparseTensor> t);
   /// Removes an initializer that has no uses.
   void eraseInitializer(Value *v);
+  /// Removes, in one linear sweep, the initializers for which `pred` holds;
+  /// each must have no uses. Returns how many went.
+  size_t eraseInitializersIf(const std::function<bool(const Value &)> &pred);
 
   // --- Outputs ---
   size_t numOutputs() const { return outputs_.size(); }
@@ -265,6 +268,9 @@ public:
   /// appended at the end).
   Node *createNode(OpId op, const std::vector<Value *> &inputs,
                    size_t numOutputs, Node *pos = nullptr);
+
+  /// Re-links the nodes in `order`, which must be a permutation of the nodes.
+  void reorder(const std::vector<Node *> &order);
 
   /// Every value name used in this graph and its subgraphs (for fresh names).
   void collectNames(std::vector<std::string> &out) const;

@@ -4,7 +4,8 @@
 //   node roundtrip_suite.js ONNX_OPT SUITE_DIR WORK_DIR
 // For every case: `onnx-opt model.onnx -o out.onnx` must succeed; when ONNX Runtime
 // can run the original on the suite's inputs, it must run the output and give
-// bit-identical outputs. Text: print, parse, print again must give the same text.
+// bit-identical outputs, and so must `onnx-opt -O1 --verify-each` (exact passes).
+// Text: print, parse, print again must give the same text.
 // Prints per-failure lines and `N passed, N failed, N skipped`; exits 1 on failure.
 const fs = require('fs');
 const path = require('path');
@@ -23,6 +24,9 @@ async function main() {
     const out = path.join(work, `${c}.onnx`);
     const r = spawnSync(onnxOpt, [model, '-o', out], { encoding: 'utf8' });
     if (r.status !== 0) { failed++; console.log(`FAIL ${c}: onnx-opt exit ${r.status}: ${r.stderr.trim()}`); continue; }
+    const outO1 = path.join(work, `${c}.O1.onnx`);
+    const r1 = spawnSync(onnxOpt, [model, '-O1', '--verify-each', '-o', outO1], { encoding: 'utf8' });
+    if (r1.status !== 0) { failed++; console.log(`FAIL ${c}: onnx-opt -O1 exit ${r1.status}: ${r1.stderr.trim()}`); continue; }
     // Text round trip: print, parse, print.
     const t1 = path.join(work, `${c}.1.onnxtxt`);
     const t2 = path.join(work, `${c}.2.onnxtxt`);
@@ -64,10 +68,14 @@ async function main() {
       skipped++; skipReasons['ORT cannot run the original'] = (skipReasons['ORT cannot run the original'] || 0) + 1;
       continue;
     }
-    let b;
-    try { b = await run(ort, out, feeds); } catch (e) { failed++; console.log(`FAIL ${c}: output does not run: ${String(e.message).slice(0, 200)}`); continue; }
-    const d = diffExact(a, b, session.outputNames);
-    if (d) { failed++; console.log(`FAIL ${c}: ${d}`); continue; }
+    let bad = null;
+    for (const [label, file] of [['round trip', out], ['-O1', outO1]]) {
+      let b;
+      try { b = await run(ort, file, feeds); } catch (e) { bad = `${label} output does not run: ${String(e.message).slice(0, 200)}`; break; }
+      const d = diffExact(a, b, session.outputNames);
+      if (d) { bad = `${label}: ${d}`; break; }
+    }
+    if (bad) { failed++; console.log(`FAIL ${c}: ${bad}`); continue; }
     passed++;
   }
   for (const [k, v] of Object.entries(skipReasons)) console.log(`skipped ${v}: ${k}`);

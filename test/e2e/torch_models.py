@@ -5,10 +5,11 @@
 
 Exports ResNet-50, MobileNetV3-Large, ViT-B/16, an LSTM and a small transformer
 encoder with random weights (fixed seeds, dynamic batch/sequence axes, opset 17),
-runs `onnx-opt m.onnx -o out.onnx` (and once more with external data), and requires
-ONNX Runtime to give bit-identical outputs for the original and the output on
-seeded random inputs at two batch sizes. Also checks that the round trip is
-deterministic (same bytes twice) and idempotent (a second trip changes nothing).
+runs `onnx-opt m.onnx -o out.onnx` (once more with external data, and at -O1, -O2
+and -O3), and requires ONNX Runtime to give bit-identical outputs for the original
+and each output on seeded random inputs at two batch sizes (the -O levels hold only
+exact passes so far). Also checks that every run is deterministic (same bytes twice)
+and idempotent (a second run over its own output changes nothing).
 Prints `N passed, N failed`.
 """
 import argparse
@@ -91,9 +92,15 @@ def main():
         out2 = os.path.join(d, "out2.onnx")
         ext = os.path.join(d, "ext.onnx")
         again = os.path.join(d, "again.onnx")
-        for cmd in ([a.onnx_opt, src, "-o", out], [a.onnx_opt, src, "-o", out2],
-                    [a.onnx_opt, src, "-o", ext, "--external-data=ext.weights"],
-                    [a.onnx_opt, out, "-o", again]):
+        levels = {lvl: [os.path.join(d, f"{lvl}.{i}.onnx") for i in range(3)] for lvl in ("O1", "O2", "O3")}
+        cmds = [[a.onnx_opt, src, "-o", out], [a.onnx_opt, src, "-o", out2],
+                [a.onnx_opt, src, "-o", ext, "--external-data=ext.weights"],
+                [a.onnx_opt, out, "-o", again]]
+        for lvl, (first, second, rerun) in levels.items():
+            cmds += [[a.onnx_opt, src, f"-{lvl}", "--verify-each", "-o", first],
+                     [a.onnx_opt, src, f"-{lvl}", "--verify-each", "-o", second],
+                     [a.onnx_opt, first, f"-{lvl}", "--verify-each", "-o", rerun]]
+        for cmd in cmds:
             rc, msg = run(cmd)
             if rc != 0:
                 problems.append(f"{' '.join(cmd[1:])}: exit {rc}: {msg}")
@@ -102,13 +109,18 @@ def main():
                 problems.append("two runs gave different bytes")
             if open(out, "rb").read() != open(again, "rb").read():
                 problems.append("a second round trip changed the model")
+            for lvl, (first, second, rerun) in levels.items():
+                if open(first, "rb").read() != open(second, "rb").read():
+                    problems.append(f"-{lvl}: two runs gave different bytes")
+                if open(first, "rb").read() != open(rerun, "rb").read():
+                    problems.append(f"-{lvl}: a second run over its own output changed it")
             seqs = extra.get("seq", [None])
             for batch in (1, 3):
                 for s in seqs:
                     dims = ["--dim", f"batch={batch}"] + (["--dim", f"seq={s}"] if s else [])
                     if "int_max" in extra:
                         dims += ["--int-max", str(extra["int_max"])]
-                    for candidate in (out, ext):
+                    for candidate in (out, ext) + tuple(v[0] for v in levels.values()):
                         rc, msg = run(["node", os.path.join(HERE, "compare_exact.js"), src, candidate] + dims)
                         if rc != 0:
                             problems.append(f"{os.path.basename(candidate)} batch={batch} seq={s}: {msg}")
@@ -119,7 +131,8 @@ def main():
             passed += 1
             size = os.path.getsize(src)
             print(f"ok   {name}: {size / 1e6:.1f} MB, export {export_s:.1f}s, bit-identical in ONNX Runtime "
-                  f"at batch 1 and 3{' and seq ' + str(extra['seq']) if 'seq' in extra else ''}, inline and external data")
+                  f"at batch 1 and 3{' and seq ' + str(extra['seq']) if 'seq' in extra else ''}, inline, external data, -O1/-O2/-O3; "
+                  f"deterministic and idempotent")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -1,0 +1,288 @@
+// Pipeline parsing and printing, and the instrumented pass manager.
+#include "passes/PassManager.h"
+
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+#include "passes/PassRegistry.h"
+#include "utils/Diagnostics.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <cctype>
+#include <chrono>
+
+namespace onnxopt {
+
+// ------------------------------------------------------------------ printing
+
+static void printElements(const std::vector<PipelineElement> &elems,
+                          std::string &out) {
+  for (size_t i = 0; i < elems.size(); ++i) {
+    if (i)
+      out += ",";
+    const PipelineElement &e = elems[i];
+    if (e.isFixpoint()) {
+      out += "fixpoint(";
+      printElements(e.children, out);
+      absl::StrAppend(&out, "){max-iterations=", e.maxIterations, "}");
+      continue;
+    }
+    out += std::string(e.pass->argument());
+    if (e.pass->options().empty())
+      continue;
+    out += "{";
+    for (size_t j = 0; j < e.pass->options().size(); ++j) {
+      const PassOption *o = e.pass->options()[j];
+      absl::StrAppend(&out, j ? "," : "", o->name(), "=", o->text());
+    }
+    out += "}";
+  }
+}
+
+std::string Pipeline::str() const {
+  std::string out;
+  printElements(elements, out);
+  return out;
+}
+
+// ------------------------------------------------------------------ parsing
+
+namespace {
+
+class PipelineParser {
+public:
+  explicit PipelineParser(std::string_view s) : s_(s) {}
+
+  absl::StatusOr<Pipeline> parse() {
+    Pipeline p;
+    skip();
+    if (pos_ == s_.size())
+      return p;
+    ONNXOPT_RETURN_IF_ERROR(elements(p.elements));
+    skip();
+    if (pos_ != s_.size())
+      return error("expected ',' or the end of the pipeline");
+    return p;
+  }
+
+private:
+  void skip() {
+    while (pos_ < s_.size() &&
+           std::isspace(static_cast<unsigned char>(s_[pos_])))
+      ++pos_;
+  }
+  absl::Status error(std::string_view what) const {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pass pipeline, column ", pos_ + 1, ": ", std::string(what), "\n  ",
+        std::string(s_), "\n  ", std::string(pos_, ' '), "^"));
+  }
+  std::string name() {
+    skip();
+    size_t b = pos_;
+    while (pos_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[pos_])) ||
+            s_[pos_] == '-' || s_[pos_] == '_'))
+      ++pos_;
+    return std::string(s_.substr(b, pos_ - b));
+  }
+  bool accept(char c) {
+    skip();
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+
+  /// `{k=v,...}`: calls set(key, value, column) for each.
+  template <typename Fn> absl::Status options(Fn set) {
+    if (!accept('{'))
+      return absl::OkStatus();
+    while (!accept('}')) {
+      size_t at = pos_;
+      std::string key = name();
+      if (key.empty())
+        return error("expected an option name");
+      if (!accept('='))
+        return error("expected '=' after the option name");
+      skip();
+      size_t b = pos_;
+      while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != '}')
+        ++pos_;
+      std::string value(s_.substr(b, pos_ - b));
+      while (!value.empty() &&
+             std::isspace(static_cast<unsigned char>(value.back())))
+        value.pop_back();
+      absl::Status st = set(key, value);
+      if (!st.ok()) {
+        pos_ = at;
+        return error(std::string(st.message()));
+      }
+      if (!accept(',') && !(skip(), pos_ < s_.size() && s_[pos_] == '}'))
+        return error("expected ',' or '}'");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status elements(std::vector<PipelineElement> &out) {
+    do {
+      skip();
+      size_t at = pos_;
+      std::string n = name();
+      if (n.empty())
+        return error("expected a pass name");
+      PipelineElement e;
+      if (n == "fixpoint") {
+        if (!accept('('))
+          return error("expected '(' after fixpoint");
+        ONNXOPT_RETURN_IF_ERROR(elements(e.children));
+        if (!accept(')'))
+          return error("expected ')' to close fixpoint(");
+        ONNXOPT_RETURN_IF_ERROR(
+            options([&](const std::string &k, const std::string &v) {
+              if (k != "max-iterations")
+                return absl::FailedPreconditionError(
+                    absl::StrCat("fixpoint has no option '", k, "'"));
+              char *end = nullptr;
+              long long it = std::strtoll(v.c_str(), &end, 10);
+              if (v.empty() || *end || it < 1 || it > 1000000)
+                return absl::FailedPreconditionError(
+                    "max-iterations expects an integer from 1 to 1000000");
+              e.maxIterations = it;
+              return absl::OkStatus();
+            }));
+      } else {
+        e.pass = createPass(n);
+        if (!e.pass) {
+          pos_ = at;
+          return error(
+              absl::StrCat("unknown pass '", n, "' (see --list-passes)"));
+        }
+        ONNXOPT_RETURN_IF_ERROR(
+            options([&](const std::string &k, const std::string &v) {
+              PassOption *o = e.pass->option(k);
+              if (!o)
+                return absl::FailedPreconditionError(
+                    absl::StrCat("pass '", std::string(e.pass->argument()),
+                                 "' has no option '", k, "'"));
+              return o->set(v);
+            }));
+      }
+      out.push_back(std::move(e));
+    } while (accept(','));
+    return absl::OkStatus();
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+} // namespace
+
+absl::StatusOr<Pipeline> parsePipeline(std::string_view text) {
+  return PipelineParser(text).parse();
+}
+
+std::string optLevelPipeline(int level) {
+  if (level <= 0)
+    return "";
+  // Exact cleanup only so far; -O2 and -O3 add numeric and pattern fusions as
+  // those passes land.
+  return "fixpoint(eliminate-identity,eliminate-nop-dropout,cse,dce,"
+         "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
+}
+
+// ------------------------------------------------------------------ running
+
+PassRecord &PassManager::record(const Pass &p) {
+  for (PassRecord &r : records_)
+    if (r.pass == p.argument())
+      return r;
+  records_.push_back(PassRecord{std::string(p.argument())});
+  return records_.back();
+}
+
+absl::StatusOr<bool> PassManager::run(Model &m) {
+  return runElements(pipeline_.elements, m);
+}
+
+absl::StatusOr<bool>
+PassManager::runElements(std::vector<PipelineElement> &elems, Model &m) {
+  bool changed = false;
+  for (PipelineElement &e : elems) {
+    if (!e.isFixpoint()) {
+      ONNXOPT_ASSIGN_OR_RETURN(bool c, runPass(*e.pass, m));
+      changed |= c;
+      continue;
+    }
+    for (int64_t i = 0; i < e.maxIterations; ++i) {
+      ONNXOPT_ASSIGN_OR_RETURN(bool c, runElements(e.children, m));
+      changed |= c;
+      if (!c)
+        break;
+    }
+  }
+  return changed;
+}
+
+absl::StatusOr<bool> PassManager::runOnGraph(Pass &p, Graph &g,
+                                             PassContext &ctx) {
+  // Innermost bodies first: what they stop using can then die in the outer
+  // graph.
+  bool changed = false;
+  for (Node *n : g.nodes())
+    for (Graph *sub : n->subgraphs()) {
+      ONNXOPT_ASSIGN_OR_RETURN(bool c, runOnGraph(p, *sub, ctx));
+      changed |= c;
+    }
+  ONNXOPT_ASSIGN_OR_RETURN(bool c, p.run(g, ctx));
+  return changed || c;
+}
+
+absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
+  std::string name(p.argument());
+  std::ostream *os = inst_.irStream;
+  if (os && inst_.printBefore.count(name))
+    *os << "// -----// IR Dump Before " << name << " //----- //\n"
+        << printModel(m);
+  PassContext ctx{m};
+  std::vector<uint64_t> before;
+  for (const Statistic *s : p.statistics())
+    before.push_back(s->value());
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = runOnGraph(p, *m.graph, ctx);
+  auto t1 = std::chrono::steady_clock::now();
+  PassRecord &r = record(p);
+  r.seconds += std::chrono::duration<double>(t1 - t0).count();
+  ++r.runs;
+  if (!result.ok()) {
+    failedPass_ = name;
+    return absl::Status(
+        result.status().code(),
+        absl::StrCat("pass '", name, "' failed: ", result.status().message()));
+  }
+  r.changed |= *result;
+  for (size_t i = 0; i < p.statistics().size(); ++i) {
+    const Statistic *s = p.statistics()[i];
+    uint64_t delta = s->value() - before[i];
+    auto it = std::find_if(r.statistics.begin(), r.statistics.end(),
+                           [&](auto &kv) { return kv.first == s->name(); });
+    if (it == r.statistics.end())
+      r.statistics.emplace_back(s->name(), delta);
+    else
+      it->second += delta;
+  }
+  if (inst_.verifyEach)
+    if (absl::Status st = verifyModel(m); !st.ok()) {
+      failedPass_ = name;
+      return absl::InternalError(absl::StrCat("the IR is invalid after pass '",
+                                              name, "': ", st.message()));
+    }
+  if (os && (inst_.printAfterAll || inst_.printAfter.count(name) ||
+             (inst_.printAfterChange && *result)))
+    *os << "// -----// IR Dump After " << name << " //----- //\n"
+        << printModel(m);
+  return *result;
+}
+
+} // namespace onnxopt

@@ -1,0 +1,30 @@
+// The pass registry: in-tree passes from Passes.def plus plugin passes.
+#pragma once
+
+#include "passes/Pass.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace onnxopt {
+
+using PassFactory = std::function<std::unique_ptr<Pass>()>;
+
+struct PassInfo {
+  std::string argument;
+  std::string alias; // onnxoptimizer's snake_case name, or empty
+  PassFactory factory;
+};
+
+/// Every registered pass, in-tree ones first (sorted), then plugins in load
+/// order.
+const std::vector<PassInfo> &registeredPasses();
+/// Registers a pass (plugins); fails if the argument or alias is taken.
+absl::Status registerPass(PassInfo info);
+/// Creates the pass named by argument or alias, or nullptr.
+std::unique_ptr<Pass> createPass(std::string_view nameOrAlias);
+
+} // namespace onnxopt

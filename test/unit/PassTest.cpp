@@ -1,0 +1,127 @@
+// Unit tests for the pass infrastructure: pipelines, the pass manager,
+// topo-sort.
+#include "ir/Builder.h"
+#include "ir/Verifier.h"
+#include "passes/PassManager.h"
+#include "passes/PassRegistry.h"
+
+#include <gtest/gtest.h>
+
+using namespace onnxopt;
+
+namespace {
+
+std::unique_ptr<Model> makeModel() {
+  auto m = std::make_unique<Model>();
+  m->irVersion = 8;
+  m->opsetImports = {{"", 17}};
+  m->graph = std::make_unique<Graph>();
+  return m;
+}
+
+TEST(Pipeline, ParsesPrintsAndReparsesToTheSameText) {
+  auto p = parsePipeline(
+      " cse, fixpoint( dce , eliminate_identity ){max-iterations=3},topo-sort");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->str(),
+            "cse,fixpoint(dce,eliminate-identity){max-iterations=3},topo-sort");
+  auto again = parsePipeline(p->str());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->str(), p->str());
+  EXPECT_TRUE(parsePipeline("")->empty());
+}
+
+TEST(Pipeline, ErrorsNameTheColumnAndAreUsageErrors) {
+  auto p = parsePipeline("dce,fixpoint(cse,nope)");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(p.status().message()).find("column 18"),
+            std::string::npos);
+  EXPECT_FALSE(parsePipeline("fixpoint(dce").ok());
+  EXPECT_FALSE(parsePipeline("dce{x=1}").ok());
+  EXPECT_FALSE(parsePipeline("fixpoint(dce){max-iterations=-1}").ok());
+}
+
+TEST(Pipeline, OptLevelsParse) {
+  for (int level = 0; level <= 3; ++level) {
+    auto p = parsePipeline(optLevelPipeline(level));
+    ASSERT_TRUE(p.ok()) << level;
+    EXPECT_EQ(p->str(), optLevelPipeline(level));
+  }
+}
+
+TEST(PassManager, RunsOnSubgraphsAndReachesAFixpoint) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Builder b(*m, g);
+  Node *ifNode = *b.create("If", {c});
+  for (const char *branch : {"then_branch", "else_branch"}) {
+    auto body = std::make_unique<Graph>();
+    Node *id = body->createNode(*resolveOp("", "Identity", 17), {x}, 1);
+    Node *neg = body->createNode(*resolveOp("", "Neg", 17), {id->output(0)}, 1);
+    body->addOutput(neg->output(0), "o");
+    ifNode->setAttr(Attribute::makeGraph(branch, std::move(body)));
+  }
+  g.addOutput(ifNode->output(0), "Y");
+  Instrumentation inst;
+  inst.verifyEach = true;
+  PassManager pm(*parsePipeline("fixpoint(eliminate-identity,dce)"), inst);
+  auto changed = pm.run(*m);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_TRUE(*changed);
+  for (Graph *body : ifNode->subgraphs()) {
+    EXPECT_EQ(body->numNodes(), 1u);
+    EXPECT_EQ(body->firstNode()->input(0), x);
+  }
+  // A second run changes nothing.
+  PassManager again(*parsePipeline("fixpoint(eliminate-identity,dce)"), inst);
+  EXPECT_FALSE(*again.run(*m));
+}
+
+TEST(TopoSort, RestoresDefinitionBeforeUse) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *a = *b.create("Relu", {x});
+  Node *c = *b.create("Neg", {a->output(0)});
+  Node *d = *b.create("Abs", {x});
+  g.addOutput(c->output(0), "Y");
+  g.addOutput(d->output(0), "Z");
+  c->moveBefore(a);
+  ASSERT_FALSE(verifyModel(*m).ok());
+  auto pass = createPass("topo-sort");
+  PassContext ctx{*m};
+  auto changed = pass->run(g, ctx);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_TRUE(verifyModel(*m).ok());
+  // Stable: Abs stays last, after the pair it did not depend on.
+  EXPECT_EQ(g.firstNode(), a);
+  EXPECT_EQ(g.lastNode(), d);
+  EXPECT_FALSE(*pass->run(g, ctx));
+}
+
+TEST(PassOption, SizesAcceptSuffixes) {
+  struct Dummy : Pass {
+    std::string_view argument() const override { return "dummy"; }
+    std::string_view description() const override { return ""; }
+    absl::StatusOr<bool> run(Graph &, PassContext &) override { return false; }
+    PassOption size{this, "max-size", "limit", PassOption::Kind::Size, "1M"};
+    PassOption flag{this, "flag", "a flag", PassOption::Kind::Bool, "false"};
+  } d;
+  EXPECT_EQ(d.size.intValue(), 1 << 20);
+  EXPECT_TRUE(d.size.set("64K").ok());
+  EXPECT_EQ(d.size.intValue(), 64 << 10);
+  EXPECT_TRUE(d.size.set("2G").ok());
+  EXPECT_EQ(d.size.intValue(), int64_t(2) << 30);
+  EXPECT_FALSE(d.size.set("12Q").ok());
+  EXPECT_FALSE(d.size.set("-1").ok());
+  EXPECT_TRUE(d.flag.set("1").ok());
+  EXPECT_EQ(d.flag.text(), "true");
+  EXPECT_FALSE(d.flag.set("yes").ok());
+}
+
+} // namespace
