@@ -198,7 +198,9 @@ PassRecord &PassManager::record(const Pass &p) {
   for (PassRecord &r : records_)
     if (r.pass == p.argument())
       return r;
-  records_.push_back(PassRecord{std::string(p.argument())});
+  PassRecord r;
+  r.pass = std::string(p.argument());
+  records_.push_back(std::move(r));
   return records_.back();
 }
 
