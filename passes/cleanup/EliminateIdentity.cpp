@@ -2,6 +2,7 @@
 #include "passes/cleanup/EliminateIdentity.h"
 
 #include "passes/Pass.h"
+#include "passes/PassUtils.h"
 
 namespace onnxopt {
 
@@ -21,9 +22,7 @@ public:
         continue;
       Value *in = n->input(0);
       Value *out = n->output(0);
-      bool inIsLocalResult =
-          in->kind() == Value::Kind::NodeOutput && in->graph() == &g;
-      if (out->isGraphOutput() && (!inIsLocalResult || in->isGraphOutput()))
+      if (!canForwardResult(*out, *in, g))
         continue;
       out->replaceAllUsesWith(in);
       n->erase();

@@ -2,6 +2,7 @@
 #include "passes/cleanup/EliminateNopDropout.h"
 
 #include "passes/Pass.h"
+#include "passes/PassUtils.h"
 
 namespace onnxopt {
 
@@ -42,10 +43,7 @@ public:
           !isConstantFalse(n->input(2)))
         continue;
       Value *out = n->output(0);
-      // A graph output fed straight by a graph input keeps a node for its name.
-      if (out->isGraphOutput() &&
-          (n->input(0)->kind() != Value::Kind::NodeOutput ||
-           n->input(0)->graph() != &g || n->input(0)->isGraphOutput()))
+      if (!canForwardResult(*out, *n->input(0), g))
         continue;
       out->replaceAllUsesWith(n->input(0));
       n->erase();

@@ -4,20 +4,14 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
+#include "TestModels.h"
+
 #include <gtest/gtest.h>
 
 using namespace onnxopt;
+using onnxopt::test::makeModel;
 
 namespace {
-
-std::unique_ptr<Model> makeModel() {
-  auto m = std::make_unique<Model>();
-  m->irVersion = 8;
-  m->opsetImports = {{"", 17}};
-  m->graph = std::make_unique<Graph>();
-  m->graph->name = "g";
-  return m;
-}
 
 std::shared_ptr<const Tensor> floats(std::vector<float> v) {
   std::string bytes(reinterpret_cast<const char *>(v.data()), v.size() * 4);

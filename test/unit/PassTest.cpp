@@ -5,19 +5,14 @@
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
 
+#include "TestModels.h"
+
 #include <gtest/gtest.h>
 
 using namespace onnxopt;
+using onnxopt::test::makeModel;
 
 namespace {
-
-std::unique_ptr<Model> makeModel() {
-  auto m = std::make_unique<Model>();
-  m->irVersion = 8;
-  m->opsetImports = {{"", 17}};
-  m->graph = std::make_unique<Graph>();
-  return m;
-}
 
 TEST(Pipeline, ParsesPrintsAndReparsesToTheSameText) {
   auto p = parsePipeline(
