@@ -7,6 +7,7 @@
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
+#include "passes/Plugin.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 
@@ -186,6 +187,9 @@ int run(int argc, char **argv) {
   cl::opt<bool> passStatistics("pass-statistics",
                                cl::desc("Report the statistics of each pass"),
                                cl::cat(category));
+  cl::list<std::string> plugins(
+      "load-pass-plugin", cl::desc("Load a pass plugin (a shared library)"),
+      cl::value_desc("lib.so"), cl::cat(category));
   cl::opt<std::string> reportFile(
       "report",
       cl::desc("Write a JSON report (passes, model before and after)"),
@@ -205,6 +209,12 @@ int run(int argc, char **argv) {
     return kExitUsage;
   }
 
+  // Plugins first, so that their passes can appear in -p and --list-passes.
+  for (const std::string &path : plugins)
+    if (absl::Status st = loadPassPlugin(path); !st.ok()) {
+      llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
+      return kExitUsage;
+    }
   if (listPasses) {
     for (const PassInfo &p : registeredPasses()) {
       auto pass = p.factory();

@@ -20,13 +20,28 @@ static std::vector<PassInfo> &registry() {
 
 const std::vector<PassInfo> &registeredPasses() { return registry(); }
 
+static absl::Status &pendingError() {
+  static absl::Status error;
+  return error;
+}
+
+absl::Status takeRegistrationError() {
+  absl::Status st = pendingError();
+  pendingError() = absl::OkStatus();
+  return st;
+}
+
 absl::Status registerPass(PassInfo info) {
   for (const PassInfo &p : registry())
     if (p.argument == info.argument || p.alias == info.argument ||
         (!info.alias.empty() &&
-         (p.argument == info.alias || p.alias == info.alias)))
-      return absl::FailedPreconditionError(
+         (p.argument == info.alias || p.alias == info.alias))) {
+      absl::Status st = absl::FailedPreconditionError(
           absl::StrCat("pass '", info.argument, "' is already registered"));
+      if (pendingError().ok())
+        pendingError() = st;
+      return st;
+    }
   registry().push_back(std::move(info));
   return absl::OkStatus();
 }

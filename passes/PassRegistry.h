@@ -22,8 +22,12 @@ struct PassInfo {
 /// Every registered pass, in-tree ones first (sorted), then plugins in load
 /// order.
 const std::vector<PassInfo> &registeredPasses();
-/// Registers a pass (plugins); fails if the argument or alias is taken.
+/// Registers a pass (plugins); fails if the argument or alias is taken. The
+/// first failure is also kept for takeRegistrationError(), so a plugin that
+/// ignores the result still fails to load.
 absl::Status registerPass(PassInfo info);
+/// The first registration failure since the last call, then OK.
+absl::Status takeRegistrationError();
 /// Creates the pass named by argument or alias, or nullptr.
 std::unique_ptr<Pass> createPass(std::string_view nameOrAlias);
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs onnx-opt from BUILD_DIR, builds examples/plugin out of tree against the
+# installed package, and runs its pass from a -p string; then the error paths.
+# Usage: run_plugin_test.sh SOURCE_DIR BUILD_DIR WORK_DIR
+set -euo pipefail
+src=$1 build=$2 work=$3
+FileCheck=/usr/lib/llvm-14/bin/FileCheck
+rm -rf "$work"; mkdir -p "$work"
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+cmake -S "$src/examples/plugin" -B "$work/plugin" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/plugin" >/dev/null
+plugin="$work/plugin/libeliminate-double-neg.so"
+opt="$work/prefix/bin/onnx-opt"
+
+cat > "$work/m.onnxtxt" <<'TXT'
+<ir_version: 8, opset_import: ["" : 17]>
+m (float[2] X) => (float[2] Y)
+{
+  a = Neg (X)
+  b = Neg (a)
+  Y = Relu (b)
+}
+TXT
+"$opt" "$work/m.onnxtxt" --load-pass-plugin="$plugin" -p 'eliminate-double-neg,dce' \
+    --verify-each --pass-statistics 2>"$work/stats" | $FileCheck "$0" --check-prefix=FOLD
+# FOLD-NOT: Neg
+# FOLD: Y = Relu (X)
+$FileCheck "$0" --check-prefix=STATS < "$work/stats"
+# STATS: pass eliminate-double-neg num-folded=1
+"$opt" --load-pass-plugin="$plugin" --list-passes | $FileCheck "$0" --check-prefix=LIST
+# LIST: eliminate-double-neg
+# LIST-NEXT: Replace Neg(Neg(x)) with x (example plugin)
+
+expect_usage() { # expect exit 2 and a message
+  local pattern=$1; shift
+  set +e; "$@" >/dev/null 2>"$work/err"; local rc=$?; set -e
+  if [[ $rc -ne 2 ]] || ! grep -q "$pattern" "$work/err"; then
+    echo "FAIL: $* -> exit $rc: $(cat "$work/err")"; exit 1
+  fi
+}
+# Without the plugin the pass is unknown.
+expect_usage "unknown pass 'eliminate-double-neg'" "$opt" "$work/m.onnxtxt" -p eliminate-double-neg
+# A plugin built for another API version.
+cmake -S "$src/examples/plugin" -B "$work/plugin-v999" -DCMAKE_PREFIX_PATH="$work/prefix" \
+    -DCMAKE_CXX_FLAGS=-DEXAMPLE_PLUGIN_API_VERSION=999 >/dev/null
+cmake --build "$work/plugin-v999" >/dev/null
+expect_usage "built for plugin API version 999" "$opt" "$work/m.onnxtxt" \
+    --load-pass-plugin="$work/plugin-v999/libeliminate-double-neg.so"
+# A library without the entry point, and a missing file.
+libm=$(find /lib /usr/lib -name 'libm.so.6' | head -n 1)
+expect_usage "does not export onnxoptGetPluginInfo" "$opt" "$work/m.onnxtxt" --load-pass-plugin="$libm"
+expect_usage "cannot load pass plugin" "$opt" "$work/m.onnxtxt" --load-pass-plugin="$work/nope.so"
+# Loading the same plugin twice: the pass name is taken.
+expect_usage "already registered" "$opt" "$work/m.onnxtxt" --load-pass-plugin="$plugin" --load-pass-plugin="$plugin"
+echo "plugin: 1 passed, 0 failed"
