@@ -1,8 +1,8 @@
 // eliminate-nop-dropout: removes Dropout in inference mode.
 #include "passes/cleanup/EliminateNopDropout.h"
 
-#include "passes/Pass.h"
 #include "passes/PassUtils.h"
+#include "passes/PatternPass.h"
 
 namespace onnxopt {
 
@@ -18,39 +18,49 @@ bool isConstantFalse(const Value *v) {
   return v->tensor()->bytes()[0] == 0;
 }
 
-class EliminateNopDropoutPass final : public Pass {
+class RemoveInferenceDropout final : public OpRewritePattern {
+public:
+  RemoveInferenceDropout(Statistic &removed, Statistic &maskUsed)
+      : OpRewritePattern("Dropout"), removed_(removed), maskUsed_(maskUsed) {}
+  bool matchAndRewrite(Node &n, Rewriter &r) override {
+    if (n.op().isOpaque() || !n.input(0) || !n.output(0))
+      return r.notifyMatchFailure(n, "opaque, or no operand or result");
+    if (n.numOutputs() > 1 && n.output(1) && !n.output(1)->useEmpty()) {
+      ++maskUsed_;
+      return r.notifyMatchFailure(n, "the mask is used");
+    }
+    if (n.op().sinceVersion <= 6) {
+      const Attribute *isTest = n.attr("is_test");
+      if (!isTest || isTest->i == 0)
+        return r.notifyMatchFailure(n, "training mode (is_test=0)");
+    }
+    if (n.op().sinceVersion >= 12 && n.numInputs() > 2 &&
+        !isConstantFalse(n.input(2)))
+      return r.notifyMatchFailure(n, "training_mode is not a constant false");
+    if (!canForwardResult(*n.output(0), *n.input(0), r.graph()))
+      return r.notifyMatchFailure(n,
+                                  "a graph output needs the node for its name");
+    r.replaceNode(n, {n.input(0)});
+    ++removed_;
+    return true;
+  }
+
+private:
+  Statistic &removed_, &maskUsed_;
+};
+
+class EliminateNopDropoutPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "eliminate-nop-dropout"; }
   std::string_view description() const override {
     return "Remove Dropout in inference mode when its mask is unused";
   }
-  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
-    bool changed = false;
-    for (Node *n : g.nodes()) {
-      if (!n->is("Dropout") || n->op().isOpaque() || !n->input(0) ||
-          !n->output(0))
-        continue;
-      if (n->numOutputs() > 1 && n->output(1) && !n->output(1)->useEmpty()) {
-        ++numMaskUsed;
-        continue;
-      }
-      if (n->op().sinceVersion <= 6) {
-        const Attribute *isTest = n->attr("is_test");
-        if (!isTest || isTest->i == 0)
-          continue;
-      }
-      if (n->op().sinceVersion >= 12 && n->numInputs() > 2 &&
-          !isConstantFalse(n->input(2)))
-        continue;
-      Value *out = n->output(0);
-      if (!canForwardResult(*out, *n->input(0), g))
-        continue;
-      out->replaceAllUsesWith(n->input(0));
-      n->erase();
-      ++numRemoved;
-      changed = true;
-    }
-    return changed;
+
+protected:
+  void populatePatterns(
+      std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
+    patterns.push_back(
+        std::make_unique<RemoveInferenceDropout>(numRemoved, numMaskUsed));
   }
 
 private:

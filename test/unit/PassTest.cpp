@@ -4,6 +4,7 @@
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
+#include "passes/PatternRewriter.h"
 
 #include "TestModels.h"
 
@@ -18,8 +19,9 @@ TEST(Pipeline, ParsesPrintsAndReparsesToTheSameText) {
   auto p = parsePipeline(
       " cse, fixpoint( dce , eliminate_identity ){max-iterations=3},topo-sort");
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_EQ(p->str(),
-            "cse,fixpoint(dce,eliminate-identity){max-iterations=3},topo-sort");
+  // Normalized: every option printed.
+  EXPECT_EQ(p->str(), "cse,fixpoint(dce,eliminate-identity{max-iterations=10,"
+                      "test-convergence=false}){max-iterations=3},topo-sort");
   auto again = parsePipeline(p->str());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->str(), p->str());
@@ -41,7 +43,9 @@ TEST(Pipeline, OptLevelsParse) {
   for (int level = 0; level <= 3; ++level) {
     auto p = parsePipeline(optLevelPipeline(level));
     ASSERT_TRUE(p.ok()) << level;
-    EXPECT_EQ(p->str(), optLevelPipeline(level));
+    auto again = parsePipeline(p->str());
+    ASSERT_TRUE(again.ok()) << level;
+    EXPECT_EQ(again->str(), p->str());
   }
 }
 
@@ -117,6 +121,75 @@ TEST(PassOption, SizesAcceptSuffixes) {
   EXPECT_TRUE(d.flag.set("1").ok());
   EXPECT_EQ(d.flag.text(), "true");
   EXPECT_FALSE(d.flag.set("yes").ok());
+}
+
+} // namespace
+
+namespace {
+
+/// Renames Relu to Abs and Abs to Relu: never converges.
+class Flip final : public OpRewritePattern {
+public:
+  explicit Flip(std::string from) : OpRewritePattern(std::move(from)) {}
+  bool matchAndRewrite(Node &n, Rewriter &) override {
+    n.setOp(*resolveOp("", n.is("Relu") ? "Abs" : "Relu", 17));
+    return true;
+  }
+};
+
+/// Folds Neg(Neg(x)) to x through the Rewriter.
+class FoldDoubleNeg final : public OpRewritePattern {
+public:
+  FoldDoubleNeg() : OpRewritePattern("Neg") {}
+  bool matchAndRewrite(Node &n, Rewriter &r) override {
+    Node *inner = n.input(0)->definingNode();
+    if (!inner || !inner->is("Neg"))
+      return r.notifyMatchFailure(n, "operand is not a Neg");
+    Value *x = inner->input(0);
+    r.replaceNode(n, {x});
+    if (!inner->hasUses())
+      r.eraseNode(*inner);
+    return true;
+  }
+};
+
+TEST(GreedyDriver, RevisitsWhatARewriteTouched) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *v = g.addInput("X", Type::tensor(DataType::Float));
+  for (int i = 0; i < 8; ++i)
+    v = g.createNode(*resolveOp("", "Neg", 17), {v}, 1)->output(0);
+  Node *relu = g.createNode(*resolveOp("", "Relu", 17), {v}, 1);
+  g.addOutput(relu->output(0), "Y");
+  std::vector<std::unique_ptr<OpRewritePattern>> patterns;
+  patterns.push_back(std::make_unique<FoldDoubleNeg>());
+  GreedyRewriteConfig config;
+  config.maxIterations = 2;
+  config.testConvergence = true;
+  auto changed = applyPatternsGreedily(g, patterns, config);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(g.numNodes(), 1u);
+  EXPECT_EQ(relu->input(0), g.input(0));
+  EXPECT_TRUE(verifyModel(*m).ok());
+}
+
+TEST(GreedyDriver, TestConvergenceReportsOscillation) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  g.addOutput(g.createNode(*resolveOp("", "Relu", 17), {x}, 1)->output(0), "Y");
+  std::vector<std::unique_ptr<OpRewritePattern>> patterns;
+  patterns.push_back(std::make_unique<Flip>("Relu"));
+  patterns.push_back(std::make_unique<Flip>("Abs"));
+  GreedyRewriteConfig config;
+  config.maxIterations = 3;
+  EXPECT_TRUE(*applyPatternsGreedily(g, patterns, config));
+  config.testConvergence = true;
+  auto st = applyPatternsGreedily(g, patterns, config);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.status().message()).find("did not converge in 3"),
+            std::string::npos);
 }
 
 } // namespace

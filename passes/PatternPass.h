@@ -1,0 +1,37 @@
+// PatternPass: a pass that applies a set of rewrite patterns with the greedy
+// driver.
+#pragma once
+
+#include "passes/Pass.h"
+#include "passes/PatternRewriter.h"
+
+namespace onnxopt {
+
+/// Base of passes made of OpRewritePatterns. Options shared by all of them:
+/// `max-iterations` (sweeps before giving up) and `test-convergence` (fail when
+/// the patterns still change the graph after the last sweep).
+class PatternPass : public Pass {
+public:
+  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
+    if (patterns_.empty())
+      populatePatterns(patterns_);
+    GreedyRewriteConfig config;
+    config.maxIterations = maxIterations.intValue();
+    config.testConvergence = testConvergence.boolValue();
+    return applyPatternsGreedily(g, patterns_, config);
+  }
+
+protected:
+  virtual void populatePatterns(
+      std::vector<std::unique_ptr<OpRewritePattern>> &patterns) = 0;
+
+private:
+  PassOption maxIterations{this, "max-iterations", "Sweeps before giving up",
+                           PassOption::Kind::Int, "10"};
+  PassOption testConvergence{this, "test-convergence",
+                             "Fail if the last sweep still changed the graph",
+                             PassOption::Kind::Bool, "false"};
+  std::vector<std::unique_ptr<OpRewritePattern>> patterns_;
+};
+
+} // namespace onnxopt
