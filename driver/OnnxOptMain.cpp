@@ -178,9 +178,12 @@ int run(int argc, char **argv) {
       "print-ir-after-change",
       cl::desc("Print the IR after every pass that changed it"),
       cl::cat(category));
-  cl::opt<bool> verifyEach("verify-each",
-                           cl::desc("Run the IR verifier after every pass"),
-                           cl::cat(category));
+  // On by default, as in mlir-opt: a broken pass is caught where it broke.
+  cl::opt<bool> verifyEach(
+      "verify-each",
+      cl::desc(
+          "Run the IR verifier after every pass (default on; =false to skip)"),
+      cl::init(true), cl::cat(category));
   cl::opt<bool> timePasses("time-passes",
                            cl::desc("Report the time of each pass"),
                            cl::cat(category));

@@ -1,0 +1,44 @@
+// Test-only plugin: passes that fail, to exercise onnx-opt's error paths
+// (pass errors, IR broken by a pass, the reproducer).
+#include "passes/Pass.h"
+#include "passes/PassRegistry.h"
+#include "passes/Plugin.h"
+
+namespace {
+
+using namespace onnxopt;
+
+/// Reports a model error.
+class FailPass final : public Pass {
+public:
+  std::string_view argument() const override { return "test-fail"; }
+  std::string_view description() const override { return "Always fails"; }
+  absl::StatusOr<bool> run(Graph &, PassContext &) override {
+    return absl::InvalidArgumentError("test-fail refuses this model");
+  }
+};
+
+/// Leaves a use before its definition: the verifier must catch it.
+class BreakIrPass final : public Pass {
+public:
+  std::string_view argument() const override { return "test-break-ir"; }
+  std::string_view description() const override { return "Moves the last node first"; }
+  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
+    if (g.numNodes() < 2)
+      return false;
+    g.lastNode()->moveBefore(g.firstNode());
+    return true;
+  }
+};
+
+void registerPasses() {
+  (void)registerPass({"test-fail", "", [] { return std::make_unique<FailPass>(); }});
+  (void)registerPass(
+      {"test-break-ir", "", [] { return std::make_unique<BreakIrPass>(); }});
+}
+
+} // namespace
+
+ONNXOPT_PLUGIN_EXPORT OnnxOptPluginInfo onnxoptGetPluginInfo() {
+  return {ONNXOPT_PLUGIN_API_VERSION, "failing-passes", registerPasses};
+}
