@@ -18,12 +18,19 @@ public:
     GreedyRewriteConfig config;
     config.maxIterations = maxIterations.intValue();
     config.testConvergence = testConvergence.boolValue();
-    return applyPatternsGreedily(g, patterns_, config);
+    config.fold = useFolds();
+    auto n = applyPatternsGreedily(g, patterns_, config);
+    if (!n.ok())
+      return n.status();
+    numRewrites += *n;
+    return *n > 0;
   }
 
 protected:
   virtual void populatePatterns(
       std::vector<std::unique_ptr<OpRewritePattern>> &patterns) = 0;
+  /// Whether the driver applies fold hooks too.
+  virtual bool useFolds() const { return false; }
 
 private:
   PassOption maxIterations{this, "max-iterations", "Sweeps before giving up",
@@ -31,6 +38,8 @@ private:
   PassOption testConvergence{this, "test-convergence",
                              "Fail if the last sweep still changed the graph",
                              PassOption::Kind::Bool, "false"};
+  Statistic numRewrites{this, "num-rewrites",
+                        "Folds and pattern rewrites applied"};
   std::vector<std::unique_ptr<OpRewritePattern>> patterns_;
 };
 

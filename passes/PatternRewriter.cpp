@@ -1,6 +1,9 @@
 // Pattern rewriting and the greedy worklist driver.
 #include "passes/PatternRewriter.h"
 
+#include "passes/Folding.h"
+#include "passes/PassUtils.h"
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
@@ -48,7 +51,7 @@ bool Rewriter::notifyMatchFailure(const Node &, std::string_view) {
   return false;
 }
 
-absl::StatusOr<bool> applyPatternsGreedily(
+absl::StatusOr<size_t> applyPatternsGreedily(
     Graph &g, const std::vector<std::unique_ptr<OpRewritePattern>> &patterns,
     const GreedyRewriteConfig &config) {
   // Patterns by op type; looked up, never iterated.
@@ -56,7 +59,6 @@ absl::StatusOr<bool> applyPatternsGreedily(
   for (const auto &p : patterns)
     byType[p->opType()].push_back(p.get());
   Rewriter rewriter(g);
-  bool changed = false;
   for (int64_t sweep = 0; sweep < config.maxIterations; ++sweep) {
     std::deque<Node *> worklist;
     absl::flat_hash_set<Node *> members;
@@ -72,6 +74,14 @@ absl::StatusOr<bool> applyPatternsGreedily(
       // Erased nodes left the member set; skip their stale entries.
       if (!members.erase(n))
         continue;
+      if (config.fold)
+        if (Value *folded = foldNode(*n);
+            folded && canForwardResult(*n->output(0), *folded, g)) {
+          rewriter.replaceNode(*n, {folded});
+          rewriter.noteRewrite();
+          sweepChanged = true;
+          continue;
+        }
       auto it = byType.find(n->op().type);
       if (it == byType.end())
         continue;
@@ -86,14 +96,13 @@ absl::StatusOr<bool> applyPatternsGreedily(
       }
     }
     rewriter.setWorklist(nullptr, nullptr);
-    changed |= sweepChanged;
     if (!sweepChanged)
-      return changed;
+      return rewriter.numRewrites();
   }
   if (config.testConvergence)
     return absl::InternalError(absl::StrCat(
         "patterns did not converge in ", config.maxIterations, " iterations"));
-  return changed;
+  return rewriter.numRewrites();
 }
 
 } // namespace onnxopt

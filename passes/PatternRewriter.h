@@ -76,13 +76,15 @@ struct GreedyRewriteConfig {
   int64_t maxIterations = 10;
   /// Fail if the patterns still change the graph after maxIterations sweeps.
   bool testConvergence = false;
+  /// Try each node's fold hook (passes/Folding.h) before the patterns.
+  bool fold = false;
 };
 
 /// Applies `patterns` to `g` until none matches: each sweep visits every node
 /// in program order, revisiting the users of whatever a rewrite changed.
-/// Returns whether anything changed; with testConvergence, an error if the cap
-/// was hit.
-absl::StatusOr<bool> applyPatternsGreedily(
+/// Returns the number of folds and rewrites applied; with testConvergence, an
+/// error if the cap was hit.
+absl::StatusOr<size_t> applyPatternsGreedily(
     Graph &g, const std::vector<std::unique_ptr<OpRewritePattern>> &patterns,
     const GreedyRewriteConfig &config = {});
 
