@@ -22,7 +22,9 @@ public:
 class BreakIrPass final : public Pass {
 public:
   std::string_view argument() const override { return "test-break-ir"; }
-  std::string_view description() const override { return "Moves the last node first"; }
+  std::string_view description() const override {
+    return "Moves the last node first";
+  }
   absl::StatusOr<bool> run(Graph &g, PassContext &) override {
     if (g.numNodes() < 2)
       return false;
@@ -32,7 +34,8 @@ public:
 };
 
 void registerPasses() {
-  (void)registerPass({"test-fail", "", [] { return std::make_unique<FailPass>(); }});
+  (void)registerPass(
+      {"test-fail", "", [] { return std::make_unique<FailPass>(); }});
   (void)registerPass(
       {"test-break-ir", "", [] { return std::make_unique<BreakIrPass>(); }});
 }
