@@ -9,3 +9,5 @@ echo "== onnx-opt examples/models/sample.onnxtxt -o build/sample.onnx --summary"
 build/onnx-opt examples/models/sample.onnxtxt -o build/sample.onnx --summary
 echo "== onnx-opt build/sample.onnx   (back to text)"
 build/onnx-opt build/sample.onnx
+echo "== onnx-opt build/sample.onnx -O1 --pass-statistics   (the Identity goes)"
+build/onnx-opt build/sample.onnx -O1 --pass-statistics
