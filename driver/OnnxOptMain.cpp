@@ -2,6 +2,8 @@
 #include "driver/OnnxOptMain.h"
 
 #include "backends/onnx/OnnxExporter.h"
+#include "backends/reference/Evaluator.h"
+#include "driver/Verify.h"
 #include "frontends/onnx/OnnxImporter.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -12,6 +14,7 @@
 #include "utils/OutputFile.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -198,7 +201,52 @@ int run(int argc, char **argv) {
       cl::desc("Write a JSON report (passes, model before and after)"),
       cl::value_desc("file.json"), cl::cat(category));
 
-  cl::HideUnrelatedOptions(category);
+  cl::OptionCategory evalCategory("evaluation and verification");
+  cl::opt<bool> evaluate(
+      "evaluate",
+      cl::desc("Run the model (after the pipeline) with the reference "
+               "interpreter; the model is written only if -o is given"),
+      cl::cat(evalCategory));
+  cl::opt<std::string> inputsDir(
+      "inputs",
+      cl::desc("--evaluate: read input_0.pb, ... from DIR (default: seeded "
+               "random inputs)"),
+      cl::value_desc("dir"), cl::cat(evalCategory));
+  cl::opt<std::string> outputsDir(
+      "outputs",
+      cl::desc("--evaluate: write output_0.pb, ... to DIR (default: print a "
+               "summary)"),
+      cl::value_desc("dir"), cl::cat(evalCategory));
+  cl::opt<std::string> verify(
+      "verify",
+      cl::desc("Run the original and the optimized model on N seeded random "
+               "inputs (default 3) and compare every output"),
+      cl::value_desc("N"), cl::ValueOptional, cl::cat(evalCategory));
+  cl::list<std::string> verifyShape(
+      "verify-shape",
+      cl::desc("Shape of a random input (NAME=1x3x224x224) or the value of a "
+               "dim symbol (batch=2)"),
+      cl::value_desc("name=dims"), cl::cat(evalCategory));
+  cl::opt<std::string> verifyInputs(
+      "verify-inputs",
+      cl::desc("--verify on input_0.pb, ... from DIR instead of random inputs"),
+      cl::value_desc("dir"), cl::cat(evalCategory));
+  cl::opt<double> verifyRtol(
+      "verify-rtol", cl::desc("Relative tolerance for numeric pipelines"),
+      cl::init(1e-4), cl::cat(evalCategory));
+  cl::opt<double> verifyAtol(
+      "verify-atol", cl::desc("Absolute tolerance for numeric pipelines"),
+      cl::init(1e-5), cl::cat(evalCategory));
+  cl::opt<bool> verifyBisect(
+      "verify-bisect",
+      cl::desc("On a mismatch, re-run the pipeline and name the first pass "
+               "after which the outputs changed"),
+      cl::cat(evalCategory));
+  cl::opt<uint64_t> verifySeed("verify-seed",
+                               cl::desc("Seed of the random inputs"),
+                               cl::init(0), cl::cat(evalCategory));
+
+  cl::HideUnrelatedOptions({&category, &evalCategory});
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "onnx-opt " << ONNXOPT_VERSION << "\n";
   });
@@ -326,6 +374,130 @@ int run(int argc, char **argv) {
           llvm::errs() << " " << k << "=" << v;
       llvm::errs() << "\n";
     }
+  }
+
+  // --verify: the original against the optimized model, on the same inputs.
+  if (verify.getNumOccurrences()) {
+    unsigned samples = 3;
+    if (!verify.empty() &&
+        (!absl::SimpleAtoi(verify.getValue(), &samples) || samples == 0)) {
+      llvm::errs() << "onnx-opt: error: --verify expects a positive count\n";
+      return kExitUsage;
+    }
+    ShapeBindings shapes;
+    for (const std::string &b : verifyShape)
+      if (absl::Status st = parseShapeBinding(b, shapes); !st.ok()) {
+        llvm::errs() << "onnx-opt: error: " << std::string(st.message())
+                     << "\n";
+        return kExitUsage;
+      }
+    auto original = importModelFile(input, iopts);
+    if (!original.ok())
+      return fail(original.status());
+    bool exact = pm.pipelineIsExact();
+    std::vector<std::string> notes;
+    if (!verifyInputs.empty())
+      samples = 1;
+    for (unsigned s = 0; s < samples; ++s) {
+      auto ins =
+          verifyInputs.empty()
+              ? randomInputs(*(*original)->graph, shapes, verifySeed + s, notes)
+              : readInputDir(*(*original)->graph, verifyInputs);
+      if (!ins.ok())
+        return fail(ins.status());
+      auto want = ref::evaluateModel(**original, *ins);
+      if (!want.ok())
+        return fail(
+            absl::Status(want.status().code(),
+                         absl::StrCat("--verify: running the original model: ",
+                                      want.status().message())));
+      auto got = ref::evaluateModel(**model, *ins);
+      if (!got.ok())
+        return fail(
+            absl::Status(got.status().code(),
+                         absl::StrCat("--verify: running the optimized model: ",
+                                      got.status().message())));
+      Comparison c =
+          compareOutputs(*(*original)->graph, *want, *(*model)->graph, *got,
+                         exact, verifyRtol, verifyAtol);
+      if (c.equal)
+        continue;
+      llvm::errs() << "onnx-opt: error: verification failed on sample " << s
+                   << ": " << c.message << "\n";
+      if (verifyBisect) {
+        // Re-run the pipeline on a fresh copy, checking after every pass.
+        auto fresh = importModelFile(input, iopts);
+        auto again = parsePipeline(pipelineSource);
+        if (fresh.ok() && again.ok()) {
+          Instrumentation binst;
+          binst.verifyEach = verifyEach;
+          std::string culprit;
+          binst.afterPass = [&](const std::string &pass, Model &m) {
+            auto now = ref::evaluateModel(m, *ins);
+            if (!now.ok()) {
+              culprit = absl::StrCat("pass '", pass,
+                                     "' (the model no longer "
+                                     "runs: ",
+                                     now.status().message(), ")");
+              return absl::CancelledError("found");
+            }
+            Comparison cc = compareOutputs(*(*original)->graph, *want, *m.graph,
+                                           *now, exact, verifyRtol, verifyAtol);
+            if (cc.equal)
+              return absl::OkStatus();
+            culprit = absl::StrCat("pass '", pass, "': ", cc.message);
+            return absl::CancelledError("found");
+          };
+          PassManager bpm(std::move(*again), binst);
+          (void)bpm.run(**fresh);
+          llvm::errs() << "onnx-opt: bisect: "
+                       << (culprit.empty()
+                               ? std::string("no single pass changed the "
+                                             "outputs on its own")
+                               : "the outputs first changed after " + culprit)
+                       << "\n";
+        }
+      }
+      return kExitVerifyFailed;
+    }
+    for (const std::string &n : notes)
+      llvm::errs() << "onnx-opt: verify: note: " << n << "\n";
+    llvm::errs() << "onnx-opt: verify: " << samples << " sample"
+                 << (samples == 1 ? "" : "s") << ", "
+                 << (*model)->graph->numOutputs() << " outputs "
+                 << (exact ? "bit-identical"
+                           : absl::StrFormat("within rtol=%g atol=%g",
+                                             verifyRtol.getValue(),
+                                             verifyAtol.getValue()))
+                 << "\n";
+  }
+
+  if (evaluate) {
+    ShapeBindings shapes;
+    for (const std::string &b : verifyShape)
+      if (absl::Status st = parseShapeBinding(b, shapes); !st.ok()) {
+        llvm::errs() << "onnx-opt: error: " << std::string(st.message())
+                     << "\n";
+        return kExitUsage;
+      }
+    std::vector<std::string> notes;
+    auto ins = inputsDir.empty()
+                   ? randomInputs(*(*model)->graph, shapes, verifySeed, notes)
+                   : readInputDir(*(*model)->graph, inputsDir);
+    if (!ins.ok())
+      return fail(ins.status());
+    auto outs = ref::evaluateModel(**model, std::move(*ins));
+    if (!outs.ok())
+      return fail(outs.status());
+    if (!outputsDir.empty()) {
+      if (absl::Status st = writeOutputDir(*(*model)->graph, *outs, outputsDir);
+          !st.ok())
+        return fail(st);
+    } else {
+      llvm::outs() << describeOutputs(*(*model)->graph, *outs);
+    }
+    if (!output.getNumOccurrences())
+      return kExitSuccess;
   }
 
   absl::Status written;

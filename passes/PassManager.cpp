@@ -39,6 +39,15 @@ static void printElements(const std::vector<PipelineElement> &elems,
   }
 }
 
+static bool allExact(const std::vector<PipelineElement> &elems) {
+  for (const PipelineElement &e : elems)
+    if (e.isFixpoint() ? !allExact(e.children) : !e.pass->isExact())
+      return false;
+  return true;
+}
+
+bool Pipeline::isExact() const { return allExact(elements); }
+
 std::string Pipeline::str() const {
   std::string out;
   printElements(elements, out);
@@ -281,6 +290,8 @@ absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
       return absl::InternalError(absl::StrCat("the IR is invalid after pass '",
                                               name, "': ", st.message()));
     }
+  if (inst_.afterPass)
+    ONNXOPT_RETURN_IF_ERROR(inst_.afterPass(name, m));
   if (os && (inst_.printAfterAll || inst_.printAfter.count(name) ||
              (inst_.printAfterChange && *result)))
     *os << "// -----// IR Dump After " << name << " //----- //\n"

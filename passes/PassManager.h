@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -29,6 +30,8 @@ struct Pipeline {
   /// Normalized text: every option printed; parses back to the same text.
   std::string str() const;
   bool empty() const { return elements.empty(); }
+  /// True if every pass in the pipeline is exact (outputs bit-identical).
+  bool isExact() const;
 };
 
 /// Parses `a,b{opt=v},fixpoint(c,d){max-iterations=8}`. Errors
@@ -44,6 +47,9 @@ struct Instrumentation {
   bool printAfterChange = false;
   bool verifyEach = false;
   std::ostream *irStream = nullptr;
+  /// Called after every pass run (after verification); an error stops the
+  /// pipeline and is returned as is (--verify-bisect).
+  std::function<absl::Status(const std::string &pass, Model &m)> afterPass;
 };
 
 /// What one pass did, summed over graphs and fixpoint iterations.
@@ -65,6 +71,8 @@ public:
   /// Per pass, in pipeline order of first appearance.
   const std::vector<PassRecord> &records() const { return records_; }
   const std::string &failedPass() const { return failedPass_; }
+  /// True if every pass of the pipeline is exact.
+  bool pipelineIsExact() const { return pipeline_.isExact(); }
 
 private:
   absl::StatusOr<bool> runElements(std::vector<PipelineElement> &elems,

@@ -449,4 +449,26 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   return out->commit();
 }
 
+absl::Status exportTensorFile(const Tensor &t, const std::string &name,
+                              const std::string &path) {
+  onnx::TensorProto tp;
+  for (int64_t d : t.dims())
+    tp.add_dims(d);
+  tp.set_data_type(static_cast<int32_t>(t.dtype()));
+  tp.set_name(name);
+  if (t.dtype() == DataType::String)
+    for (const auto &s : t.strings())
+      tp.add_string_data(s);
+  else
+    tp.set_raw_data(t.bytes().data(), t.bytes().size());
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream sos(&bytes);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    tp.SerializeToCodedStream(&cos);
+  }
+  return writeFileAtomically(path, bytes);
+}
+
 } // namespace onnxopt

@@ -26,4 +26,8 @@ struct ExportOptions {
 absl::Status exportModelFile(const Model &m, const std::string &path,
                              const ExportOptions &opts = {});
 
+/// Writes one tensor as a TensorProto file named `name`, atomically.
+absl::Status exportTensorFile(const Tensor &t, const std::string &name,
+                              const std::string &path);
+
 } // namespace onnxopt

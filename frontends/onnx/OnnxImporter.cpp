@@ -58,6 +58,11 @@ public:
         slots_(std::move(slots)) {}
 
   absl::StatusOr<std::unique_ptr<Model>> importModel(const onnx::ModelProto &p);
+  /// A TensorProto on its own (a .pb input or output file).
+  absl::StatusOr<std::shared_ptr<const Tensor>>
+  importStandaloneTensor(const onnx::TensorProto &tp, const std::string &what) {
+    return importTensor(tp, what);
+  }
 
 private:
   absl::Status importGraph(const onnx::GraphProto &gp, Graph &g,
@@ -962,6 +967,19 @@ importModelFile(const std::string &path, const ImportOptions &opts) {
   if (!m.ok())
     return prefix(m.status());
   return m;
+}
+
+absl::StatusOr<std::shared_ptr<const Tensor>>
+importTensorFile(const std::string &path) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
+  if (file->size() >= kProtobufLimit)
+    return invalidInput(path, ": the tensor file passes 2 GiB");
+  onnx::TensorProto tp;
+  if (!tp.ParseFromArray(file->data(), static_cast<int>(file->size())))
+    return invalidInput(path, ": not a TensorProto (protobuf parsing failed)");
+  ImportOptions opts;
+  Importer imp(opts, dirOf(path), nullptr, {});
+  return imp.importStandaloneTensor(tp, path);
 }
 
 } // namespace onnxopt

@@ -42,4 +42,9 @@ absl::StatusOr<std::unique_ptr<Model>>
 importModelProto(const onnx::ModelProto &proto, const std::string &baseDir,
                  const ImportOptions &opts = {});
 
+/// Reads one TensorProto file (the input_N.pb / output_N.pb files of ONNX's
+/// test data), with the same checks as a model's tensors.
+absl::StatusOr<std::shared_ptr<const Tensor>>
+importTensorFile(const std::string &path);
+
 } // namespace onnxopt

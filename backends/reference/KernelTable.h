@@ -1,0 +1,32 @@
+// Internal to backends/reference: how each kernel file adds its kernels.
+#pragma once
+
+#include "backends/reference/Evaluator.h"
+
+#include <map>
+#include <string>
+
+namespace onnxopt::ref {
+
+/// Op type (default domain) -> kernel. A std::map: supportedOps() lists it in
+/// order.
+using KernelMap = std::map<std::string, Kernel, std::less<>>;
+
+void registerElementwiseKernels(KernelMap &m);
+void registerShapeKernels(KernelMap &m);
+void registerReduceKernels(KernelMap &m);
+void registerNNKernels(KernelMap &m);
+void registerControlFlowKernels(KernelMap &m);
+void registerRnnKernels(KernelMap &m);
+void registerMiscKernels(KernelMap &m);
+
+/// Normalizes a possibly negative axis for `rank`; false if out of range.
+inline bool normalizeAxis(int64_t &axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return false;
+  if (axis < 0)
+    axis += rank;
+  return true;
+}
+
+} // namespace onnxopt::ref

@@ -1,0 +1,333 @@
+// Evaluation and verification helpers for the driver.
+#include "driver/Verify.h"
+
+#include "backends/onnx/OnnxExporter.h"
+#include "frontends/onnx/OnnxImporter.h"
+#include "utils/Diagnostics.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+#include <cmath>
+#include <sys/stat.h>
+
+namespace onnxopt {
+
+using ref::RefValue;
+
+static bool fileExists(const std::string &p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+absl::StatusOr<std::vector<RefValue>> readInputDir(const Graph &g,
+                                                   const std::string &dir) {
+  std::vector<RefValue> out;
+  for (size_t i = 0; i < g.numInputs(); ++i) {
+    std::string path = absl::StrCat(dir, "/input_", i, ".pb");
+    if (!fileExists(path)) {
+      if (g.input(i)->tensor()) {
+        out.emplace_back(); // the initializer default
+        continue;
+      }
+      return invalidInput("input '", g.input(i)->name(), "' has no file ",
+                          path);
+    }
+    const Type &ty = g.input(i)->type();
+    if (!ty.isTensor() && !ty.isUnknown())
+      return unsupported("input '", g.input(i)->name(), "' of type ", ty.str(),
+                         ": sequence and optional inputs are not supported by "
+                         "the reference interpreter");
+    ONNXOPT_ASSIGN_OR_RETURN(auto t, importTensorFile(path));
+    // ONNX's own test data stores bfloat16 tensors as uint16 bits.
+    if (ty.elemType() == DataType::BFloat16 && t->dtype() == DataType::UInt16)
+      t = std::make_shared<Tensor>(Tensor::fromBytes(
+          DataType::BFloat16, t->dims(), std::string(t->bytes())));
+    if (ty.isTensor() && ty.elemType() != DataType::Undefined &&
+        ty.elemType() != t->dtype())
+      return invalidInput(path, ": element type ", dataTypeName(t->dtype()),
+                          " but input '", g.input(i)->name(), "' is ",
+                          ty.str());
+    out.push_back(RefValue::of(t));
+  }
+  std::string extra = absl::StrCat(dir, "/input_", g.numInputs(), ".pb");
+  if (fileExists(extra))
+    return invalidInput(dir, " has more input files than the model's ",
+                        g.numInputs(), " inputs");
+  return out;
+}
+
+absl::Status writeOutputDir(const Graph &g, const std::vector<RefValue> &outs,
+                            const std::string &dir) {
+  ::mkdir(dir.c_str(), 0777);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!outs[i].isTensor())
+      return unsupported("output '", g.outputName(i),
+                         "' is not a tensor; only tensors are written as .pb");
+    ONNXOPT_RETURN_IF_ERROR(
+        exportTensorFile(*outs[i].tensor, g.outputName(i),
+                         absl::StrCat(dir, "/output_", i, ".pb")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status parseShapeBinding(std::string_view text, ShapeBindings &b) {
+  size_t eq = text.rfind('=');
+  if (eq == std::string_view::npos || eq == 0)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--verify-shape expects NAME=DIMS (e.g. input=1x3x224x224 or "
+        "batch=2), not '",
+        std::string(text), "'"));
+  std::string name(text.substr(0, eq));
+  std::vector<int64_t> dims;
+  std::string dimsText(text.substr(eq + 1));
+  for (absl::string_view part :
+       absl::StrSplit(dimsText, absl::ByAnyChar("x,"))) {
+    int64_t d;
+    if (!absl::SimpleAtoi(part, &d) || d < 0)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--verify-shape: '", std::string(part), "' is not a dimension"));
+    dims.push_back(d);
+  }
+  b.inputs[name] = dims;
+  if (dims.size() == 1)
+    b.symbols[name] = dims[0];
+  return absl::OkStatus();
+}
+
+namespace {
+
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+} // namespace
+
+absl::StatusOr<std::vector<RefValue>>
+randomInputs(const Graph &g, const ShapeBindings &shapes, uint64_t seed,
+             std::vector<std::string> &notes) {
+  std::vector<RefValue> out;
+  for (size_t i = 0; i < g.numInputs(); ++i) {
+    const Value *in = g.input(i);
+    if (in->tensor()) {
+      out.emplace_back();
+      continue;
+    }
+    const Type &ty = in->type();
+    if (!ty.isTensor())
+      return unsupported("input '", in->name(), "' of type ", ty.str(),
+                         " cannot be generated; give --verify-inputs");
+    std::vector<int64_t> dims;
+    if (auto it = shapes.inputs.find(in->name()); it != shapes.inputs.end()) {
+      dims = it->second;
+    } else if (!ty.shape()) {
+      return invalidInput("input '", in->name(),
+                          "' has no shape; give --verify-shape ", in->name(),
+                          "=DIMS");
+    } else {
+      for (const Dim &d : *ty.shape()) {
+        if (d.isConstant()) {
+          dims.push_back(d.value());
+        } else if (d.isSymbol() && shapes.symbols.count(d.symbol())) {
+          dims.push_back(shapes.symbols.at(d.symbol()));
+        } else {
+          notes.push_back(absl::StrCat("input '", in->name(), "': dim '",
+                                       d.isSymbol() ? d.symbol() : "?",
+                                       "' set to 1 (bind it with "
+                                       "--verify-shape)"));
+          dims.push_back(1);
+        }
+      }
+    }
+    ref::NewTensor t(ty.elemType(), dims);
+    uint64_t state = mix(seed * 0x9e3779b97f4a7c15ull + i + 1);
+    auto next = [&] { return state = mix(state + 0x9e3779b97f4a7c15ull); };
+    auto unit = [&] { return double(next() >> 11) * 0x1.0p-53 * 2 - 1; };
+    switch (ty.elemType()) {
+      REF_FLOATS({
+        for (int64_t k = 0; k < t.size(); ++k)
+          t.data<T>()[k] = T(ref::Compute<T>(unit()));
+      })
+      REF_INTS({
+        for (int64_t k = 0; k < t.size(); ++k)
+          t.data<T>()[k] = T(next() % 10);
+      })
+      REF_BOOL({
+        for (int64_t k = 0; k < t.size(); ++k)
+          t.data<T>()[k] = T(next() & 1);
+      })
+    default:
+      return unsupported("input '", in->name(), "': cannot generate ",
+                         dataTypeName(ty.elemType()), " values");
+    }
+    out.push_back(RefValue::of(t.finish()));
+  }
+  return out;
+}
+
+namespace {
+
+std::string shapeStr(const std::vector<int64_t> &d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i)
+    absl::StrAppend(&s, i ? "," : "", d[i]);
+  return s + "]";
+}
+
+Comparison compareTensors(const std::string &name, const Tensor &w,
+                          const Tensor &g, bool exact, double rtol,
+                          double atol) {
+  Comparison c;
+  auto fail = [&](std::string why) {
+    c.equal = false;
+    c.message = absl::StrCat("output '", name, "': ", why);
+    return c;
+  };
+  if (w.dtype() != g.dtype())
+    return fail(absl::StrCat("element type ", dataTypeName(g.dtype()),
+                             ", expected ", dataTypeName(w.dtype())));
+  if (w.dims() != g.dims())
+    return fail(absl::StrCat("shape ", shapeStr(g.dims()), ", expected ",
+                             shapeStr(w.dims())));
+  if (w.dtype() == DataType::String) {
+    if (w.strings() != g.strings())
+      return fail("string elements differ");
+    return c;
+  }
+  if (exact) {
+    if (w.bytes() == g.bytes())
+      return c;
+    // Name the first differing element and count them all.
+    std::vector<double> a = ref::toDoubles(w), b = ref::toDoubles(g);
+    size_t es = elementSize(w.dtype()), first = a.size(), bad = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::memcmp(w.bytes().data() + i * es, g.bytes().data() + i * es,
+                      es) != 0) {
+        first = std::min(first, i);
+        ++bad;
+      }
+    if (first == a.size())
+      return fail("not bit-identical");
+    return fail(absl::StrFormat(
+        "not bit-identical (the pipeline is exact): %d of %d elements "
+        "differ; the first, element %d, is %.9g, expected %.9g",
+        bad, a.size(), first, b[first], a[first]));
+  }
+  std::vector<double> a = ref::toDoubles(w), b = ref::toDoubles(g);
+  double worst = -1, worstErr = 0;
+  size_t worstAt = 0, bad = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) && std::isnan(b[i]))
+      continue;
+    double err = std::abs(a[i] - b[i]);
+    double excess = err - (atol + rtol * std::abs(a[i]));
+    if (std::isnan(err))
+      excess = INFINITY;
+    if (excess > 0) {
+      ++bad;
+      if (excess > worst) {
+        worst = excess;
+        worstAt = i;
+        worstErr = err;
+      }
+    }
+  }
+  if (bad)
+    return fail(absl::StrFormat(
+        "%d of %d elements outside rtol=%g atol=%g; worst at element %d: "
+        "got %.9g, expected %.9g (error %.3g)",
+        bad, a.size(), rtol, atol, worstAt, b[worstAt], a[worstAt], worstErr));
+  return c;
+}
+
+} // namespace
+
+Comparison compareOutputs(const Graph &want, const std::vector<RefValue> &w,
+                          const Graph &got, const std::vector<RefValue> &g,
+                          bool exact, double rtol, double atol) {
+  for (size_t i = 0; i < want.numOutputs(); ++i) {
+    const std::string &name = want.outputName(i);
+    size_t j = 0;
+    while (j < got.numOutputs() && got.outputName(j) != name)
+      ++j;
+    if (j == got.numOutputs()) {
+      Comparison c;
+      c.equal = false;
+      c.message = absl::StrCat("output '", name,
+                               "' is missing from the optimized model");
+      return c;
+    }
+    if (j != i) {
+      Comparison c;
+      c.equal = false;
+      c.message = absl::StrCat("output '", name, "' moved from position ", i,
+                               " to ", j);
+      return c;
+    }
+    const RefValue &a = w[i], &b = g[j];
+    if (a.kind != b.kind) {
+      Comparison c;
+      c.equal = false;
+      c.message = absl::StrCat("output '", name, "' changed kind");
+      return c;
+    }
+    if (a.isTensor()) {
+      Comparison c =
+          compareTensors(name, *a.tensor, *b.tensor, exact, rtol, atol);
+      if (!c.equal)
+        return c;
+    } else if (a.kind == RefValue::Kind::Sequence) {
+      if (a.sequence.size() != b.sequence.size()) {
+        Comparison c;
+        c.equal = false;
+        c.message =
+            absl::StrCat("output '", name, "': sequence length ",
+                         b.sequence.size(), ", expected ", a.sequence.size());
+        return c;
+      }
+      for (size_t k = 0; k < a.sequence.size(); ++k) {
+        Comparison c =
+            compareTensors(absl::StrCat(name, "[", k, "]"), *a.sequence[k],
+                           *b.sequence[k], exact, rtol, atol);
+        if (!c.equal)
+          return c;
+      }
+    }
+  }
+  if (got.numOutputs() != want.numOutputs()) {
+    Comparison c;
+    c.equal = false;
+    c.message = absl::StrCat("the optimized model has ", got.numOutputs(),
+                             " outputs, the original ", want.numOutputs());
+    return c;
+  }
+  return {};
+}
+
+std::string describeOutputs(const Graph &g, const std::vector<RefValue> &outs) {
+  std::string s;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    absl::StrAppend(&s, g.outputName(i), ": ");
+    if (!outs[i].isTensor()) {
+      absl::StrAppend(&s, "(", outs[i].sequence.size(), "-element sequence)\n");
+      continue;
+    }
+    const Tensor &t = *outs[i].tensor;
+    absl::StrAppend(&s, dataTypeName(t.dtype()), shapeStr(t.dims()));
+    if (t.dtype() != DataType::String) {
+      std::vector<double> v = ref::toDoubles(t);
+      absl::StrAppend(&s, " {");
+      for (size_t k = 0; k < v.size() && k < 6; ++k)
+        absl::StrAppend(&s, k ? ", " : "", absl::StrFormat("%.6g", v[k]));
+      absl::StrAppend(&s, v.size() > 6 ? ", ...}" : "}");
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+} // namespace onnxopt
