@@ -197,7 +197,8 @@ std::string optLevelPipeline(int level) {
     return "";
   // Exact cleanup only so far; -O2 and -O3 add numeric and pattern fusions as
   // those passes land.
-  return "fixpoint(canonicalize,eliminate-identity,eliminate-nop-dropout,cse,"
+  return "fixpoint(canonicalize,constant-fold,eliminate-identity,"
+         "eliminate-nop-dropout,cse,"
          "dce,"
          "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
 }

@@ -1,0 +1,162 @@
+// constant-fold: nodes with constant inputs become initializers.
+#include "passes/fold/ConstantFold.h"
+
+#include "backends/reference/Evaluator.h"
+#include "passes/Pass.h"
+#include "passes/PassUtils.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace onnxopt {
+
+namespace {
+
+bool isNonDeterministic(const Node &n) {
+  static const char *const kRandom[] = {"RandomNormal",  "RandomNormalLike",
+                                        "RandomUniform", "RandomUniformLike",
+                                        "Multinomial",   "Bernoulli"};
+  for (const char *op : kRandom)
+    if (n.is(op))
+      return true;
+  return false;
+}
+
+uint64_t tensorBytes(const Tensor &t) {
+  if (t.dtype() != DataType::String)
+    return t.bytes().size();
+  uint64_t b = 0;
+  for (const std::string &s : t.strings())
+    b += s.size();
+  return b;
+}
+
+class ConstantFoldPass final : public Pass {
+public:
+  std::string_view argument() const override { return "constant-fold"; }
+  std::string_view description() const override {
+    return "Evaluate nodes whose inputs are all constants with the reference "
+           "interpreter";
+  }
+
+  absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    bool changed = false;
+    std::optional<NameGenerator> names; // built on first need: it walks g
+    uint64_t maxBytes = uint64_t(maxSize.intValue());
+    for (Node *n : g.nodes()) {
+      if (!n->hasUses() || n->op().isOpaque() ||
+          !isDefaultDomain(n->op().domain) || !n->subgraphs().empty() ||
+          isNonDeterministic(*n) || !ref::findKernel(*n))
+        continue;
+      // Inputs: all present ones constant; count the bytes the fold frees.
+      std::vector<ref::RefValue> values;
+      values.reserve(n->numInputs());
+      std::vector<const ref::RefValue *> ins;
+      bool foldable = true;
+      uint64_t freed = 0;
+      for (size_t i = 0; i < n->numInputs() && foldable; ++i) {
+        Value *v = n->input(i);
+        if (!v) {
+          ins.push_back(nullptr);
+          continue;
+        }
+        if (!v->isConstant() || !v->tensor()) {
+          foldable = false;
+          break;
+        }
+        bool onlyHere = true;
+        for (Use *u = v->firstUse(); u; u = u->nextUse())
+          onlyHere &= u->user() == n;
+        if (onlyHere)
+          freed += tensorBytes(*v->tensor());
+        values.push_back(ref::RefValue::of(v->tensor()));
+        ins.push_back(&values.back());
+      }
+      if (!foldable)
+        continue;
+      // Identity of a constant into a graph output is how a folded output is
+      // kept; folding it again would loop.
+      if (n->is("Identity") && n->output(0) && n->output(0)->isGraphOutput())
+        continue;
+
+      // The size guard is also the evaluator's allocation limit, so an
+      // Expand or Tile to a huge shape fails fast instead of allocating.
+      ref::EvalLimits limits;
+      limits.maxTensorBytes = maxBytes + freed;
+      ref::Evaluator ev(limits);
+      auto outs = ev.runNode(*n, ins);
+      if (!outs.ok()) {
+        if (absl::IsResourceExhausted(outs.status()))
+          ++numTooLarge;
+        else
+          ++numNotEvaluated;
+        continue;
+      }
+      uint64_t produced = 0;
+      bool allTensors = true;
+      for (size_t i = 0; i < n->numOutputs(); ++i)
+        if (n->output(i)) {
+          const ref::RefValue &r = (*outs)[i];
+          allTensors &= r.isTensor();
+          if (r.isTensor())
+            produced += tensorBytes(*r.tensor);
+        }
+      if (!allTensors) {
+        ++numNotEvaluated;
+        continue;
+      }
+      if (produced > maxBytes + freed) {
+        ++numTooLarge;
+        continue;
+      }
+      for (size_t i = 0; i < n->numOutputs(); ++i) {
+        Value *out = n->output(i);
+        if (!out)
+          continue;
+        // A graph output's name stays on the carrier Identity below.
+        bool keepsName = !out->isGraphOutput();
+        if (!keepsName && !names)
+          names.emplace(g);
+        Value *init = g.addInitializer(
+            keepsName ? out->name() : names->fresh(out->name() + "_folded"),
+            (*outs)[i].tensor);
+        Value *replacement = init;
+        if (!canForwardResult(*out, *init, g)) {
+          // A graph output keeps its name through an Identity of the
+          // constant.
+          auto id = resolveOp("", "Identity",
+                              ctx.model.opsetVersion("").value_or(17));
+          if (!id.ok())
+            return id.status();
+          Node *carrier = g.createNode(*id, {init}, 1, n);
+          carrier->output(0)->setName(out->name());
+          carrier->output(0)->setType(init->type());
+          replacement = carrier->output(0);
+        }
+        out->replaceAllUsesWith(replacement);
+      }
+      n->erase();
+      ++numFolded;
+      changed = true;
+    }
+    return changed;
+  }
+
+private:
+  PassOption maxSize{this, "max-size",
+                     "Largest growth of the model, in bytes, one fold may "
+                     "cause (counting the inputs it frees)",
+                     PassOption::Kind::Size, "1M"};
+  Statistic numFolded{this, "num-folded", "Nodes folded into constants"};
+  Statistic numTooLarge{this, "num-too-large",
+                        "Nodes left because the result passes max-size"};
+  Statistic numNotEvaluated{this, "num-not-evaluated",
+                            "Nodes the interpreter could not evaluate"};
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createConstantFoldPass() {
+  return std::make_unique<ConstantFoldPass>();
+}
+
+} // namespace onnxopt
