@@ -94,9 +94,13 @@ MODELS = {
 
 
 def randomise(model, seed):
-    """Random BatchNorm statistics, so that folding mistakes change the numbers."""
+    """Random BatchNorm statistics, so that folding mistakes change the numbers,
+    and random weights for layers initialised to zero (ViT's head), so that the
+    outputs are not constant."""
     g = torch.Generator().manual_seed(seed)
     for m in model.modules():
+        if isinstance(m, nn.Linear) and not m.weight.any():
+            m.weight.copy_(torch.randn(m.weight.shape, generator=g) * 0.02)
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) * 0.2 - 0.1)
             m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) * 0.5 + 0.75)
@@ -119,12 +123,13 @@ def export(name, path, inputs_dir):
         args.append(torch.from_numpy(a))
         with open(os.path.join(inputs_dir, "input_%d.pb" % i), "wb") as f:
             f.write(numpy_helper.from_array(a, iname).SerializeToString())
-    with torch.no_grad():
-        torch.onnx.export(model, tuple(args), path, opset_version=17,
-                          input_names=[s[0] for s in spec], output_names=["output"],
-                          dynamic_axes=dict(dyn, output={0: "batch"}),
-                          training=torch.onnx.TrainingMode.PRESERVE,
-                          do_constant_folding=False)
+    # Grad mode on: under no_grad torch 1.13 takes the fused attention fast
+    # path, which has no ONNX export.
+    torch.onnx.export(model, tuple(args), path, opset_version=17,
+                      input_names=[s[0] for s in spec], output_names=["output"],
+                      dynamic_axes=dict(dyn, output={0: "batch"}),
+                      training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False)
 
 
 def run(cmd):

@@ -1,5 +1,5 @@
 // Test-only plugin: passes that fail, to exercise onnx-opt's error paths
-// (pass errors, IR broken by a pass, the reproducer).
+// (pass errors, IR broken by a pass, the reproducer, --verify).
 #include "passes/Pass.h"
 #include "passes/PassRegistry.h"
 #include "passes/Plugin.h"
@@ -33,11 +33,35 @@ public:
   }
 };
 
+/// Claims to be exact but turns every Relu into a Neg: --verify must catch it
+/// and --verify-bisect must name it.
+class MiscompilePass final : public Pass {
+public:
+  std::string_view argument() const override { return "test-miscompile"; }
+  std::string_view description() const override {
+    return "Replaces Relu with Neg (wrong on purpose)";
+  }
+  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
+    bool changed = false;
+    for (Node *n : g.nodes())
+      if (n->is("Relu")) {
+        auto neg = resolveOp("", "Neg", 17);
+        if (!neg.ok())
+          return neg.status();
+        n->setOp(*neg);
+        changed = true;
+      }
+    return changed;
+  }
+};
+
 void registerPasses() {
   (void)registerPass(
       {"test-fail", "", [] { return std::make_unique<FailPass>(); }});
   (void)registerPass(
       {"test-break-ir", "", [] { return std::make_unique<BreakIrPass>(); }});
+  (void)registerPass({"test-miscompile", "",
+                      [] { return std::make_unique<MiscompilePass>(); }});
 }
 
 } // namespace

@@ -84,4 +84,21 @@ $FileCheck "$0" --check-prefix=BROKEN < "$work/err"
 # BROKEN: error: the IR is invalid after pass 'test-break-ir': node {{.*}} is not defined before its use
 # BROKEN: this is a bug in onnx-opt
 rm -f $(grep -o '/tmp/onnx-opt-reproducer-[A-Za-z0-9]*\.onnxtxt' "$work/err")
+
+# --verify catches a pass that claims to be exact but changes the outputs:
+# exit 3, the output named, nothing written; --verify-bisect names the pass.
+set +e
+"$opt" "$work/m.onnxtxt" --load-pass-plugin="$failing" -p 'dce,test-miscompile,cse' \
+    --verify=2 --verify-bisect -o "$work/bad.onnx" 2>"$work/err"
+rc=$?
+set -e
+[[ $rc -eq 3 ]] || { echo "FAIL: --verify exit $rc, expected 3"; cat "$work/err"; exit 1; }
+[[ ! -e "$work/bad.onnx" ]] || { echo "FAIL: output written after a failed --verify"; exit 1; }
+$FileCheck "$0" --check-prefix=VERIFY < "$work/err"
+# VERIFY: error: verification failed on sample 0: output 'Y': not bit-identical (the pipeline is exact): {{[0-9]+}} of 2 elements differ
+# VERIFY: bisect: the outputs first changed after pass 'test-miscompile': output 'Y'
+# The same pipeline without the bad pass verifies.
+"$opt" "$work/m.onnxtxt" -p 'dce,cse' --verify=2 -o "$work/good.onnx" 2>"$work/err"
+$FileCheck "$0" --check-prefix=VERIFYOK < "$work/err"
+# VERIFYOK: verify: 2 samples, 1 outputs bit-identical
 echo "plugin: 1 passed, 0 failed"
