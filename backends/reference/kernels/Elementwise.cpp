@@ -657,24 +657,68 @@ absl::Status kCastLike(KernelContext &ctx) {
 } // namespace
 
 void registerElementwiseKernels(KernelMap &m) {
-#define REG(NAME) m[#NAME] = k##NAME;
-  REG(Abs)
-  REG(Acos) REG(Acosh) REG(Add) REG(And) REG(Asin) REG(Asinh) REG(Atan)
-      REG(Atanh) REG(BitShift) REG(Cast) REG(CastLike) REG(Ceil) REG(Celu)
-          REG(Clip) REG(Cos) REG(Cosh) REG(Div) REG(Elu) REG(Equal) REG(Erf)
-              REG(Exp) REG(Floor) REG(Greater) REG(GreaterOrEqual)
-                  REG(HardSigmoid) REG(HardSwish) REG(IsInf) REG(IsNaN)
-                      REG(LeakyRelu) REG(Less) REG(LessOrEqual) REG(Log)
-                          REG(Max) REG(Mean) REG(Min) REG(Mod) REG(Mul) REG(Neg)
-                              REG(Not) REG(Or) REG(PRelu) REG(Pow)
-                                  REG(Reciprocal) REG(Relu) REG(Round) REG(Selu)
-                                      REG(Shrink) REG(Sigmoid) REG(Sign)
-                                          REG(Sin) REG(Sinh) REG(Softplus)
-                                              REG(Softsign) REG(Sqrt) REG(Sub)
-                                                  REG(Sum) REG(Tan) REG(Tanh)
-                                                      REG(ThresholdedRelu)
-                                                          REG(Where) REG(Xor)
-#undef REG
+  m["Abs"] = kAbs;
+  m["Acos"] = kAcos;
+  m["Acosh"] = kAcosh;
+  m["Add"] = kAdd;
+  m["And"] = kAnd;
+  m["Asin"] = kAsin;
+  m["Asinh"] = kAsinh;
+  m["Atan"] = kAtan;
+  m["Atanh"] = kAtanh;
+  m["BitShift"] = kBitShift;
+  m["Cast"] = kCast;
+  m["CastLike"] = kCastLike;
+  m["Ceil"] = kCeil;
+  m["Celu"] = kCelu;
+  m["Clip"] = kClip;
+  m["Cos"] = kCos;
+  m["Cosh"] = kCosh;
+  m["Div"] = kDiv;
+  m["Elu"] = kElu;
+  m["Equal"] = kEqual;
+  m["Erf"] = kErf;
+  m["Exp"] = kExp;
+  m["Floor"] = kFloor;
+  m["Greater"] = kGreater;
+  m["GreaterOrEqual"] = kGreaterOrEqual;
+  m["HardSigmoid"] = kHardSigmoid;
+  m["HardSwish"] = kHardSwish;
+  m["IsInf"] = kIsInf;
+  m["IsNaN"] = kIsNaN;
+  m["LeakyRelu"] = kLeakyRelu;
+  m["Less"] = kLess;
+  m["LessOrEqual"] = kLessOrEqual;
+  m["Log"] = kLog;
+  m["Max"] = kMax;
+  m["Mean"] = kMean;
+  m["Min"] = kMin;
+  m["Mod"] = kMod;
+  m["Mul"] = kMul;
+  m["Neg"] = kNeg;
+  m["Not"] = kNot;
+  m["Or"] = kOr;
+  m["PRelu"] = kPRelu;
+  m["Pow"] = kPow;
+  m["Reciprocal"] = kReciprocal;
+  m["Relu"] = kRelu;
+  m["Round"] = kRound;
+  m["Selu"] = kSelu;
+  m["Shrink"] = kShrink;
+  m["Sigmoid"] = kSigmoid;
+  m["Sign"] = kSign;
+  m["Sin"] = kSin;
+  m["Sinh"] = kSinh;
+  m["Softplus"] = kSoftplus;
+  m["Softsign"] = kSoftsign;
+  m["Sqrt"] = kSqrt;
+  m["Sub"] = kSub;
+  m["Sum"] = kSum;
+  m["Tan"] = kTan;
+  m["Tanh"] = kTanh;
+  m["ThresholdedRelu"] = kThresholdedRelu;
+  m["Where"] = kWhere;
+  m["Xor"] = kXor;
 }
 
 } // namespace onnxopt::ref

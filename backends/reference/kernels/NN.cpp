@@ -1073,15 +1073,24 @@ absl::Status kSoftmaxCrossEntropyLoss(KernelContext &ctx) {
 } // namespace
 
 void registerNNKernels(KernelMap &m) {
-#define REG(NAME) m[#NAME] = k##NAME;
-  REG(AveragePool)
-  REG(BatchNormalization) REG(Conv) REG(ConvTranspose) REG(Gemm)
-      REG(GlobalAveragePool) REG(GlobalMaxPool) REG(Hardmax)
-          REG(InstanceNormalization) REG(LayerNormalization) REG(LogSoftmax)
-              REG(LRN) REG(MatMul) REG(MaxPool) REG(MeanVarianceNormalization)
-                  REG(NegativeLogLikelihoodLoss) REG(Softmax)
-                      REG(SoftmaxCrossEntropyLoss)
-#undef REG
+  m["AveragePool"] = kAveragePool;
+  m["BatchNormalization"] = kBatchNormalization;
+  m["Conv"] = kConv;
+  m["ConvTranspose"] = kConvTranspose;
+  m["Gemm"] = kGemm;
+  m["GlobalAveragePool"] = kGlobalAveragePool;
+  m["GlobalMaxPool"] = kGlobalMaxPool;
+  m["Hardmax"] = kHardmax;
+  m["InstanceNormalization"] = kInstanceNormalization;
+  m["LayerNormalization"] = kLayerNormalization;
+  m["LogSoftmax"] = kLogSoftmax;
+  m["LRN"] = kLRN;
+  m["MatMul"] = kMatMul;
+  m["MaxPool"] = kMaxPool;
+  m["MeanVarianceNormalization"] = kMeanVarianceNormalization;
+  m["NegativeLogLikelihoodLoss"] = kNegativeLogLikelihoodLoss;
+  m["Softmax"] = kSoftmax;
+  m["SoftmaxCrossEntropyLoss"] = kSoftmaxCrossEntropyLoss;
 }
 
 } // namespace onnxopt::ref

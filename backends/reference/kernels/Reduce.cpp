@@ -228,12 +228,18 @@ absl::Status kArgMin(KernelContext &ctx) { return argReduce(ctx, false); }
 } // namespace
 
 void registerReduceKernels(KernelMap &m) {
-#define REG(NAME) m[#NAME] = k##NAME;
-  REG(ArgMax)
-  REG(ArgMin) REG(ReduceL1) REG(ReduceL2) REG(ReduceLogSum) REG(ReduceLogSumExp)
-      REG(ReduceMax) REG(ReduceMean) REG(ReduceMin) REG(ReduceProd)
-          REG(ReduceSum) REG(ReduceSumSquare)
-#undef REG
+  m["ArgMax"] = kArgMax;
+  m["ArgMin"] = kArgMin;
+  m["ReduceL1"] = kReduceL1;
+  m["ReduceL2"] = kReduceL2;
+  m["ReduceLogSum"] = kReduceLogSum;
+  m["ReduceLogSumExp"] = kReduceLogSumExp;
+  m["ReduceMax"] = kReduceMax;
+  m["ReduceMean"] = kReduceMean;
+  m["ReduceMin"] = kReduceMin;
+  m["ReduceProd"] = kReduceProd;
+  m["ReduceSum"] = kReduceSum;
+  m["ReduceSumSquare"] = kReduceSumSquare;
 }
 
 } // namespace onnxopt::ref

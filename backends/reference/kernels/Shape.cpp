@@ -1050,18 +1050,40 @@ absl::Status kTopK(KernelContext &ctx) {
 } // namespace
 
 void registerShapeKernels(KernelMap &m) {
-#define REG(NAME) m[#NAME] = k##NAME;
-  REG(Compress)
-  REG(Concat) REG(Constant) REG(ConstantOfShape) REG(CumSum) REG(DepthToSpace)
-      REG(Dropout) REG(Expand) REG(EyeLike) REG(Flatten) REG(Gather)
-          REG(GatherElements) REG(GatherND) REG(Identity) REG(NonZero)
-              REG(OneHot) REG(Pad) REG(Range) REG(Reshape) REG(ReverseSequence)
-                  REG(ScatterElements) REG(ScatterND) REG(Shape) REG(Size)
-                      REG(Slice) REG(SpaceToDepth) REG(Split) REG(Squeeze)
-                          REG(Tile) REG(TopK) REG(Transpose) REG(Trilu)
-                              REG(Unsqueeze)
-#undef REG
-                                  m["Scatter"] = kScatterElements;
+  m["Compress"] = kCompress;
+  m["Concat"] = kConcat;
+  m["Constant"] = kConstant;
+  m["ConstantOfShape"] = kConstantOfShape;
+  m["CumSum"] = kCumSum;
+  m["DepthToSpace"] = kDepthToSpace;
+  m["Dropout"] = kDropout;
+  m["Expand"] = kExpand;
+  m["EyeLike"] = kEyeLike;
+  m["Flatten"] = kFlatten;
+  m["Gather"] = kGather;
+  m["GatherElements"] = kGatherElements;
+  m["GatherND"] = kGatherND;
+  m["Identity"] = kIdentity;
+  m["NonZero"] = kNonZero;
+  m["OneHot"] = kOneHot;
+  m["Pad"] = kPad;
+  m["Range"] = kRange;
+  m["Reshape"] = kReshape;
+  m["ReverseSequence"] = kReverseSequence;
+  m["ScatterElements"] = kScatterElements;
+  m["ScatterND"] = kScatterND;
+  m["Shape"] = kShape;
+  m["Size"] = kSize;
+  m["Slice"] = kSlice;
+  m["SpaceToDepth"] = kSpaceToDepth;
+  m["Split"] = kSplit;
+  m["Squeeze"] = kSqueeze;
+  m["Tile"] = kTile;
+  m["TopK"] = kTopK;
+  m["Transpose"] = kTranspose;
+  m["Trilu"] = kTrilu;
+  m["Unsqueeze"] = kUnsqueeze;
+  m["Scatter"] = kScatterElements;
 }
 
 } // namespace onnxopt::ref
