@@ -22,6 +22,7 @@ static const KernelMap &kernels() {
     registerControlFlowKernels(m);
     registerRnnKernels(m);
     registerMiscKernels(m);
+    registerDetectionKernels(m);
     return m;
   }();
   return table;

@@ -19,6 +19,7 @@ void registerNNKernels(KernelMap &m);
 void registerControlFlowKernels(KernelMap &m);
 void registerRnnKernels(KernelMap &m);
 void registerMiscKernels(KernelMap &m);
+void registerDetectionKernels(KernelMap &m);
 
 /// Normalizes a possibly negative axis for `rank`; false if out of range.
 inline bool normalizeAxis(int64_t &axis, int64_t rank) {
