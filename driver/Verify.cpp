@@ -4,13 +4,19 @@
 #include "backends/onnx/OnnxExporter.h"
 #include "frontends/onnx/OnnxImporter.h"
 #include "utils/Diagnostics.h"
+#include "utils/OutputFile.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
+#include "onnx/onnx-data_pb.h"
+#include "onnx/onnx_pb.h"
+
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 
 namespace onnxopt {
@@ -21,6 +27,102 @@ static bool fileExists(const std::string &p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
+
+namespace {
+
+std::string dirOfPath(const std::string &path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? std::string(".") : path.substr(0, pos);
+}
+
+absl::StatusOr<std::string> readWholeFile(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    return invalidInput("cannot read ", path);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<RefValue> fromSequenceProto(const onnx::SequenceProto &sp,
+                                           const std::string &dir,
+                                           const std::string &what,
+                                           const Type &type) {
+  if (sp.elem_type() != onnx::SequenceProto::TENSOR &&
+      sp.tensor_values_size() > 0)
+    return unsupported(what, ": only sequences of tensors are supported by "
+                             "the reference interpreter");
+  std::vector<ref::TensorPtr> elems;
+  for (const auto &tp : sp.tensor_values()) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto t, importTensorProto(tp, dir, what));
+    elems.push_back(t);
+  }
+  return RefValue::ofSequence(std::move(elems),
+                              type.inner() ? *type.inner() : Type());
+}
+
+/// A .pb file holding a SequenceProto or an OptionalProto, read as `type`.
+absl::StatusOr<RefValue> readValueFile(const std::string &path,
+                                       const Type &type) {
+  ONNXOPT_ASSIGN_OR_RETURN(std::string bytes, readWholeFile(path));
+  std::string dir = dirOfPath(path);
+  if (type.kind() == Type::Kind::Sequence) {
+    onnx::SequenceProto sp;
+    if (!sp.ParseFromString(bytes))
+      return invalidInput(path, ": not a SequenceProto");
+    return fromSequenceProto(sp, dir, path, type);
+  }
+  onnx::OptionalProto op;
+  if (!op.ParseFromString(bytes))
+    return invalidInput(path, ": not an OptionalProto");
+  RefValue v;
+  v.kind = RefValue::Kind::Optional;
+  v.type = type.inner() ? *type.inner() : Type();
+  if (op.has_tensor_value()) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto t,
+                             importTensorProto(op.tensor_value(), dir, path));
+    v.element = std::make_shared<RefValue>(RefValue::of(t));
+  } else if (op.has_sequence_value()) {
+    ONNXOPT_ASSIGN_OR_RETURN(
+        RefValue s, fromSequenceProto(op.sequence_value(), dir, path, v.type));
+    v.element = std::make_shared<RefValue>(std::move(s));
+  }
+  return v;
+}
+
+void toSequenceProto(const RefValue &v, const std::string &name,
+                     onnx::SequenceProto &sp) {
+  sp.set_name(name);
+  sp.set_elem_type(onnx::SequenceProto::TENSOR);
+  for (const auto &t : v.sequence)
+    toTensorProto(*t, "", *sp.add_tensor_values());
+}
+
+absl::Status writeValueFile(const RefValue &v, const std::string &name,
+                            const std::string &path) {
+  if (v.isTensor())
+    return exportTensorFile(*v.tensor, name, path);
+  std::string bytes;
+  if (v.kind == RefValue::Kind::Sequence) {
+    onnx::SequenceProto sp;
+    toSequenceProto(v, name, sp);
+    sp.SerializeToString(&bytes);
+  } else {
+    onnx::OptionalProto op;
+    op.set_name(name);
+    if (v.element && v.element->isTensor()) {
+      op.set_elem_type(onnx::OptionalProto::TENSOR);
+      toTensorProto(*v.element->tensor, "", *op.mutable_tensor_value());
+    } else if (v.element) {
+      op.set_elem_type(onnx::OptionalProto::SEQUENCE);
+      toSequenceProto(*v.element, "", *op.mutable_sequence_value());
+    }
+    op.SerializeToString(&bytes);
+  }
+  return writeFileAtomically(path, bytes);
+}
+
+} // namespace
 
 absl::StatusOr<std::vector<RefValue>> readInputDir(const Graph &g,
                                                    const std::string &dir) {
@@ -36,10 +138,16 @@ absl::StatusOr<std::vector<RefValue>> readInputDir(const Graph &g,
                           path);
     }
     const Type &ty = g.input(i)->type();
+    if (ty.kind() == Type::Kind::Sequence ||
+        ty.kind() == Type::Kind::Optional) {
+      ONNXOPT_ASSIGN_OR_RETURN(RefValue v, readValueFile(path, ty));
+      out.push_back(std::move(v));
+      continue;
+    }
     if (!ty.isTensor() && !ty.isUnknown())
       return unsupported("input '", g.input(i)->name(), "' of type ", ty.str(),
-                         ": sequence and optional inputs are not supported by "
-                         "the reference interpreter");
+                         ": this input type is not supported by the "
+                         "reference interpreter");
     ONNXOPT_ASSIGN_OR_RETURN(auto t, importTensorFile(path));
     // ONNX's own test data stores bfloat16 tensors as uint16 bits.
     if (ty.elemType() == DataType::BFloat16 && t->dtype() == DataType::UInt16)
@@ -62,14 +170,9 @@ absl::StatusOr<std::vector<RefValue>> readInputDir(const Graph &g,
 absl::Status writeOutputDir(const Graph &g, const std::vector<RefValue> &outs,
                             const std::string &dir) {
   ::mkdir(dir.c_str(), 0777);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    if (!outs[i].isTensor())
-      return unsupported("output '", g.outputName(i),
-                         "' is not a tensor; only tensors are written as .pb");
-    ONNXOPT_RETURN_IF_ERROR(
-        exportTensorFile(*outs[i].tensor, g.outputName(i),
-                         absl::StrCat(dir, "/output_", i, ".pb")));
-  }
+  for (size_t i = 0; i < outs.size(); ++i)
+    ONNXOPT_RETURN_IF_ERROR(writeValueFile(
+        outs[i], g.outputName(i), absl::StrCat(dir, "/output_", i, ".pb")));
   return absl::OkStatus();
 }
 

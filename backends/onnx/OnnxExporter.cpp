@@ -449,9 +449,8 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   return out->commit();
 }
 
-absl::Status exportTensorFile(const Tensor &t, const std::string &name,
-                              const std::string &path) {
-  onnx::TensorProto tp;
+void toTensorProto(const Tensor &t, const std::string &name,
+                   onnx::TensorProto &tp) {
   for (int64_t d : t.dims())
     tp.add_dims(d);
   tp.set_data_type(static_cast<int32_t>(t.dtype()));
@@ -461,6 +460,12 @@ absl::Status exportTensorFile(const Tensor &t, const std::string &name,
       tp.add_string_data(s);
   else
     tp.set_raw_data(t.bytes().data(), t.bytes().size());
+}
+
+absl::Status exportTensorFile(const Tensor &t, const std::string &name,
+                              const std::string &path) {
+  onnx::TensorProto tp;
+  toTensorProto(t, name, tp);
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream sos(&bytes);

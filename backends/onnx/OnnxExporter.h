@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <string>
 
+namespace onnx {
+class TensorProto;
+}
+
 namespace onnxopt {
 
 struct ExportOptions {
@@ -25,6 +29,10 @@ struct ExportOptions {
 /// the same bytes on every run. Weights are streamed from their mappings.
 absl::Status exportModelFile(const Model &m, const std::string &path,
                              const ExportOptions &opts = {});
+
+/// Fills `tp` with `t` (inline raw_data) named `name`.
+void toTensorProto(const Tensor &t, const std::string &name,
+                   onnx::TensorProto &tp);
 
 /// Writes one tensor as a TensorProto file named `name`, atomically.
 absl::Status exportTensorFile(const Tensor &t, const std::string &name,

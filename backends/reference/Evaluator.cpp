@@ -23,6 +23,7 @@ static const KernelMap &kernels() {
     registerRnnKernels(m);
     registerMiscKernels(m);
     registerDetectionKernels(m);
+    registerSequenceKernels(m);
     return m;
   }();
   return table;

@@ -20,6 +20,17 @@ void registerControlFlowKernels(KernelMap &m);
 void registerRnnKernels(KernelMap &m);
 void registerMiscKernels(KernelMap &m);
 void registerDetectionKernels(KernelMap &m);
+void registerSequenceKernels(KernelMap &m);
+
+/// Concatenates same-typed tensors along `axis` (Concat, ConcatFromSequence).
+absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,
+                                        const std::vector<const Tensor *> &ins,
+                                        int64_t axis);
+/// Splits `x` along `axis` (normalized) into parts of `sizes` (Split,
+/// SplitToSequence).
+absl::StatusOr<std::vector<TensorPtr>>
+splitTensor(KernelContext &ctx, const Tensor &x, int64_t axis,
+            const std::vector<int64_t> &sizes);
 
 /// Normalizes a possibly negative axis for `rank`; false if out of range.
 inline bool normalizeAxis(int64_t &axis, int64_t rank) {

@@ -970,6 +970,14 @@ importModelFile(const std::string &path, const ImportOptions &opts) {
 }
 
 absl::StatusOr<std::shared_ptr<const Tensor>>
+importTensorProto(const onnx::TensorProto &tp, const std::string &baseDir,
+                  const std::string &what) {
+  ImportOptions opts;
+  Importer imp(opts, baseDir, nullptr, {});
+  return imp.importStandaloneTensor(tp, what);
+}
+
+absl::StatusOr<std::shared_ptr<const Tensor>>
 importTensorFile(const std::string &path) {
   ONNXOPT_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
   if (file->size() >= kProtobufLimit)

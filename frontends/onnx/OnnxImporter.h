@@ -10,7 +10,8 @@
 
 namespace onnx {
 class ModelProto;
-}
+class TensorProto;
+} // namespace onnx
 
 namespace onnxopt {
 
@@ -41,6 +42,12 @@ importModelText(std::string_view text, const std::string &baseDir,
 absl::StatusOr<std::unique_ptr<Model>>
 importModelProto(const onnx::ModelProto &proto, const std::string &baseDir,
                  const ImportOptions &opts = {});
+
+/// Converts one TensorProto (an element of a SequenceProto, say), with the same
+/// checks as a model's tensors; external data resolves against `baseDir`.
+absl::StatusOr<std::shared_ptr<const Tensor>>
+importTensorProto(const onnx::TensorProto &tp, const std::string &baseDir,
+                  const std::string &what);
 
 /// Reads one TensorProto file (the input_N.pb / output_N.pb files of ONNX's
 /// test data), with the same checks as a model's tensors.

@@ -55,14 +55,62 @@ def ops_of(model_path):
     return sorted(ops)
 
 
-def load_pb(path):
-    t = onnx.TensorProto()
+def load_value(path, kind):
+    """A tensor, a list of tensors (SequenceProto) or None/value (OptionalProto)."""
     with open(path, "rb") as f:
-        t.ParseFromString(f.read())
+        data = f.read()
+    if kind == "sequence_type":
+        sp = onnx.SequenceProto()
+        sp.ParseFromString(data)
+        return [array_of(t) for t in sp.tensor_values]
+    if kind == "optional_type":
+        op = onnx.OptionalProto()
+        op.ParseFromString(data)
+        if op.HasField("tensor_value"):
+            return ("opt", array_of(op.tensor_value))
+        if op.HasField("sequence_value"):
+            return ("opt", [array_of(t) for t in op.sequence_value.tensor_values])
+        return ("opt", None)
+    t = onnx.TensorProto()
+    t.ParseFromString(data)
+    return array_of(t)
+
+
+def array_of(t):
     if t.data_type == onnx.TensorProto.BFLOAT16:
         # Compare bfloat16 as its bits: the suite stores it as uint16.
         t.data_type = onnx.TensorProto.UINT16
     return numpy_helper.to_array(t)
+
+
+def compare(k, got, want):
+    """None when equal at the suite's tolerances, else why not."""
+    if isinstance(want, tuple):
+        if not isinstance(got, tuple):
+            return "output %d: expected an optional" % k
+        want, got = want[1], got[1]
+        if want is None or got is None:
+            return None if want is None and got is None else \
+                "output %d: optional presence differs" % k
+    if isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return "output %d: sequence length differs" % k
+        for w, g in zip(want, got):
+            why = compare(k, g, w)
+            if why:
+                return why
+        return None
+    if want.shape != got.shape:
+        return "output %d: shape %s, expected %s" % (k, got.shape, want.shape)
+    if want.dtype != got.dtype:
+        return "output %d: dtype %s, expected %s" % (k, got.dtype, want.dtype)
+    if want.dtype.kind in "fc":
+        if not np.allclose(got, want, rtol=1e-3, atol=1e-7, equal_nan=True):
+            err = np.nanmax(np.abs(got.astype(np.float64) - want.astype(np.float64)))
+            return "output %d: max abs error %g" % (k, err)
+    elif not np.array_equal(got, want):
+        return "output %d: values differ" % k
+    return None
 
 
 def run_case(args, case):
@@ -81,27 +129,18 @@ def run_case(args, case):
             if p.returncode == 1 and UNSUPPORTED.search(p.stderr):
                 return "skipped", msg
             return "failed", "exit %d: %s" % (p.returncode, msg)
+        kinds = [o.type.WhichOneof("value")
+                 for o in onnx.load(model, load_external_data=False).graph.output]
         k = 0
         while os.path.exists(os.path.join(d, s, "output_%d.pb" % k)):
-            want = load_pb(os.path.join(d, s, "output_%d.pb" % k))
+            kind = kinds[k] if k < len(kinds) else "tensor_type"
             got_path = os.path.join(out_dir, "output_%d.pb" % k)
             if not os.path.exists(got_path):
                 return "failed", "output %d missing" % k
-            got = load_pb(got_path)
-            if want.shape != got.shape:
-                return "failed", "output %d: shape %s, expected %s" % (
-                    k, got.shape, want.shape)
-            if want.dtype != got.dtype:
-                return "failed", "output %d: dtype %s, expected %s" % (
-                    k, got.dtype, want.dtype)
-            if want.dtype.kind in "fc":
-                if not np.allclose(got, want, rtol=1e-3, atol=1e-7,
-                                   equal_nan=True):
-                    err = np.nanmax(np.abs(got.astype(np.float64) -
-                                           want.astype(np.float64)))
-                    return "failed", "output %d: max abs error %g" % (k, err)
-            elif not np.array_equal(got, want):
-                return "failed", "output %d: values differ" % k
+            why = compare(k, load_value(got_path, kind),
+                          load_value(os.path.join(d, s, "output_%d.pb" % k), kind))
+            if why:
+                return "failed", why
             k += 1
     return "passed", ""
 

@@ -78,6 +78,66 @@ std::optional<std::vector<int64_t>> intsInput(const KernelContext &ctx,
   return toInt64s(*t);
 }
 
+} // namespace
+
+absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,
+                                        const std::vector<const Tensor *> &ins,
+                                        int64_t axis) {
+  if (ins.empty())
+    return ctx.error("needs at least one input");
+  int64_t r = int64_t(ins[0]->dims().size());
+  if (!normalizeAxis(axis, r))
+    return ctx.error("axis out of range");
+  std::vector<int64_t> dims = ins[0]->dims();
+  dims[axis] = 0;
+  for (const Tensor *t : ins) {
+    if (int64_t(t->dims().size()) != r || t->dtype() != ins[0]->dtype())
+      return ctx.error("inputs differ in rank or element type");
+    for (int64_t d = 0; d < r; ++d)
+      if (d != axis && t->dims()[d] != ins[0]->dims()[d])
+        return ctx.error("inputs differ outside the concat axis");
+    dims[axis] += t->dims()[axis];
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(ins[0]->dtype(), dims));
+  int64_t outer = product(dims, 0, size_t(axis)),
+          inner = product(dims, size_t(axis) + 1), offset = 0;
+  for (const Tensor *t : ins) {
+    int64_t chunk = t->dims()[axis] * inner;
+    Mover mv(*t, out);
+    for (int64_t o = 0; o < outer; ++o)
+      mv.run(o * dims[axis] * inner + offset, o * chunk, chunk);
+    offset += chunk;
+  }
+  return out.finish();
+}
+
+absl::StatusOr<std::vector<TensorPtr>>
+splitTensor(KernelContext &ctx, const Tensor &x, int64_t axis,
+            const std::vector<int64_t> &sizes) {
+  int64_t len = x.dims()[axis];
+  for (int64_t s : sizes)
+    if (s < 0)
+      return ctx.error("negative split size");
+  if (std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) != len)
+    return ctx.error("split sizes do not add up to the axis length");
+  int64_t outer = product(x.dims(), 0, size_t(axis)),
+          inner = product(x.dims(), size_t(axis) + 1), offset = 0;
+  std::vector<TensorPtr> parts;
+  for (int64_t s : sizes) {
+    std::vector<int64_t> dims = x.dims();
+    dims[axis] = s;
+    ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x.dtype(), dims));
+    Mover mv(x, out);
+    for (int64_t o = 0; o < outer; ++o)
+      mv.run(o * s * inner, (o * len + offset) * inner, s * inner);
+    offset += s;
+    parts.push_back(out.finish());
+  }
+  return parts;
+}
+
+namespace {
+
 absl::Status kIdentity(KernelContext &ctx) {
   if (!ctx.value(0))
     return ctx.error("input is missing");
@@ -239,32 +299,9 @@ absl::Status kConcat(KernelContext &ctx) {
     ONNXOPT_ASSIGN_OR_RETURN(const Tensor *t, ctx.required(i));
     ins.push_back(t);
   }
-  if (ins.empty())
-    return ctx.error("needs at least one input");
-  int64_t r = int64_t(ins[0]->dims().size()), axis = ctx.attrInt("axis", 0);
-  if (!normalizeAxis(axis, r))
-    return ctx.error("axis out of range");
-  std::vector<int64_t> dims = ins[0]->dims();
-  dims[axis] = 0;
-  for (const Tensor *t : ins) {
-    if (int64_t(t->dims().size()) != r || t->dtype() != ins[0]->dtype())
-      return ctx.error("inputs differ in rank or element type");
-    for (int64_t d = 0; d < r; ++d)
-      if (d != axis && t->dims()[d] != ins[0]->dims()[d])
-        return ctx.error("inputs differ outside the concat axis");
-    dims[axis] += t->dims()[axis];
-  }
-  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(ins[0]->dtype(), dims));
-  int64_t outer = product(dims, 0, size_t(axis)),
-          inner = product(dims, size_t(axis) + 1), offset = 0;
-  for (const Tensor *t : ins) {
-    int64_t chunk = t->dims()[axis] * inner;
-    Mover mv(*t, out);
-    for (int64_t o = 0; o < outer; ++o)
-      mv.run(o * dims[axis] * inner + offset, o * chunk, chunk);
-    offset += chunk;
-  }
-  ctx.setOutput(0, out.finish());
+  ONNXOPT_ASSIGN_OR_RETURN(TensorPtr t,
+                           concatTensors(ctx, ins, ctx.attrInt("axis", 0)));
+  ctx.setOutput(0, t);
   return absl::OkStatus();
 }
 
@@ -283,22 +320,11 @@ absl::Status kSplit(KernelContext &ctx) {
     for (int64_t i = 0; i < n; ++i)
       split.push_back(std::max<int64_t>(0, std::min(each, len - each * i)));
   }
-  if (int64_t(split.size()) != n ||
-      std::accumulate(split.begin(), split.end(), int64_t(0)) != len)
-    return ctx.error("split sizes do not add up to the axis length");
-  int64_t outer = product(x->dims(), 0, size_t(axis)),
-          inner = product(x->dims(), size_t(axis) + 1), offset = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    std::vector<int64_t> dims = x->dims();
-    dims[axis] = split[i];
-    ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x->dtype(), dims));
-    Mover mv(*x, out);
-    for (int64_t o = 0; o < outer; ++o)
-      mv.run(o * split[i] * inner, o * len * inner + offset * inner,
-             split[i] * inner);
-    offset += split[i];
-    ctx.setOutput(static_cast<size_t>(i), out.finish());
-  }
+  if (int64_t(split.size()) != n)
+    return ctx.error("split has another number of entries than outputs");
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, splitTensor(ctx, *x, axis, split));
+  for (size_t i = 0; i < parts.size(); ++i)
+    ctx.setOutput(i, parts[i]);
   return absl::OkStatus();
 }
 
