@@ -376,6 +376,12 @@ int run(int argc, char **argv) {
     }
   }
 
+  ShapeBindings shapes;
+  for (const std::string &b : verifyShape)
+    if (absl::Status st = parseShapeBinding(b, shapes); !st.ok()) {
+      llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
+      return kExitUsage;
+    }
   // --verify: the original against the optimized model, on the same inputs.
   if (verify.getNumOccurrences()) {
     unsigned samples = 3;
@@ -384,13 +390,6 @@ int run(int argc, char **argv) {
       llvm::errs() << "onnx-opt: error: --verify expects a positive count\n";
       return kExitUsage;
     }
-    ShapeBindings shapes;
-    for (const std::string &b : verifyShape)
-      if (absl::Status st = parseShapeBinding(b, shapes); !st.ok()) {
-        llvm::errs() << "onnx-opt: error: " << std::string(st.message())
-                     << "\n";
-        return kExitUsage;
-      }
     auto original = importModelFile(input, iopts);
     if (!original.ok())
       return fail(original.status());
@@ -473,13 +472,6 @@ int run(int argc, char **argv) {
   }
 
   if (evaluate) {
-    ShapeBindings shapes;
-    for (const std::string &b : verifyShape)
-      if (absl::Status st = parseShapeBinding(b, shapes); !st.ok()) {
-        llvm::errs() << "onnx-opt: error: " << std::string(st.message())
-                     << "\n";
-        return kExitUsage;
-      }
     std::vector<std::string> notes;
     auto ins = inputsDir.empty()
                    ? randomInputs(*(*model)->graph, shapes, verifySeed, notes)

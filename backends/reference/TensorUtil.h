@@ -95,6 +95,12 @@ constexpr bool kIsFloat =
     std::is_floating_point_v<T> || std::is_same_v<T, Float16> ||
     std::is_same_v<T, BFloat16>;
 
+/// True for float, double, float16 and bfloat16.
+inline bool isFloatType(DataType t) {
+  return t == DataType::Float || t == DataType::Double ||
+         t == DataType::Float16 || t == DataType::BFloat16;
+}
+
 /// A typed read-only view of a tensor's bytes. Mapped weights may sit at any
 /// offset in the file, so a misaligned payload is copied once.
 template <class T> class View {

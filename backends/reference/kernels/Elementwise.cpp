@@ -15,16 +15,22 @@ namespace {
 
 // ------------------------------------------------------------------ unary
 
-/// y = f(x) over the float types, computed in float (double for double).
-template <class F> absl::Status unaryFloat(KernelContext &ctx, F f) {
+/// y = f(x), computed in Compute<T>, over the float types or (kAnyNumeric)
+/// every numeric type.
+template <bool kAnyNumeric, class F>
+absl::Status unary(KernelContext &ctx, F f) {
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
   ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x->dtype(), x->dims()));
   switch (x->dtype()) {
-    REF_FLOATS({
-      View<T> in(*x);
-      T *o = out.data<T>();
-      for (int64_t i = 0; i < in.size(); ++i)
-        o[i] = T(f(Compute<T>(in[i])));
+    REF_NUMERIC({
+      if constexpr (kAnyNumeric || kIsFloat<T>) {
+        View<T> in(*x);
+        T *o = out.data<T>();
+        for (int64_t i = 0; i < in.size(); ++i)
+          o[i] = T(f(Compute<T>(in[i])));
+      } else {
+        return ctx.unsupportedType(x->dtype());
+      }
     })
   default:
     return ctx.unsupportedType(x->dtype());
@@ -32,23 +38,11 @@ template <class F> absl::Status unaryFloat(KernelContext &ctx, F f) {
   ctx.setOutput(0, out.finish());
   return absl::OkStatus();
 }
-
-/// y = f(x) over every numeric type.
+template <class F> absl::Status unaryFloat(KernelContext &ctx, F f) {
+  return unary<false>(ctx, f);
+}
 template <class F> absl::Status unaryNumeric(KernelContext &ctx, F f) {
-  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
-  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x->dtype(), x->dims()));
-  switch (x->dtype()) {
-    REF_NUMERIC({
-      View<T> in(*x);
-      T *o = out.data<T>();
-      for (int64_t i = 0; i < in.size(); ++i)
-        o[i] = T(f(Compute<T>(in[i])));
-    })
-  default:
-    return ctx.unsupportedType(x->dtype());
-  }
-  ctx.setOutput(0, out.finish());
-  return absl::OkStatus();
+  return unary<true>(ctx, f);
 }
 
 #define UNARY_FLOAT(NAME, EXPR)                                                \

@@ -21,20 +21,40 @@ int64_t paramIndex(const Tensor &x, int64_t paramCount, int64_t axis,
   return (i / inner) % x.dims()[axis];
 }
 
-absl::Status kQuantizeLinear(KernelContext &ctx) {
-  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
-  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *scale, ctx.required(1));
-  const Tensor *zp = ctx.input(2);
-  DataType outType = zp ? zp->dtype() : DataType::UInt8;
-  int64_t axis = ctx.attrInt("axis", 1), r = int64_t(x->dims().size());
-  if (scale->numElements() != 1 && !normalizeAxis(axis, r))
+/// The operands of QuantizeLinear and DequantizeLinear: x, scale and zero
+/// point (per tensor or per `axis`), read as doubles.
+struct Quant {
+  const Tensor *x = nullptr, *scale = nullptr, *zeroPoint = nullptr;
+  int64_t axis = 1;
+  std::vector<double> xs, ss, zs;
+  int64_t param(int64_t i) const {
+    return paramIndex(*x, int64_t(ss.size()), axis, i);
+  }
+};
+
+absl::StatusOr<Quant> quantOperands(KernelContext &ctx) {
+  Quant q;
+  ONNXOPT_ASSIGN_OR_RETURN(q.x, ctx.required(0));
+  ONNXOPT_ASSIGN_OR_RETURN(q.scale, ctx.required(1));
+  q.zeroPoint = ctx.input(2);
+  q.axis = ctx.attrInt("axis", 1);
+  if (q.scale->numElements() != 1 &&
+      !normalizeAxis(q.axis, int64_t(q.x->dims().size())))
     return ctx.error("axis out of range");
-  std::vector<double> xs = toDoubles(*x), ss = toDoubles(*scale),
-                      zs = zp ? toDoubles(*zp)
-                              : std::vector<double>(ss.size(), 0);
-  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(outType, x->dims()));
+  q.xs = toDoubles(*q.x);
+  q.ss = toDoubles(*q.scale);
+  q.zs = q.zeroPoint ? toDoubles(*q.zeroPoint)
+                     : std::vector<double>(q.ss.size(), 0);
+  return q;
+}
+
+absl::Status kQuantizeLinear(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(Quant q, quantOperands(ctx));
+  DataType outType = q.zeroPoint ? q.zeroPoint->dtype() : DataType::UInt8;
+  const std::vector<double> &xs = q.xs, &ss = q.ss, &zs = q.zs;
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(outType, q.x->dims()));
   for (int64_t i = 0; i < out.size(); ++i) {
-    int64_t k = paramIndex(*x, int64_t(ss.size()), axis, i);
+    int64_t k = q.param(i);
     // Single precision, as the spec's float scale; halves round to even.
     double v = std::nearbyint(double(float(xs[i]) / float(ss[k]))) + zs[k];
     if (outType == DataType::UInt8)
@@ -49,19 +69,13 @@ absl::Status kQuantizeLinear(KernelContext &ctx) {
 }
 
 absl::Status kDequantizeLinear(KernelContext &ctx) {
-  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
-  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *scale, ctx.required(1));
-  const Tensor *zp = ctx.input(2);
-  int64_t axis = ctx.attrInt("axis", 1), r = int64_t(x->dims().size());
-  if (scale->numElements() != 1 && !normalizeAxis(axis, r))
-    return ctx.error("axis out of range");
-  std::vector<double> xs = toDoubles(*x), ss = toDoubles(*scale),
-                      zs = zp ? toDoubles(*zp)
-                              : std::vector<double>(ss.size(), 0);
+  ONNXOPT_ASSIGN_OR_RETURN(Quant q, quantOperands(ctx));
+  const Tensor *scale = q.scale;
+  const std::vector<double> &xs = q.xs, &ss = q.ss, &zs = q.zs;
   ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
-                           ctx.allocate(scale->dtype(), x->dims()));
+                           ctx.allocate(scale->dtype(), q.x->dims()));
   for (int64_t i = 0; i < out.size(); ++i) {
-    int64_t k = paramIndex(*x, int64_t(ss.size()), axis, i);
+    int64_t k = q.param(i);
     float v = float(xs[i] - zs[k]) * float(ss[k]);
     switch (scale->dtype()) {
       REF_FLOATS(out.data<T>()[i] = T(Compute<T>(v)))

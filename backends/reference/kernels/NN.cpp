@@ -64,11 +64,6 @@ absl::StatusOr<TensorPtr> store(KernelContext &ctx, DataType dt,
   return out.finish();
 }
 
-bool isFloatType(DataType dt) {
-  return dt == DataType::Float || dt == DataType::Double ||
-         dt == DataType::Float16 || dt == DataType::BFloat16;
-}
-
 /// Runs impl<double> for double inputs and impl<float> for the other floats.
 #define FLOAT_DISPATCH(DT, CALL)                                               \
   do {                                                                         \
