@@ -50,6 +50,10 @@ bool Value::isGraphOutput() const {
 
 void Value::replaceAllUsesWith(Value *v) {
   assert(v != this && "replacing a value with itself");
+  // The two are the same value: a replacement without type information
+  // inherits this one's (a graph output keeps its declared type).
+  if (v && v->type().isUnknown() && !type_.isUnknown())
+    v->setType(type_);
   while (firstUse_)
     firstUse_->set(v);
 }

@@ -98,7 +98,8 @@ public:
   std::vector<Use *> uses() const;
   /// True if some use is an output of any graph.
   bool isGraphOutput() const;
-  /// Points every use of this value at `v`.
+  /// Points every use of this value at `v`; `v` takes this value's type when
+  /// it has none.
   void replaceAllUsesWith(Value *v);
   /// Points the uses for which `pred` holds at `v`.
   void replaceUsesWithIf(Value *v, const std::function<bool(Use &)> &pred);

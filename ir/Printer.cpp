@@ -1,6 +1,8 @@
 // Text printer in ONNX's textual syntax.
 #include "ir/Printer.h"
 
+#include "absl/container/flat_hash_map.h"
+
 #include "ir/Graph.h"
 
 #include "absl/strings/str_cat.h"
@@ -248,7 +250,7 @@ public:
       if (i)
         os_ << ", ";
       if (Value *v = n.output(i))
-        printName(os_, v->name());
+        printName(os_, nameOf(*v));
     }
     os_ << " = ";
     if (!isDefaultDomain(n.op().domain))
@@ -284,7 +286,7 @@ public:
       if (i)
         os_ << ", ";
       if (Value *v = n.input(i))
-        printName(os_, v->name());
+        printName(os_, nameOf(*v));
     }
     os_ << ")\n";
   }
@@ -294,7 +296,15 @@ public:
     os_ << " ";
     printName(os_, name);
   }
-  void valueDecl(const Value &v) { valueDecl(v, v.name()); }
+  void valueDecl(const Value &v) { valueDecl(v, nameOf(v)); }
+
+  /// The name a value prints under. A main-graph output that a pass pointed
+  /// at another node result prints that result under the output's contract
+  /// name (as the protobuf writer names it), so the text parses back.
+  const std::string &nameOf(const Value &v) const {
+    auto it = rename_.find(&v);
+    return it == rename_.end() ? v.name() : it->second;
+  }
 
   void graph(const Graph &g, int indent) {
     if (!g.name.empty()) {
@@ -338,7 +348,7 @@ public:
           os_ << ", ";
         if (i < numInits && decls[i]->sparse()) {
           os_ << "sparse_tensor(" << decls[i]->type().str() << ") ";
-          printName(os_, decls[i]->name());
+          printName(os_, nameOf(*decls[i]));
           continue;
         }
         valueDecl(*decls[i]);
@@ -388,13 +398,22 @@ public:
       os_ << "]";
     }
     os_ << "\n>\n";
-    graph(*m.graph, 0);
+    const Graph &g = *m.graph;
+    for (size_t i = 0; i < g.numOutputs(); ++i) {
+      const Value *v = g.output(i);
+      if (v && v->kind() == Value::Kind::NodeOutput && v->graph() == &g &&
+          !rename_.contains(v))
+        rename_[v] = g.outputName(i);
+    }
+    graph(g, 0);
     os_ << "\n";
   }
 
 private:
   std::ostream &os_;
   const PrintOptions &opts_;
+  // Looked up by pointer, never iterated.
+  absl::flat_hash_map<const Value *, std::string> rename_;
 };
 
 } // namespace

@@ -195,11 +195,20 @@ absl::StatusOr<Pipeline> parsePipeline(std::string_view text) {
 std::string optLevelPipeline(int level) {
   if (level <= 0)
     return "";
-  // Exact cleanup only so far; -O2 and -O3 add numeric and pattern fusions as
-  // those passes land.
-  return "fixpoint(canonicalize,constant-fold,eliminate-identity,"
-         "eliminate-nop-dropout,cse,"
-         "dce,"
+  // -O1: exact passes only (outputs bit-identical).
+  std::string o1 =
+      "fixpoint(canonicalize,constant-fold,eliminate-identity,"
+      "eliminate-nop-dropout,fuse-consecutive-transposes,cse,dce,"
+      "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
+  if (level == 1)
+    return o1;
+  // -O2: then the numeric fusions, to a fixed point with the cleanup they
+  // enable. -O3 will add the transformer pattern fusions.
+  return o1 +
+         ",fixpoint(fuse-bn-into-conv,fuse-add-bias-into-conv,"
+         "fuse-mul-into-conv,fuse-matmul-add-into-gemm,fuse-transpose-into-"
+         "gemm,"
+         "constant-fold,fuse-consecutive-transposes,cse,dce,"
          "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
 }
 

@@ -9,7 +9,9 @@ random weights and fixed seeds: ResNet-50, MobileNetV3-Large, EfficientNet-B0,
 ViT-B/16, Swin-T, a GPT-style decoder, a bidirectional LSTM and a GRU language
 model. For each, on seeded inputs written as .pb files:
   1. `onnx-opt raw.onnx -O1 --verify --verify-inputs=DIR` must pass (the -O1
-     pipeline is exact: outputs bit-identical in the reference interpreter);
+     pipeline is exact: outputs bit-identical in the reference interpreter), and
+     `-O2 --verify` within atol 1e-4 + rtol 1e-3, its output within the same
+     tolerance of the original in ONNX Runtime;
   2. `onnx-opt raw.onnx --evaluate --inputs=DIR --outputs=REF` and ONNX Runtime
      1.30 on the same inputs must agree within atol 1e-4 + rtol 1e-3.
 Prints `N passed, N failed`.
@@ -159,6 +161,26 @@ def main():
                        "-o", os.path.join(d, "O1.onnx"), "--summary"])
         if p.returncode != 0:
             problems.append("-O1 --verify: exit %d: %s" % (p.returncode, p.stderr.strip()[-400:]))
+        # -O2 (numeric fusions): --verify within atol 1e-4 + rtol 1e-3, and the
+        # output close to the original in ONNX Runtime too.
+        o2 = os.path.join(d, "O2.onnx")
+        p4, _ = run([args.onnx_opt, raw, "-O2", "--verify", "--verify-inputs=" + inputs,
+                     "--verify-rtol=1e-3", "--verify-atol=1e-4", "-o", o2, "--summary"])
+        if p4.returncode != 0:
+            problems.append("-O2 --verify: exit %d: %s" % (p4.returncode, p4.stderr.strip()[-400:]))
+        else:
+            shape_args = []
+            for k, (iname, shape, _, hi) in enumerate(MODELS[name][1]):
+                if hi:
+                    shape_args += ["--int-max", str(hi)]
+            dims = []
+            for axis_map in MODELS[name][2].values():
+                for axis, sym in axis_map.items():
+                    dims += ["--dim", "%s=%d" % (sym, MODELS[name][1][0][1][axis])]
+            p5, _ = run(["node", os.path.join(HERE, "compare_exact.js"), raw, o2] + dims +
+                        shape_args + ["--atol", "1e-4", "--rtol", "1e-3"])
+            if p5.returncode != 0:
+                problems.append("-O2 in ONNX Runtime: " + (p5.stdout + p5.stderr).strip())
         ref = os.path.join(d, "ref")
         p2, tev = run([args.onnx_opt, raw, "--evaluate", "--inputs=" + inputs,
                        "--outputs=" + ref])
@@ -172,7 +194,7 @@ def main():
             else:
                 print("  %s: %s" % (name, p3.stdout.strip().replace("\n", "; ")))
         nodes = ""
-        for line in p.stderr.splitlines():
+        for line in p.stderr.splitlines() + [l for l in p4.stderr.splitlines() if "wrote" in l]:
             if "onnx-opt: read" in line or "onnx-opt: wrote" in line:
                 nodes += " " + line.split(":", 2)[2].split("(")[0].strip()
         if problems:
@@ -180,8 +202,8 @@ def main():
             print("FAIL %s:\n    %s" % (name, "\n    ".join(problems)))
         else:
             passed += 1
-            print("ok   %s: export %.1fs, -O1 --verify %.1fs, --evaluate %.1fs; nodes%s" %
-                  (name, texp, tver, tev, nodes.replace(" nodes", " ->", 1)))
+            print("ok   %s: export %.1fs, -O1 --verify %.1fs, --evaluate %.1fs; nodes raw, "
+                  "-O1, -O2:%s" % (name, texp, tver, tev, nodes.replace(" nodes", "")))
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -1,0 +1,54 @@
+// Helpers shared by the fusion passes.
+#include "passes/fusion/FusionUtils.h"
+
+#include "backends/reference/TensorUtil.h"
+
+namespace onnxopt {
+
+bool isFloatElemType(DataType t) { return ref::isFloatType(t); }
+
+std::shared_ptr<const Tensor>
+makeFloatTensor(DataType dt, std::vector<int64_t> dims,
+                const std::vector<double> &values) {
+  ref::NewTensor out(dt, std::move(dims));
+  switch (dt) {
+    REF_FLOATS({
+      for (int64_t i = 0; i < out.size(); ++i)
+        out.data<T>()[i] = T(ref::Compute<T>(values[i]));
+    })
+  default:
+    break;
+  }
+  return out.finish();
+}
+
+std::vector<double> constantValues(const Value &v) {
+  return ref::toDoubles(*v.tensor());
+}
+
+std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
+                                                 int64_t channels) {
+  if (!isConstantTensor(&c))
+    return std::nullopt;
+  const std::vector<int64_t> &d = c.tensor()->dims();
+  if (d.size() > rank || rank < 2)
+    return std::nullopt;
+  // Right-align against the output [N, M, spatial...]: every dim is 1 except
+  // possibly the channel axis, which must then be M.
+  size_t off = rank - d.size();
+  int64_t along = 1;
+  for (size_t i = 0; i < d.size(); ++i) {
+    size_t axis = off + i;
+    if (d[i] == 1)
+      continue;
+    if (axis != 1 || d[i] != channels)
+      return std::nullopt;
+    along = channels;
+  }
+  std::vector<double> v = constantValues(c);
+  if (along == 1)
+    return std::vector<double>(size_t(channels), v.at(0));
+  return v;
+}
+
+} // namespace onnxopt

@@ -1,0 +1,78 @@
+// Helpers shared by the fusion passes: the guards every fusion checks and
+// building constant tensors from computed values.
+#pragma once
+
+#include "ir/Graph.h"
+#include "passes/PassUtils.h"
+#include "passes/PatternPass.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onnxopt {
+
+/// A constant operand: an initializer that is not a graph input (so not
+/// overridable), dense.
+inline bool isConstantTensor(const Value *v) {
+  return v && v->isConstant() && v->tensor() != nullptr;
+}
+
+/// The intermediate value of a fusion: produced for exactly one user and not
+/// a graph output (STYLE.md's fusion guards).
+inline bool isPrivateResult(const Value *v) {
+  return v && v->hasOneUse() && !v->isGraphOutput();
+}
+
+/// A default-domain op with a schema (not opaque) of one of the given
+/// types.
+inline bool isOp(const Node *n, std::string_view type) {
+  return n && !n->op().isOpaque() && n->is(type);
+}
+
+/// True for float, double, float16 and bfloat16 element types.
+bool isFloatElemType(DataType t);
+
+/// A tensor of float type `dt` holding `values` (rounded once from double).
+std::shared_ptr<const Tensor>
+makeFloatTensor(DataType dt, std::vector<int64_t> dims,
+                const std::vector<double> &values);
+
+/// The constant's elements as doubles.
+std::vector<double> constantValues(const Value &v);
+
+/// Per-output-channel values of a constant `c` combined with a Conv whose
+/// output has `rank` dims and `channels` channels: `c` must broadcast to the
+/// output without enlarging it and vary at most along the channel axis
+/// ([M,1,1], [1,M,1,1], a scalar, ...). Returns M values, or nullopt.
+std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
+                                                 int64_t channels);
+
+/// Base of the fusion passes: pattern passes that also see the model (for
+/// opset versions and resolving the ops they create).
+class FusionPass : public PatternPass {
+public:
+  absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    model_ = &ctx.model;
+    graph_ = &g;
+    names_.reset();
+    return PatternPass::run(g, ctx);
+  }
+  /// The model being optimized (valid while the pass runs).
+  const Model &model() const { return *model_; }
+  /// A value name that collides with nothing in the graph, from `base`. The
+  /// generator is built on first need, once per run: it walks the graph.
+  std::string freshName(const std::string &base) {
+    if (!names_)
+      names_.emplace(*graph_);
+    return names_->fresh(base);
+  }
+
+private:
+  const Model *model_ = nullptr;
+  Graph *graph_ = nullptr;
+  std::optional<NameGenerator> names_;
+};
+
+} // namespace onnxopt
