@@ -206,8 +206,8 @@ std::string optLevelPipeline(int level) {
   // enable. -O3 will add the transformer pattern fusions.
   return o1 +
          ",fixpoint(fuse-bn-into-conv,fuse-add-bias-into-conv,"
-         "fuse-mul-into-conv,fuse-matmul-add-into-gemm,fuse-transpose-into-"
-         "gemm,"
+         "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
+         "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
          "constant-fold,fuse-consecutive-transposes,cse,dce,"
          "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
 }
