@@ -198,7 +198,8 @@ std::string optLevelPipeline(int level) {
   // -O1: exact passes only (outputs bit-identical).
   std::string o1 =
       "fixpoint(canonicalize,constant-fold,eliminate-identity,"
-      "eliminate-nop-dropout,fuse-consecutive-transposes,cse,dce,"
+      "eliminate-nop-dropout,eliminate-op-with-unit,"
+      "fuse-consecutive-transposes,cse,dce,"
       "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
   if (level == 1)
     return o1;
