@@ -55,12 +55,12 @@ public:
     for (int64_t j = 0; j < m; ++j)
       bv[j] = isMul_ ? bv[j] * (*per)[j] : bv[j] + (*per)[j];
     if (isMul_) {
-      std::vector<double> wv = constantValues(*w);
       int64_t each = wt.numElements() / m;
-      for (int64_t i = 0; i < int64_t(wv.size()); ++i)
-        wv[i] *= (*per)[i / each];
-      conv->setInput(1, g.addInitializer(pass_.freshName(w->name() + "_mul"),
-                                         makeFloatTensor(dt, wt.dims(), wv)));
+      conv->setInput(1,
+                     g.addInitializer(pass_.freshName(w->name() + "_mul"),
+                                      scaleByChannel(wt, *per, [&](int64_t i) {
+                                        return i / each;
+                                      })));
     }
     // Without a bias, Mul leaves none: B' = 0 * S adds nothing.
     if (b || !isMul_) {

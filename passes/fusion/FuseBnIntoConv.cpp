@@ -66,19 +66,18 @@ public:
     std::vector<double> s(static_cast<size_t>(m));
     for (int64_t k = 0; k < m; ++k)
       s[k] = scale[k] / std::sqrt(var[k] + eps);
-    std::vector<double> wv = constantValues(*w);
     int64_t per = wt.numElements() / wt.dims()[0];
+    std::shared_ptr<const Tensor> scaled;
     if (!transpose) {
-      for (int64_t i = 0; i < int64_t(wv.size()); ++i)
-        wv[i] *= s[i / per];
+      scaled = scaleByChannel(wt, s, [&](int64_t i) { return i / per; });
     } else {
       // [Cin, Cout/group, k...]: channel g * (Cout/group) + j.
       int64_t cinPerGroup = wt.dims()[0] / group, coutPerGroup = wt.dims()[1];
       int64_t kernel = per / coutPerGroup;
-      for (int64_t i = 0; i < int64_t(wv.size()); ++i) {
+      scaled = scaleByChannel(wt, s, [&](int64_t i) {
         int64_t cin = i / per, j = (i % per) / kernel;
-        wv[i] *= s[(cin / cinPerGroup) * coutPerGroup + j];
-      }
+        return (cin / cinPerGroup) * coutPerGroup + j;
+      });
     }
     std::vector<double> bv =
         b ? constantValues(*b) : std::vector<double>(size_t(m), 0.0);
@@ -86,8 +85,8 @@ public:
       bv[k] = (bv[k] - mean[k]) * s[k] + bias[k];
 
     Graph &g = r.graph();
-    Value *nw = g.addInitializer(pass_.freshName(w->name() + "_bn"),
-                                 makeFloatTensor(dt, wt.dims(), wv));
+    Value *nw =
+        g.addInitializer(pass_.freshName(w->name() + "_bn"), std::move(scaled));
     Value *nb = g.addInitializer(pass_.freshName(bn.name + "_bias"),
                                  makeFloatTensor(dt, {m}, bv));
     conv->setInput(1, nw);

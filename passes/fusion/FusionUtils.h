@@ -2,6 +2,7 @@
 // building constant tensors from computed values.
 #pragma once
 
+#include "backends/reference/TensorUtil.h"
 #include "ir/Graph.h"
 #include "passes/PassUtils.h"
 #include "passes/PatternPass.h"
@@ -38,6 +39,28 @@ bool isFloatElemType(DataType t);
 std::shared_ptr<const Tensor>
 makeFloatTensor(DataType dt, std::vector<int64_t> dims,
                 const std::vector<double> &values);
+
+/// W' = W * s[channelOf(i)] for every element i, each product taken in double
+/// and rounded once to W's float type. Streams the weights: no copy of them
+/// in double.
+template <class ChannelOf>
+std::shared_ptr<const Tensor> scaleByChannel(const Tensor &w,
+                                             const std::vector<double> &s,
+                                             ChannelOf channelOf) {
+  ref::NewTensor out(w.dtype(), w.dims());
+  switch (w.dtype()) {
+    REF_FLOATS({
+      ref::View<T> in(w);
+      T *o = out.data<T>();
+      for (int64_t i = 0; i < in.size(); ++i)
+        o[i] = T(ref::Compute<T>(double(ref::Compute<T>(in[i])) *
+                                 s[size_t(channelOf(i))]));
+    })
+  default:
+    break;
+  }
+  return out.finish();
+}
 
 /// The constant's elements as doubles.
 std::vector<double> constantValues(const Value &v);
