@@ -196,8 +196,12 @@ std::string optLevelPipeline(int level) {
   if (level <= 0)
     return "";
   // -O1: exact passes only (outputs bit-identical).
+  // shape-inference in each fixpoint: the fusion guards need ranks and dims,
+  // and a fixpoint ends only once inference adds nothing (so a second run
+  // over the output changes nothing).
   std::string o1 =
-      "fixpoint(canonicalize,constant-fold,eliminate-identity,"
+      "fixpoint(shape-inference,canonicalize,constant-fold,fold-shape-ops,"
+      "eliminate-identity,"
       "eliminate-nop-dropout,eliminate-op-with-unit,"
       "fuse-consecutive-transposes,cse,dce,"
       "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
@@ -206,7 +210,7 @@ std::string optLevelPipeline(int level) {
   // -O2: then the numeric fusions, to a fixed point with the cleanup they
   // enable. -O3 will add the transformer pattern fusions.
   return o1 +
-         ",fixpoint(fuse-bn-into-conv,fuse-add-bias-into-conv,"
+         ",fixpoint(shape-inference,fuse-bn-into-conv,fuse-add-bias-into-conv,"
          "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
          "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
          "constant-fold,fuse-consecutive-transposes,cse,dce,"

@@ -96,8 +96,13 @@ function decodeTensorUnchecked(buf) {
   let data;
   if (type === 'string') data = t.strings;
   else if (t.raw) {
-    const copy = Buffer.from(t.raw);
-    data = new Arr(copy.buffer, copy.byteOffset, n);
+    // A fresh array, not a view into Node's Buffer pool: ORT's vectorized
+    // kernels round differently for misaligned inputs (a reduction over a
+    // graph input at byte offset 72 differs by an ulp from the same values at
+    // an aligned address), which would blame a graph change for ORT's
+    // alignment sensitivity.
+    data = new Arr(n);
+    new Uint8Array(data.buffer).set(t.raw);
   } else {
     data = new Arr(n);
     for (let i = 0; i < n; i++) {

@@ -1,0 +1,461 @@
+// shape-inference and fold-shape-ops through ONNX's inference functions.
+#include "passes/analysis/ShapeInference.h"
+
+#include "backends/onnx/OnnxExporter.h"
+#include "passes/Pass.h"
+
+#include "absl/container/node_hash_map.h"
+
+#include "onnx/defs/schema.h"
+#include "onnx/defs/shape_inference.h"
+#include "onnx/onnx_pb.h"
+
+namespace onnxopt {
+
+namespace {
+
+/// Largest rank inference may produce before we stop trusting it (bad models
+/// must not make us allocate per dim).
+constexpr int kMaxRank = 64;
+/// Largest constant handed to inference functions as data (shape-like inputs:
+/// Reshape's shape, Slice's starts, ...); weights are never converted.
+constexpr int64_t kMaxDataElements = 1024;
+
+void toTypeProto(const Type &t, onnx::TypeProto &tp) {
+  switch (t.kind()) {
+  case Type::Kind::Tensor:
+  case Type::Kind::SparseTensor: {
+    auto *tt =
+        t.kind() == Type::Kind::Tensor ? tp.mutable_tensor_type() : nullptr;
+    if (!tt)
+      return; // sparse tensors: leave unknown
+    tt->set_elem_type(static_cast<int32_t>(t.elemType()));
+    if (t.shape()) {
+      auto *shape = tt->mutable_shape();
+      for (const Dim &d : *t.shape()) {
+        auto *dim = shape->add_dim();
+        if (d.isConstant())
+          dim->set_dim_value(d.value());
+        else if (d.isSymbol())
+          dim->set_dim_param(d.symbol());
+      }
+    }
+    return;
+  }
+  case Type::Kind::Sequence:
+    if (t.inner())
+      toTypeProto(*t.inner(), *tp.mutable_sequence_type()->mutable_elem_type());
+    else
+      tp.mutable_sequence_type();
+    return;
+  case Type::Kind::Optional:
+    if (t.inner())
+      toTypeProto(*t.inner(), *tp.mutable_optional_type()->mutable_elem_type());
+    else
+      tp.mutable_optional_type();
+    return;
+  default:
+    return;
+  }
+}
+
+/// The tensor part of an inferred TypeProto as our Type; Unknown otherwise.
+Type fromTypeProto(const onnx::TypeProto &tp) {
+  if (tp.value_case() != onnx::TypeProto::kTensorType)
+    return Type();
+  const auto &tt = tp.tensor_type();
+  int32_t et = tt.elem_type();
+  if (!isKnownDataType(et) || et == 0)
+    return Type();
+  Type t = Type::tensor(DataType(et));
+  if (tt.has_shape() && tt.shape().dim_size() <= kMaxRank) {
+    std::vector<Dim> dims;
+    for (const auto &d : tt.shape().dim()) {
+      if (d.has_dim_value() && d.dim_value() >= 0)
+        dims.push_back(Dim::constant(d.dim_value()));
+      else if (d.has_dim_param() && !d.dim_param().empty())
+        dims.push_back(Dim::symbol(d.dim_param()));
+      else
+        dims.push_back(Dim());
+    }
+    t.setShape(std::move(dims));
+  }
+  return t;
+}
+
+bool toAttributeProto(const Attribute &a, onnx::AttributeProto &ap) {
+  ap.set_name(a.name);
+  ap.set_type(static_cast<onnx::AttributeProto::AttributeType>(a.kind));
+  switch (a.kind) {
+  case AttrKind::Float:
+    ap.set_f(a.f);
+    return true;
+  case AttrKind::Int:
+    ap.set_i(a.i);
+    return true;
+  case AttrKind::String:
+    ap.set_s(a.s);
+    return true;
+  case AttrKind::Floats:
+    for (float f : a.floats)
+      ap.add_floats(f);
+    return true;
+  case AttrKind::Ints:
+    for (int64_t i : a.ints)
+      ap.add_ints(i);
+    return true;
+  case AttrKind::Strings:
+    for (const auto &s : a.strings)
+      ap.add_strings(s);
+    return true;
+  case AttrKind::Tensor:
+    if (a.tensors.empty() || a.tensors[0]->numElements() > kMaxDataElements)
+      return false;
+    toTensorProto(*a.tensors[0], "", *ap.mutable_t());
+    return true;
+  case AttrKind::TypeProto:
+    if (a.types.empty())
+      return false;
+    toTypeProto(a.types[0], *ap.mutable_tp());
+    return true;
+  default:
+    return false; // graphs, sparse tensors: not handed to inference
+  }
+}
+
+/// Runs ONNX's inference and data-propagation functions over one graph in
+/// program order, keeping what they produce on the side.
+class Inferencer {
+public:
+  /// With `trustDeclared`, node results start from their declared types;
+  /// without, only graph inputs and initializers do (the model's contract).
+  Inferencer(const Graph &g, int64_t opset, bool trustDeclared)
+      : graph_(g), opset_(opset), trustDeclared_(trustDeclared) {}
+
+  void run() {
+    for (const Node *n : graph_.nodes())
+      inferNode(*n);
+  }
+  /// The inferred type of a node result (Unknown when inference said nothing).
+  Type inferred(const Value *v) const {
+    auto it = types_.find(v);
+    return it == types_.end() ? Type() : fromTypeProto(it->second);
+  }
+  /// The statically known value of an int64 shape computation, if any.
+  const onnx::TensorShapeProto *data(const Value *v) const {
+    auto it = data_.find(v);
+    return it == data_.end() ? nullptr : &it->second;
+  }
+  uint64_t failed = 0;
+
+private:
+  friend class NodeContext;
+  friend class PropagationContext;
+
+  const onnx::TypeProto *typeOf(const Value *v) {
+    if (!v)
+      return nullptr;
+    if (auto it = types_.find(v); it != types_.end())
+      return &it->second;
+    bool contract = v->kind() != Value::Kind::NodeOutput ||
+                    v->graph() != &graph_ || trustDeclared_;
+    if (!contract || v->type().isUnknown())
+      return nullptr;
+    onnx::TypeProto &tp = types_[v];
+    toTypeProto(v->type(), tp);
+    return &tp;
+  }
+
+  /// A small constant int tensor as a TensorProto (Reshape's shape, ...).
+  const onnx::TensorProto *constantOf(const Value *v) {
+    if (!v || !v->isConstant() || !v->tensor() ||
+        v->tensor()->numElements() > kMaxDataElements ||
+        v->tensor()->dtype() == DataType::String)
+      return nullptr;
+    auto [it, fresh] = tensors_.try_emplace(v);
+    if (fresh)
+      toTensorProto(*v->tensor(), v->name(), it->second);
+    return &it->second;
+  }
+
+  /// Shape data of an input: propagated, or a 0-/1-D int constant.
+  const onnx::TensorShapeProto *shapeDataOf(const Value *v) {
+    if (!v)
+      return nullptr;
+    if (auto it = data_.find(v); it != data_.end())
+      return &it->second;
+    if (!v->isConstant() || !v->tensor())
+      return nullptr;
+    const Tensor &t = *v->tensor();
+    if ((t.dtype() != DataType::Int64 && t.dtype() != DataType::Int32) ||
+        t.dims().size() > 1 || t.numElements() > kMaxDataElements)
+      return nullptr;
+    onnx::TensorShapeProto &sp = data_[v];
+    std::string_view b = t.bytes();
+    for (int64_t i = 0; i < t.numElements(); ++i) {
+      int64_t x = 0;
+      if (t.dtype() == DataType::Int64) {
+        std::memcpy(&x, b.data() + i * 8, 8);
+      } else {
+        int32_t y;
+        std::memcpy(&y, b.data() + i * 4, 4);
+        x = y;
+      }
+      sp.add_dim()->set_dim_value(x);
+    }
+    return &sp;
+  }
+
+  void inferNode(const Node &n);
+
+  const Graph &graph_;
+  int64_t opset_;
+  bool trustDeclared_;
+  // Keyed by value; looked up, never iterated. Node maps: inference
+  // functions hold pointers into them while later lookups insert.
+  absl::node_hash_map<const Value *, onnx::TypeProto> types_;
+  absl::node_hash_map<const Value *, onnx::TensorProto> tensors_;
+  absl::node_hash_map<const Value *, onnx::TensorShapeProto> data_;
+};
+
+class NodeContext final : public onnx::InferenceContext {
+public:
+  NodeContext(Inferencer &inf, const Node &n) : inf_(inf), n_(n) {
+    for (const Attribute &a : n.attrs()) {
+      onnx::AttributeProto ap;
+      if (toAttributeProto(a, ap))
+        attrs_.emplace(a.name, std::move(ap));
+    }
+    outputs_.resize(n.numOutputs());
+  }
+  const onnx::AttributeProto *
+  getAttribute(const std::string &name) const override {
+    auto it = attrs_.find(name);
+    return it == attrs_.end() ? nullptr : &it->second;
+  }
+  size_t getNumInputs() const override { return n_.numInputs(); }
+  const onnx::TypeProto *getInputType(size_t i) const override {
+    return inf_.typeOf(n_.input(i));
+  }
+  const onnx::TensorProto *getInputData(size_t i) const override {
+    return inf_.constantOf(n_.input(i));
+  }
+  size_t getNumOutputs() const override { return n_.numOutputs(); }
+  onnx::TypeProto *getOutputType(size_t i) override { return &outputs_.at(i); }
+  onnx::GraphInferencer *
+  getGraphAttributeInferencer(const std::string &) override {
+    return nullptr; // bodies are inferred when the pass runs on them
+  }
+  const onnx::SparseTensorProto *getInputSparseData(size_t) const override {
+    return nullptr;
+  }
+  const onnx::TensorShapeProto *getSymbolicInput(size_t i) const override {
+    return inf_.shapeDataOf(n_.input(i));
+  }
+  std::vector<onnx::TypeProto> outputs_;
+
+private:
+  Inferencer &inf_;
+  const Node &n_;
+  std::map<std::string, onnx::AttributeProto> attrs_;
+};
+
+class PropagationContext final : public onnx::DataPropagationContext {
+public:
+  PropagationContext(Inferencer &inf, const Node &n, const NodeContext &types)
+      : inf_(inf), n_(n), types_(types) {}
+  const onnx::AttributeProto *
+  getAttribute(const std::string &name) const override {
+    return types_.getAttribute(name);
+  }
+  size_t getNumInputs() const override { return n_.numInputs(); }
+  const onnx::TypeProto *getInputType(size_t i) const override {
+    return inf_.typeOf(n_.input(i));
+  }
+  size_t getNumOutputs() const override { return n_.numOutputs(); }
+  const onnx::TypeProto *getOutputType(size_t i) const override {
+    return &types_.outputs_.at(i);
+  }
+  const onnx::TensorShapeProto *getInputData(size_t i) override {
+    return inf_.shapeDataOf(n_.input(i));
+  }
+  void addOutputData(size_t i, onnx::TensorShapeProto &&tp) override {
+    if (i < n_.numOutputs() && n_.output(i) &&
+        tp.dim_size() <= kMaxDataElements)
+      inf_.data_[n_.output(i)] = std::move(tp);
+  }
+
+private:
+  Inferencer &inf_;
+  const Node &n_;
+  const NodeContext &types_;
+};
+
+void Inferencer::inferNode(const Node &n) {
+  const onnx::OpSchema *schema = n.op().schema;
+  if (!schema || !isDefaultDomain(n.op().domain))
+    return;
+  NodeContext ctx(*this, n);
+  try {
+    if (schema->has_type_and_shape_inference_function())
+      schema->GetTypeAndShapeInferenceFunction()(ctx);
+  } catch (const std::exception &) {
+    ++failed;
+    return;
+  }
+  for (size_t i = 0; i < n.numOutputs(); ++i)
+    if (n.output(i) &&
+        ctx.outputs_[i].value_case() != onnx::TypeProto::VALUE_NOT_SET)
+      types_[n.output(i)] = ctx.outputs_[i];
+  if (!schema->has_data_propagation_function())
+    return;
+  PropagationContext dp(*this, n, ctx);
+  try {
+    schema->GetDataPropagationFunction()(dp);
+  } catch (const std::exception &) {
+    ++failed;
+  }
+}
+
+/// Fills what `into` does not know from `from` (same kind): the element type,
+/// the rank, unknown dims. Declared dims are never overridden. Returns whether
+/// anything changed.
+bool mergeInto(const Type &from, Type &into) {
+  if (!from.isTensor())
+    return false;
+  if (into.isUnknown()) {
+    into = from;
+    return true;
+  }
+  if (!into.isTensor())
+    return false;
+  bool changed = false;
+  if (into.elemType() == DataType::Undefined) {
+    into.setElemType(from.elemType());
+    changed = true;
+  }
+  if (!from.shape())
+    return changed;
+  if (!into.shape()) {
+    into.setShape(from.shape());
+    return true;
+  }
+  if (into.shape()->size() != from.shape()->size())
+    return changed;
+  std::vector<Dim> dims = *into.shape();
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (dims[i].kind() == Dim::Kind::Unknown &&
+        (*from.shape())[i].kind() != Dim::Kind::Unknown) {
+      dims[i] = (*from.shape())[i];
+      changed = true;
+    }
+  if (changed)
+    into.setShape(std::move(dims));
+  return changed;
+}
+
+class ShapeInferencePass final : public Pass {
+public:
+  std::string_view argument() const override { return "shape-inference"; }
+  std::string_view description() const override {
+    return "Infer types and shapes (symbolic dims kept) with ONNX's "
+           "per-operator functions";
+  }
+  absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    Inferencer inf(g, ctx.model.opsetVersion("").value_or(0), true);
+    inf.run();
+    numFailed += inf.failed;
+    bool changed = false;
+    for (Node *n : g.nodes())
+      for (size_t i = 0; i < n->numOutputs(); ++i) {
+        Value *v = n->output(i);
+        if (!v)
+          continue;
+        Type t = v->type();
+        if (mergeInto(inf.inferred(v), t)) {
+          v->setType(std::move(t));
+          ++numRefined;
+          changed = true;
+        } else if (v->type().isUnknown()) {
+          ++numUnknown;
+        }
+      }
+    return changed;
+  }
+
+private:
+  Statistic numRefined{this, "num-refined",
+                       "Values whose type gained information"};
+  Statistic numUnknown{this, "num-unknown", "Values still without a type"};
+  Statistic numFailed{this, "num-failed",
+                      "Nodes whose inference function rejected the node"};
+};
+
+class FoldShapeOpsPass final : public Pass {
+public:
+  std::string_view argument() const override { return "fold-shape-ops"; }
+  std::string_view description() const override {
+    return "Fold shape computations whose value is fully static (dynamic "
+           "dims stay computed)";
+  }
+  absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    Inferencer inf(g, ctx.model.opsetVersion("").value_or(0), false);
+    inf.run();
+    bool changed = false;
+    for (Node *n : g.nodes()) {
+      if (n->numOutputs() != 1 || !n->output(0) || n->is("Constant") ||
+          !n->subgraphs().empty())
+        continue;
+      Value *out = n->output(0);
+      const onnx::TensorShapeProto *d = inf.data(out);
+      if (!d || out->isGraphOutput())
+        continue;
+      Type t = inf.inferred(out);
+      if (!t.isTensor() || t.elemType() != DataType::Int64 || !t.shape() ||
+          t.shape()->size() > 1)
+        continue;
+      std::vector<int64_t> values;
+      bool isStatic = true;
+      for (const auto &dim : d->dim()) {
+        isStatic &= dim.has_dim_value();
+        values.push_back(dim.dim_value());
+      }
+      size_t rank = t.shape()->size();
+      if (!isStatic || (rank == 0 && values.size() != 1)) {
+        if (!isStatic)
+          ++numDynamic;
+        continue;
+      }
+      std::vector<int64_t> dims;
+      if (rank == 1)
+        dims.push_back(int64_t(values.size()));
+      std::string bytes(values.size() * 8, '\0');
+      std::memcpy(bytes.data(), values.data(), bytes.size());
+      Value *c = g.addInitializer(
+          out->name(),
+          std::make_shared<Tensor>(Tensor::fromBytes(
+              DataType::Int64, std::move(dims), std::move(bytes))));
+      out->replaceAllUsesWith(c);
+      n->erase();
+      ++numFolded;
+      changed = true;
+    }
+    return changed;
+  }
+
+private:
+  Statistic numFolded{this, "num-folded", "Shape computations folded"};
+  Statistic numDynamic{this, "num-dynamic",
+                       "Shape computations kept: a dim is dynamic"};
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createShapeInferencePass() {
+  return std::make_unique<ShapeInferencePass>();
+}
+std::unique_ptr<Pass> createFoldShapeOpsPass() {
+  return std::make_unique<FoldShapeOpsPass>();
+}
+
+} // namespace onnxopt

@@ -1,0 +1,29 @@
+// shape-inference and fold-shape-ops: ONNX's own per-operator type, shape and
+// data-propagation functions, run over the IR through an adapter (no round
+// trip through a ModelProto).
+//
+// shape-inference fills in what the IR does not know yet: types of values
+// without one, unknown dims and ranks. It never overrides a declared dim, and
+// never fails: nodes whose inference throws, opaque and custom-domain ops keep
+// their declared types (counted in --pass-statistics). Symbolic dims
+// (`batch`, `seq`) flow through as ONNX's functions propagate them.
+//
+// fold-shape-ops replaces int64 shape computations whose value is fully
+// static with constants:
+//   s = Shape (X)                   # X: float[batch, 3, 224, 224]
+//   c = Gather <axis = 0> (s, one)  # one = {1}
+// becomes c = {3} while Shape(X)[0] stays computed (TRAPS.md 1: a dynamic
+// dim is never folded). It infers afresh from the graph inputs' declared
+// types (the model's contract) and the initializers, not from intermediate
+// value_info, so a stale annotation cannot bake in a dim. Exact.
+#pragma once
+
+#include <memory>
+
+namespace onnxopt {
+
+class Pass;
+std::unique_ptr<Pass> createShapeInferencePass();
+std::unique_ptr<Pass> createFoldShapeOpsPass();
+
+} // namespace onnxopt
