@@ -399,6 +399,16 @@ public:
            "dims stay computed)";
   }
   absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    // Shape values start at Shape and Size (constants are constant-fold's):
+    // without them there is nothing to fold, and inference is skipped.
+    bool any = false;
+    for (const Node *n : g.nodes())
+      if (n->is("Shape") || n->is("Size")) {
+        any = true;
+        break;
+      }
+    if (!any)
+      return false;
     Inferencer inf(g, ctx.model.opsetVersion("").value_or(0), false);
     inf.run();
     bool changed = false;
