@@ -207,6 +207,7 @@ private:
   }
 
   void inferNode(const Node &n);
+  void propagateDiv(const Node &n);
 
   const Graph &graph_;
   int64_t opset_;
@@ -307,14 +308,38 @@ void Inferencer::inferNode(const Node &n) {
     if (n.output(i) &&
         ctx.outputs_[i].value_case() != onnx::TypeProto::VALUE_NOT_SET)
       types_[n.output(i)] = ctx.outputs_[i];
-  if (!schema->has_data_propagation_function())
+  if (!schema->has_data_propagation_function()) {
+    propagateDiv(n);
     return;
+  }
   PropagationContext dp(*this, n, ctx);
   try {
     schema->GetDataPropagationFunction()(dp);
   } catch (const std::exception &) {
     ++failed;
   }
+}
+
+void Inferencer::propagateDiv(const Node &n) {
+  // ONNX 1.12 propagates shape data through Add, Sub and Mul but not Div,
+  // which exporters use for channel splits (C / 2). Static, non-negative
+  // operands only, where integer division is unambiguous.
+  if (!n.is("Div") || n.numInputs() != 2 || !n.output(0))
+    return;
+  const onnx::TensorShapeProto *a = shapeDataOf(n.input(0));
+  const onnx::TensorShapeProto *b = shapeDataOf(n.input(1));
+  if (!a || !b || (a->dim_size() != b->dim_size() && b->dim_size() != 1))
+    return;
+  onnx::TensorShapeProto out;
+  for (int i = 0; i < a->dim_size(); ++i) {
+    const auto &x = a->dim(i);
+    const auto &y = b->dim(b->dim_size() == 1 ? 0 : i);
+    if (!x.has_dim_value() || !y.has_dim_value() || x.dim_value() < 0 ||
+        y.dim_value() <= 0)
+      return;
+    out.add_dim()->set_dim_value(x.dim_value() / y.dim_value());
+  }
+  data_[n.output(0)] = std::move(out);
 }
 
 /// Fills what `into` does not know from `from` (same kind): the element type,
@@ -450,11 +475,74 @@ public:
       ++numFolded;
       changed = true;
     }
+    changed |= constantReshapeShapes(g, inf);
     return changed;
   }
 
 private:
+  /// Reshape(X, S) where S is computed but every dynamic entry of S is X's own
+  /// dim at the same position (the same symbol): S becomes a constant with 0
+  /// ("copy the input's dim") there. Only with allowzero = 0, where 0 means
+  /// copy (TRAPS.md 12). A single other unknown entry may become -1, but only
+  /// when no entry copies (a copied 0-sized dim would make -1 ambiguous).
+  bool constantReshapeShapes(Graph &g, const Inferencer &inf) {
+    bool changed = false;
+    for (Node *n : g.nodes()) {
+      if (!n->is("Reshape") || n->op().isOpaque() || n->numInputs() < 2 ||
+          !n->input(0) || !n->input(1) || n->input(1)->isConstant())
+        continue;
+      if (const Attribute *a = n->attr("allowzero"); a && a->i != 0)
+        continue;
+      const onnx::TensorShapeProto *d = inf.data(n->input(1));
+      if (!d)
+        continue;
+      Type xt = n->input(0)->type();
+      Type inferredX = inf.inferred(n->input(0));
+      if (!inferredX.isUnknown())
+        xt = inferredX; // the contract-derived type, not value_info
+      const auto &xs = xt.shape();
+      std::vector<int64_t> values;
+      // -1 entries: the model's own, and those this rewrite would introduce
+      // for an unknown entry (only safe without copies: a copied 0-sized dim
+      // would make an introduced -1 ambiguous where the original was not).
+      int inferAt = 0, introduced = 0;
+      bool copies = false;
+      for (int i = 0; i < d->dim_size(); ++i) {
+        const auto &e = d->dim(i);
+        if (e.has_dim_value()) {
+          values.push_back(e.dim_value());
+          copies |= e.dim_value() == 0;
+          inferAt += e.dim_value() == -1;
+          continue;
+        }
+        if (e.has_dim_param() && xs && size_t(i) < xs->size() &&
+            (*xs)[i].isSymbol() && (*xs)[i].symbol() == e.dim_param()) {
+          values.push_back(0);
+          copies = true;
+          continue;
+        }
+        values.push_back(-1);
+        ++inferAt;
+        ++introduced;
+      }
+      if (inferAt > 1 || (introduced && copies))
+        continue;
+      std::string bytes(values.size() * 8, '\0');
+      std::memcpy(bytes.data(), values.data(), bytes.size());
+      Value *c = g.addInitializer(
+          n->input(1)->name() + "_const",
+          std::make_shared<Tensor>(Tensor::fromBytes(
+              DataType::Int64, {int64_t(values.size())}, std::move(bytes))));
+      n->setInput(1, c);
+      ++numReshapes;
+      changed = true;
+    }
+    return changed;
+  }
+
   Statistic numFolded{this, "num-folded", "Shape computations folded"};
+  Statistic numReshapes{this, "num-reshapes",
+                        "Reshape shapes made constant (dynamic dims copied)"};
   Statistic numDynamic{this, "num-dynamic",
                        "Shape computations kept: a dim is dynamic"};
 };
