@@ -15,7 +15,13 @@
 // becomes c = {3} while Shape(X)[0] stays computed (TRAPS.md 1: a dynamic
 // dim is never folded). It infers afresh from the graph inputs' declared
 // types (the model's contract) and the initializers, not from intermediate
-// value_info, so a stale annotation cannot bake in a dim. Exact.
+// value_info, so a stale annotation cannot bake in a dim. It also turns the
+// shape input of a Reshape into a constant when its only dynamic entries are
+// the Reshape input's own dims at the same positions (0 = copy, allowzero 0).
+// That relies on ONNX's rule for dim_param: dims with the same symbol have
+// the same size at run time (onnx/IR.md), which the exporters' dynamic axes
+// follow and ONNX's inference functions preserve. Exact for every input that
+// keeps that rule.
 #pragma once
 
 #include <memory>
