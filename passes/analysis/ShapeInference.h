@@ -18,8 +18,9 @@
 // value_info, so a stale annotation cannot bake in a dim. It also turns the
 // shape input of a Reshape into a constant when its only dynamic entries are
 // the Reshape input's own dims at the same positions (0 = copy, allowzero 0).
-// That relies on ONNX's rule for dim_param: dims with the same symbol have
-// the same size at run time (onnx/IR.md), which the exporters' dynamic axes
+// That relies on the convention for dim_param: dims with the same symbol have
+// the same size at run time (TensorRT checks it: "two network inputs with the
+// same named dimension parameter are considered equal"), which dynamic axes
 // follow and ONNX's inference functions preserve. Exact for every input that
 // keeps that rule.
 #pragma once
