@@ -365,7 +365,7 @@ template <class F>
 absl::Status variadic(KernelContext &ctx, F f, bool mean = false) {
   if (ctx.numInputs() == 0)
     return ctx.error("needs at least one input");
-  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *first, ctx.required(0));
+  ONNXOPT_RETURN_IF_ERROR(ctx.required(0).status());
   TensorPtr acc = ctx.inputPtr(0);
   for (size_t i = 1; i < ctx.numInputs(); ++i) {
     ONNXOPT_ASSIGN_OR_RETURN(const Tensor *b, ctx.required(i));
@@ -387,7 +387,6 @@ absl::Status variadic(KernelContext &ctx, F f, bool mean = false) {
     }
     acc = out.finish();
   }
-  (void)first;
   ctx.setOutput(0, acc);
   return absl::OkStatus();
 }
@@ -598,7 +597,7 @@ absl::Status castTo(KernelContext &ctx, const Tensor &x, DataType to) {
     return unsupported("node '", ctx.node().name,
                        "' (Cast): casts to or from string are not supported "
                        "by the reference interpreter");
-  bool toBool = to == DataType::Bool, fromBool = x.dtype() == DataType::Bool;
+  bool fromBool = x.dtype() == DataType::Bool;
   absl::Status st = absl::OkStatus();
   auto inner = [&](auto *tag) {
     using From = std::remove_pointer_t<decltype(tag)>;
@@ -623,7 +622,6 @@ absl::Status castTo(KernelContext &ctx, const Tensor &x, DataType to) {
       st = ctx.unsupportedType(to);
     }
   };
-  (void)toBool;
   switch (x.dtype()) {
     REF_NUMERIC(inner(static_cast<T *>(nullptr)))
     REF_BOOL(inner(static_cast<T *>(nullptr)))

@@ -792,7 +792,6 @@ template <class C> absl::Status layerNormImpl(KernelContext &ctx) {
     bias.emplace(*biasT);
   std::vector<C> out(static_cast<size_t>(outer * inner)),
       means(static_cast<size_t>(outer)), invs(static_cast<size_t>(outer));
-  std::vector<int64_t> normStrides = stridesOf(normDims);
   for (int64_t o = 0; o < outer; ++o) {
     // Statistics in double; the spec's stash_type=1 asks for at least float.
     double s = 0;
@@ -820,7 +819,6 @@ template <class C> absl::Status layerNormImpl(KernelContext &ctx) {
       out[o * inner + j] = C(y);
     }
   }
-  (void)normStrides;
   ONNXOPT_ASSIGN_OR_RETURN(TensorPtr t,
                            store<C>(ctx, x.dtype(), x.dims(), out));
   ctx.setOutput(0, t);
