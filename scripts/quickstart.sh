@@ -11,3 +11,7 @@ echo "== onnx-opt build/sample.onnx   (back to text)"
 build/onnx-opt build/sample.onnx
 echo "== onnx-opt build/sample.onnx -O1 --pass-statistics   (the Identity goes)"
 build/onnx-opt build/sample.onnx -O1 --pass-statistics
+echo "== onnx-opt build/sample.onnx -O2 --verify --verify-shape N=2 -o build/sample.O2.onnx   (outputs checked against the original)"
+build/onnx-opt build/sample.onnx -O2 --verify --verify-shape N=2 -o build/sample.O2.onnx
+echo "== onnx-opt build/sample.O2.onnx --evaluate --verify-shape N=2   (run with the reference interpreter)"
+build/onnx-opt build/sample.O2.onnx --evaluate --verify-shape N=2
