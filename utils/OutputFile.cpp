@@ -44,6 +44,13 @@ OutputFile::create(const std::string &path) {
   return f;
 }
 
+/// A failed write is the machine's (a full disk, a quota, an I/O error), not
+/// a bug in onnx-opt: exit code 1 with the reason, not 4.
+static absl::Status writeError(const std::string &path) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
+}
+
 absl::Status OutputFile::flush() {
   const char *p = buffered_.data();
   size_t left = buffered_.size();
@@ -52,8 +59,7 @@ absl::Status OutputFile::flush() {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return absl::InternalError(absl::StrCat("cannot write '", tmpPath_,
-                                              "': ", std::strerror(errno)));
+      return writeError(tmpPath_.empty() ? "standard output" : tmpPath_);
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -81,8 +87,7 @@ absl::Status OutputFile::write(std::string_view bytes) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return absl::InternalError(absl::StrCat("cannot write '", tmpPath_,
-                                              "': ", std::strerror(errno)));
+      return writeError(tmpPath_.empty() ? "standard output" : tmpPath_);
     }
     rest.remove_prefix(static_cast<size_t>(n));
     offset_ += static_cast<uint64_t>(n);
@@ -118,7 +123,7 @@ absl::Status OutputFile::commit() {
   ONNXOPT_RETURN_IF_ERROR(flush());
   if (::close(fd_) != 0) {
     fd_ = -1;
-    return absl::InternalError(
+    return absl::ResourceExhaustedError(
         absl::StrCat("cannot close '", tmpPath_, "': ", std::strerror(errno)));
   }
   fd_ = -1;
