@@ -3,6 +3,7 @@
 
 #include "backends/onnx/OnnxExporter.h"
 #include "frontends/onnx/OnnxImporter.h"
+#include "utils/CheckedMath.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 
@@ -246,6 +247,15 @@ randomInputs(const Graph &g, const ShapeBindings &shapes, uint64_t seed,
         }
       }
     }
+    // Bounded like every tensor the interpreter makes: a huge shape is an
+    // error naming the input, not an allocation failure.
+    auto count = checkedProduct(dims);
+    size_t es = std::max<size_t>(elementSize(ty.elemType()), 1);
+    if (!count || uint64_t(*count) > ref::EvalLimits().maxTensorBytes / es)
+      return limitExceeded("input '", in->name(),
+                           "': the requested shape is over the evaluation "
+                           "limit of ",
+                           ref::EvalLimits().maxTensorBytes, " bytes");
     ref::NewTensor t(ty.elemType(), dims);
     uint64_t state = mix(seed * 0x9e3779b97f4a7c15ull + i + 1);
     auto next = [&] { return state = mix(state + 0x9e3779b97f4a7c15ull); };

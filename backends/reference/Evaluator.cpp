@@ -156,16 +156,6 @@ absl::Status KernelContext::unsupportedType(DataType t) const {
 }
 
 const EvalLimits &KernelContext::limits() const { return ev_.limits(); }
-uint64_t KernelContext::nextRandom() { return ev_.nextRandom(); }
-
-uint64_t Evaluator::nextRandom() {
-  // splitmix64: small, fast and the same on every platform.
-  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 // ------------------------------------------------------------------ running
 
 struct Evaluator::Scope {

@@ -46,8 +46,6 @@ struct RefValue {
 struct EvalLimits {
   /// Largest tensor a kernel may create, in bytes.
   uint64_t maxTensorBytes = uint64_t(8) << 30;
-  /// Seed for the random ops (RandomNormal, ...), for repeatable runs.
-  uint64_t seed = 0;
 };
 
 class Evaluator;
@@ -117,8 +115,6 @@ public:
   absl::StatusOr<std::vector<RefValue>>
   runSubgraph(const Graph &body, std::vector<RefValue> inputs);
   const EvalLimits &limits() const;
-  /// A per-evaluation random stream (seeded).
-  uint64_t nextRandom();
 
 private:
   const Node &node_;
@@ -151,7 +147,6 @@ public:
   runNode(const Node &n, const std::vector<const RefValue *> &inputs);
 
   const EvalLimits &limits() const { return limits_; }
-  uint64_t nextRandom();
 
 private:
   friend class KernelContext;
@@ -160,7 +155,6 @@ private:
   runInScope(const Graph &g, std::vector<RefValue> inputs, Scope *parent);
   EvalLimits limits_;
   Scope *current_ = nullptr;
-  uint64_t rng_ = 0x9e3779b97f4a7c15ull;
 };
 
 /// Runs the main graph of `m`.

@@ -258,7 +258,7 @@ void forEachBroadcast(const std::vector<int64_t> &out,
 std::vector<int64_t> toInt64s(const Tensor &t);
 /// Reads any numeric tensor as doubles.
 std::vector<double> toDoubles(const Tensor &t);
-/// A scalar/1-element int64 or float tensor.
+/// An int64 tensor of `dims` holding `values`.
 TensorPtr makeInt64s(const std::vector<int64_t> &values,
                      std::vector<int64_t> dims);
 

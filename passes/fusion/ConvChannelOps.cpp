@@ -39,7 +39,7 @@ public:
       return r.notifyMatchFailure(n, "Conv weights are not constants");
     const Tensor &wt = *w->tensor();
     DataType dt = wt.dtype();
-    if (!isFloatElemType(dt) || k->tensor()->dtype() != dt ||
+    if (!ref::isFloatType(dt) || k->tensor()->dtype() != dt ||
         (b && b->tensor()->dtype() != dt) || wt.dims().size() < 3)
       return r.notifyMatchFailure(n, "not one float type, or rank < 3");
     int64_t m = wt.dims()[0];

@@ -39,7 +39,7 @@ public:
                                         "not a constant");
     const Tensor &wt = *w->tensor();
     DataType dt = wt.dtype();
-    if (!isFloatElemType(dt) || wt.dims().size() < 3 ||
+    if (!ref::isFloatType(dt) || wt.dims().size() < 3 ||
         (b && b->tensor()->dtype() != dt))
       return r.notifyMatchFailure(bn, "weights are not float, or rank < 3");
     int64_t group = 1;

@@ -5,8 +5,6 @@
 
 namespace onnxopt {
 
-bool isFloatElemType(DataType t) { return ref::isFloatType(t); }
-
 std::shared_ptr<const Tensor>
 makeFloatTensor(DataType dt, std::vector<int64_t> dims,
                 const std::vector<double> &values) {

@@ -32,9 +32,6 @@ inline bool isOp(const Node *n, std::string_view type) {
   return n && !n->op().isOpaque() && n->is(type);
 }
 
-/// True for float, double, float16 and bfloat16 element types.
-bool isFloatElemType(DataType t);
-
 /// A tensor of float type `dt` holding `values` (rounded once from double).
 std::shared_ptr<const Tensor>
 makeFloatTensor(DataType dt, std::vector<int64_t> dims,

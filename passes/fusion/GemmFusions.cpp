@@ -63,7 +63,7 @@ public:
     if (rankOf(a) != 2u || rankOf(b) != 2u)
       return r.notifyMatchFailure(add, "A or B is not known to be 2-D");
     DataType dt = elemTypeOf(a);
-    if (!isFloatElemType(dt) || elemTypeOf(b) != dt || elemTypeOf(c) != dt)
+    if (!ref::isFloatType(dt) || elemTypeOf(b) != dt || elemTypeOf(c) != dt)
       return r.notifyMatchFailure(add, "not one float type");
     // C must broadcast to [M, N] without enlarging it.
     auto n = dimOf(b, 1), m = dimOf(a, 0);
