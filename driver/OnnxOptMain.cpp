@@ -3,6 +3,7 @@
 
 #include "backends/onnx/OnnxExporter.h"
 #include "backends/reference/Evaluator.h"
+#include "driver/InputShapes.h"
 #include "driver/Verify.h"
 #include "frontends/onnx/OnnxImporter.h"
 #include "ir/Printer.h"
@@ -156,6 +157,15 @@ int run(int argc, char **argv) {
       "p",
       cl::desc("Pass pipeline, e.g. 'fixpoint(cse,dce){max-iterations=8}'"),
       cl::value_desc("pipeline"), cl::cat(category));
+  cl::list<std::string> inputShape(
+      "input-shape",
+      cl::desc("Fix an input's shape before the passes run (x=1x3x224x224; a "
+               "name keeps a dim symbolic, ? unknown) and re-infer"),
+      cl::value_desc("name=dims"), cl::cat(category));
+  cl::list<std::string> dynamicDim(
+      "dynamic-dim",
+      cl::desc("Make an input's static dim symbolic (x:0=batch) and re-infer"),
+      cl::value_desc("name:axis=symbol"), cl::cat(category));
   cl::opt<bool> o0("O0", cl::desc("No passes"), cl::cat(category));
   cl::opt<bool> o1("O1", cl::desc("Exact passes only"), cl::cat(category));
   cl::opt<bool> o2("O2", cl::desc("-O1 plus numeric fusions"),
@@ -320,6 +330,21 @@ int run(int argc, char **argv) {
     }
   }
 
+  std::vector<InputShapeSpec> shapeSpecs;
+  std::vector<DynamicDimSpec> dynamicSpecs;
+  for (const std::string &t : inputShape) {
+    auto spec = parseInputShape(t);
+    if (!spec.ok())
+      return fail(spec.status());
+    shapeSpecs.push_back(std::move(*spec));
+  }
+  for (const std::string &t : dynamicDim) {
+    auto spec = parseDynamicDim(t);
+    if (!spec.ok())
+      return fail(spec.status());
+    dynamicSpecs.push_back(std::move(*spec));
+  }
+
   ImportOptions iopts;
   iopts.maxGraphDepth = maxDepth;
   auto t0 = std::chrono::steady_clock::now();
@@ -330,6 +355,9 @@ int run(int argc, char **argv) {
   if (absl::Status st = verifyModel(**model); !st.ok())
     return fail(absl::InternalError(
         absl::StrCat("the imported model fails verification: ", st.message())));
+  if (absl::Status st = applyInputShapes(**model, shapeSpecs, dynamicSpecs);
+      !st.ok())
+    return fail(st);
 
   std::string modelBefore = reportFile.empty() ? "" : jsonModel(**model);
   std::string summaryBefore = summary ? describe(**model) : "";
@@ -393,6 +421,12 @@ int run(int argc, char **argv) {
     auto original = importModelFile(input, iopts);
     if (!original.ok())
       return fail(original.status());
+    // The original with the same input shapes, so that both take the same
+    // inputs.
+    if (absl::Status st =
+            applyInputShapes(**original, shapeSpecs, dynamicSpecs);
+        !st.ok())
+      return fail(st);
     bool exact = pm.pipelineIsExact();
     std::vector<std::string> notes;
     if (!verifyInputs.empty())

@@ -33,6 +33,15 @@ Value *foldCast(const Node &n) {
   return to->i == static_cast<int64_t>(x->type().elemType()) ? x : nullptr;
 }
 
+Value *foldCastLike(const Node &n) {
+  Value *x = n.numInputs() == 2 ? n.input(0) : nullptr;
+  const Value *like = x ? n.input(1) : nullptr;
+  if (!like || !x->type().isTensor() || !like->type().isTensor() ||
+      x->type().elemType() == DataType::Undefined)
+    return nullptr;
+  return like->type().elemType() == x->type().elemType() ? x : nullptr;
+}
+
 } // namespace
 
 Value *foldNode(const Node &n) {
@@ -44,6 +53,8 @@ Value *foldNode(const Node &n) {
     return foldTranspose(n);
   if (n.is("Cast"))
     return foldCast(n);
+  if (n.is("CastLike"))
+    return foldCastLike(n);
   return nullptr;
 }
 

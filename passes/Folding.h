@@ -14,6 +14,7 @@ namespace onnxopt {
 ///   Identity(x)                                 -> x
 ///   Transpose(x) with perm = [0, 1, ..., r-1]   -> x   (no perm: rank <= 1)
 ///   Cast(x) with `to` = x's element type        -> x
+///   CastLike(x, t) with t of x's element type   -> x
 Value *foldNode(const Node &n);
 
 } // namespace onnxopt

@@ -203,6 +203,14 @@ std::string optLevelPipeline(int level) {
       "fixpoint(shape-inference,canonicalize,constant-fold,fold-shape-ops,"
       "eliminate-identity,"
       "eliminate-nop-dropout,eliminate-op-with-unit,"
+      "eliminate-if-with-const-cond,eliminate-shape-gather,"
+      "eliminate-slice-after-shape,fuse-concat-into-reshape,"
+      "eliminate-nop-cast,fuse-cast-chains,eliminate-nop-transpose,"
+      "eliminate-nop-reshape,eliminate-nop-expand,eliminate-nop-slice,"
+      "eliminate-nop-flatten,eliminate-nop-pad,eliminate-nop-split,"
+      "eliminate-nop-concat,fuse-consecutive-squeezes,"
+      "fuse-consecutive-unsqueezes,fuse-squeeze-unsqueeze,"
+      "fuse-consecutive-reshapes,"
       "fuse-consecutive-transposes,cse,dce,"
       "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
   if (level == 1)

@@ -166,8 +166,13 @@ private:
     return &tp;
   }
 
-  /// A small constant int tensor as a TensorProto (Reshape's shape, ...).
+  /// A small constant int tensor as a TensorProto (Reshape's shape, ...):
+  /// an initializer, or a computed shape value whose propagated data is
+  /// fully static (so Slice, Reshape, Expand, ... infer from computed shapes
+  /// in the same sweep that folds them).
   const onnx::TensorProto *constantOf(const Value *v) {
+    if (v && !v->isConstant())
+      return staticDataOf(v);
     if (!v || !v->isConstant() || !v->tensor() ||
         v->tensor()->numElements() > kMaxDataElements ||
         v->tensor()->dtype() == DataType::String)
@@ -175,6 +180,32 @@ private:
     auto [it, fresh] = tensors_.try_emplace(v);
     if (fresh)
       toTensorProto(*v->tensor(), v->name(), it->second);
+    return &it->second;
+  }
+
+  const onnx::TensorProto *staticDataOf(const Value *v) {
+    auto d = data_.find(v);
+    const onnx::TypeProto *t = typeOf(v);
+    if (d == data_.end() || !t || !t->has_tensor_type() ||
+        t->tensor_type().elem_type() != onnx::TensorProto::INT64 ||
+        !t->tensor_type().has_shape() ||
+        t->tensor_type().shape().dim_size() > 1)
+      return nullptr;
+    bool scalar = t->tensor_type().shape().dim_size() == 0;
+    if (scalar && d->second.dim_size() != 1)
+      return nullptr;
+    for (const auto &dim : d->second.dim())
+      if (!dim.has_dim_value())
+        return nullptr;
+    auto [it, fresh] = tensors_.try_emplace(v);
+    if (fresh) {
+      onnx::TensorProto &tp = it->second;
+      tp.set_data_type(onnx::TensorProto::INT64);
+      if (!scalar)
+        tp.add_dims(d->second.dim_size());
+      for (const auto &dim : d->second.dim())
+        tp.add_int64_data(dim.dim_value());
+    }
     return &it->second;
   }
 
@@ -208,6 +239,7 @@ private:
 
   void inferNode(const Node &n);
   void propagateDiv(const Node &n);
+  void refineReshape(const Node &n);
 
   const Graph &graph_;
   int64_t opset_;
@@ -308,6 +340,7 @@ void Inferencer::inferNode(const Node &n) {
     if (n.output(i) &&
         ctx.outputs_[i].value_case() != onnx::TypeProto::VALUE_NOT_SET)
       types_[n.output(i)] = ctx.outputs_[i];
+  refineReshape(n);
   if (!schema->has_data_propagation_function()) {
     propagateDiv(n);
     return;
@@ -340,6 +373,67 @@ void Inferencer::propagateDiv(const Node &n) {
     out.add_dim()->set_dim_value(x.dim_value() / y.dim_value());
   }
   data_[n.output(0)] = std::move(out);
+}
+
+void Inferencer::refineReshape(const Node &n) {
+  // ONNX 1.12 leaves a -1 entry unknown unless every input dim is static.
+  // Symbolic dims often cancel: [batch, 2, 116, 14, 14] reshaped to
+  // [0, -1, 14, 14] is [batch, 232, 14, 14]. The -1 dim is X's element count
+  // over the other entries', symbols cancelled as factors (the same symbol is
+  // the same size: the dim_param convention fold-shape-ops relies on too).
+  if (!n.is("Reshape") || n.op().isOpaque() || n.numInputs() < 2 ||
+      !n.output(0))
+    return;
+  auto out = types_.find(n.output(0));
+  const onnx::TypeProto *xt = typeOf(n.input(0));
+  const onnx::TensorShapeProto *s = shapeDataOf(n.input(1));
+  if (out == types_.end() || !xt || !s || !out->second.has_tensor_type() ||
+      !out->second.tensor_type().has_shape() ||
+      !xt->tensor_type().has_shape() ||
+      out->second.tensor_type().shape().dim_size() != s->dim_size())
+    return;
+  int inferAt = -1;
+  for (int i = 0; i < s->dim_size(); ++i)
+    if (s->dim(i).has_dim_value() && s->dim(i).dim_value() == -1)
+      inferAt = i;
+  auto *dims = out->second.mutable_tensor_type()->mutable_shape();
+  if (inferAt < 0 || dims->dim(inferAt).has_dim_value() ||
+      dims->dim(inferAt).has_dim_param())
+    return;
+  // Factors of X's element count, then divided by the other entries'.
+  int64_t num = 1, den = 1;
+  std::vector<std::string> symbols;
+  for (const auto &d : xt->tensor_type().shape().dim()) {
+    if (d.has_dim_value())
+      num *= d.dim_value();
+    else if (d.has_dim_param())
+      symbols.push_back(d.dim_param());
+    else
+      return;
+    if (num > (int64_t(1) << 40))
+      return;
+  }
+  for (int i = 0; i < dims->dim_size(); ++i) {
+    if (i == inferAt)
+      continue;
+    const auto &d = dims->dim(i);
+    if (d.has_dim_value()) {
+      den *= d.dim_value();
+    } else if (d.has_dim_param()) {
+      auto it = std::find(symbols.begin(), symbols.end(), d.dim_param());
+      if (it == symbols.end())
+        return;
+      symbols.erase(it);
+    } else {
+      return;
+    }
+  }
+  if (den <= 0 || num % den != 0)
+    return;
+  if (symbols.empty())
+    dims->mutable_dim(inferAt)->set_dim_value(num / den);
+  else if (symbols.size() == 1 && num == den)
+    dims->mutable_dim(inferAt)->set_dim_param(symbols[0]);
 }
 
 /// Fills what `into` does not know from `from` (same kind): the element type,

@@ -1,0 +1,117 @@
+// Helpers shared by the shape-glue cleanup passes.
+#include "passes/cleanup/CleanupUtils.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace onnxopt {
+
+std::optional<std::vector<int64_t>> constantInts(const Value *v) {
+  if (!isConstantTensor(v))
+    return std::nullopt;
+  const Tensor &t = *v->tensor();
+  std::vector<int64_t> out;
+  switch (t.dtype()) {
+  case DataType::Int64: {
+    ref::View<int64_t> view(t);
+    for (int64_t i = 0; i < view.size(); ++i)
+      out.push_back(view[i]);
+    return out;
+  }
+  case DataType::Int32: {
+    ref::View<int32_t> view(t);
+    for (int64_t i = 0; i < view.size(); ++i)
+      out.push_back(view[i]);
+    return out;
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
+std::shared_ptr<const Tensor> makeInt64Tensor(const std::vector<int64_t> &v,
+                                              bool scalar) {
+  std::vector<int64_t> dims;
+  if (!scalar)
+    dims.push_back(int64_t(v.size()));
+  std::string bytes(v.size() * sizeof(int64_t), '\0');
+  if (!v.empty())
+    std::memcpy(bytes.data(), v.data(), bytes.size());
+  return std::make_shared<Tensor>(
+      Tensor::fromBytes(DataType::Int64, std::move(dims), std::move(bytes)));
+}
+
+std::optional<int64_t> rankOf(const Value *v) {
+  if (!v || !v->type().isTensor() || !v->type().shape())
+    return std::nullopt;
+  return int64_t(v->type().shape()->size());
+}
+
+std::optional<int64_t> staticDim(const Value *v, int64_t i) {
+  auto rank = rankOf(v);
+  if (!rank || i < 0 || i >= *rank)
+    return std::nullopt;
+  const Dim &d = (*v->type().shape())[size_t(i)];
+  if (!d.isConstant())
+    return std::nullopt;
+  return d.value();
+}
+
+int64_t intAttr(const Node &n, std::string_view name, int64_t dflt) {
+  const Attribute *a = n.attr(name);
+  return a && a->kind == AttrKind::Int ? a->i : dflt;
+}
+
+IntsOperand intsOperand(const Node &n, std::string_view attr, size_t index,
+                        int inputSince) {
+  IntsOperand out;
+  if (n.op().sinceVersion >= inputSince) {
+    if (n.numInputs() <= index || !n.input(index)) {
+      out.absent = true;
+      return out;
+    }
+    out.values = constantInts(n.input(index));
+    return out;
+  }
+  const Attribute *a = n.attr(attr);
+  if (!a) {
+    out.absent = true;
+    return out;
+  }
+  if (a->kind == AttrKind::Ints)
+    out.values = a->ints;
+  return out;
+}
+
+std::optional<std::vector<int64_t>> normalizeAxes(std::vector<int64_t> axes,
+                                                  std::optional<int64_t> rank) {
+  for (int64_t &a : axes) {
+    if (a < 0) {
+      if (!rank)
+        return std::nullopt;
+      a += *rank;
+    }
+    if (a < 0 || (rank && a >= *rank))
+      return std::nullopt;
+  }
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    return std::nullopt;
+  return axes;
+}
+
+void setIntsOperand(Node &n, std::string_view attr, size_t index,
+                    int inputSince, const std::vector<int64_t> &values,
+                    FusionPass &pass, Graph &g) {
+  if (n.op().sinceVersion < inputSince) {
+    n.setAttr(Attribute::makeInts(std::string(attr), values));
+    return;
+  }
+  Value *c = g.addInitializer(pass.freshName(std::string(attr)),
+                              makeInt64Tensor(values));
+  while (n.numInputs() <= index)
+    n.addInput(nullptr);
+  n.setInput(index, c);
+}
+
+} // namespace onnxopt
