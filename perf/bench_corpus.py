@@ -40,17 +40,35 @@ def timed(cmd, env=None):
     return wall, int(m.group(1)) if m else -1, p
 
 
+GLUE = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice", "Constant",
+        "Reshape", "Expand", "ConstantOfShape"}
+PEERS = ("ort_basic", "ort_extended", "onnxoptimizer", "onnxslim")
+
+
+def glue_of(ops):
+    return sum(n for op, n in ops.items() if op in GLUE)
+
+
 def peers_table():
-    """model -> {onnxoptimizer, onnxslim} node counts from shared/corpus/peers.md."""
+    """model -> {peer: {nodes, glue, ok}} from shared/corpus/peers.md (cells
+    `nodes / glue · seconds flags`; flag x or E: the output is wrong or does
+    not run)."""
     path = os.path.join(HERE, "..", "..", "shared", "corpus", "peers.md")
     out = {}
     if not os.path.exists(path):
         return out
     for line in open(path):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and re.match(r"^\d+ /", cells[4] or ""):
-            num = lambda c: int(c.split("/")[0]) if re.match(r"^\d+", c) else None
-            out[cells[0]] = {"onnxoptimizer": num(cells[4]), "onnxslim": num(cells[5])}
+        if len(cells) != 6 or not re.match(r"^\d+ /", cells[2] or ""):
+            continue
+        row = {}
+        for peer, cell in zip(PEERS, cells[2:]):
+            m = re.match(r"^(\d+) / (\d+)(.*)$", cell)
+            if m:
+                flags = m.group(3).split("s", 1)[-1] if "\u00b7" in m.group(3) else m.group(3)
+                row[peer] = {"nodes": int(m.group(1)), "glue": int(m.group(2)),
+                             "ok": not re.search(r"\b[xE]\b", flags)}
+        out[cells[0]] = row
     return out
 
 
@@ -89,8 +107,10 @@ def main():
                 rep = json.load(open(report))
             if rep:
                 row[level] = {"wall_s": statistics.median(walls), "rss_kib": rss,
-                              "split_s": rep["seconds"], "nodes": rep["after"]["nodes"]}
+                              "split_s": rep["seconds"], "nodes": rep["after"]["nodes"],
+                              "glue": glue_of(rep["after"]["ops"])}
                 row["nodes_in"] = rep["before"]["nodes"]
+                row["glue_in"] = glue_of(rep["before"]["ops"])
         for level in ("basic", "extended"):
             walls, create = [], None
             for _ in range(args.repeat):
@@ -142,8 +162,10 @@ def main():
             f.write("| %s | %s | %s | %s | %s | %s | %s | %s | %.2f (%.2f/%.2f/%.2f) | %.0f | "
                     "%.2f | %.2f (%.2f) | %.1fx |\n" % (
                         r["model"], r.get("nodes_in"), o1.get("nodes"), o2.get("nodes"),
-                        b.get("nodes"), e.get("nodes"), r["peers"].get("onnxoptimizer", "-"),
-                        r["peers"].get("onnxslim", "-"), o2.get("wall_s", float("nan")),
+                        b.get("nodes"), e.get("nodes"),
+                        r["peers"].get("onnxoptimizer", {}).get("nodes", "-"),
+                        r["peers"].get("onnxslim", {}).get("nodes", "-"),
+                        o2.get("wall_s", float("nan")),
                         sp.get("load", float("nan")), sp.get("passes", float("nan")),
                         sp.get("write", float("nan")), o2.get("rss_kib", 0) / 1024,
                         b.get("wall_s", float("nan")), e.get("wall_s", float("nan")),
@@ -151,6 +173,28 @@ def main():
                         e.get("wall_s", float("nan")) / o2.get("wall_s", float("nan"))))
         f.write("\nORT extended emits com.microsoft fused ops (not portable ONNX), so its "
                 "node counts are the bar for -O3, not -O2.\n")
+        f.write("\n## Shape glue at -O1\n\nShape, Gather, Unsqueeze, Squeeze, Concat, Cast, "
+                "Slice, Constant, Reshape, Expand and ConstantOfShape nodes at the top level. "
+                "Peers' counts from shared/corpus/peers.md; `best` is the lowest among their "
+                "correct outputs (flag x or E excluded).\n\n")
+        f.write("| model | glue in | -O1 glue | ORT basic | ORT extended | onnxoptimizer | "
+                "OnnxSlim | best | -O1 <= best |\n")
+        f.write("|" + "---|" * 9 + "\n")
+        for r in rows:
+            cells, best = [], None
+            for peer in PEERS:
+                c = r["peers"].get(peer)
+                if not c:
+                    cells.append("-")
+                    continue
+                cells.append("%d%s" % (c["glue"], "" if c["ok"] else " (wrong)"))
+                if c["ok"]:
+                    best = c["glue"] if best is None else min(best, c["glue"])
+            ours = r.get("O1", {}).get("glue")
+            f.write("| %s | %s | %s | %s | %s | %s |\n" % (
+                r["model"], r.get("glue_in"), ours, " | ".join(cells),
+                "-" if best is None else best,
+                "-" if best is None or ours is None else ("yes" if ours <= best else "**no**")))
     print("wrote", args.md, "and", args.json)
 
 

@@ -122,9 +122,14 @@ function tensorBytes(t) {
   return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
 }
 
+// No graph optimization and no weight prepacking: ORT prepacks MatMul/Gemm/
+// LSTM weights that are initializers (not computed tensors) and the packed
+// kernels sum in another order, so folding a computed weight into an
+// initializer would move results by an ulp for reasons outside the graph.
 async function createSession(ort, file) {
   return ort.InferenceSession.create(file, {
     graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1,
+    extra: { session: { disable_prepacking: '1' } },
   });
 }
 

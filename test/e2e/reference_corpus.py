@@ -14,6 +14,14 @@ model. For each, on seeded inputs written as .pb files:
      tolerance of the original in ONNX Runtime;
   2. `onnx-opt raw.onnx --evaluate --inputs=DIR --outputs=REF` and ONNX Runtime
      1.30 on the same inputs must agree within atol 1e-4 + rtol 1e-3.
+  3. The -O1 output keeps every dynamic axis of the inputs and outputs (same
+     symbols), and runs in ONNX Runtime bit-identical to the original at batch
+     1, 3 and 8 (and a second sequence length for sequence models);
+  4. its count of shape-glue nodes (Shape, Gather, Unsqueeze, Squeeze, Concat,
+     Cast, Slice, Constant, Reshape, Expand, ConstantOfShape) is no higher than
+     the lowest correct peer's on the same model (GLUE_BOUND, from
+     shared/corpus/peers.md: ONNX Runtime basic/extended, onnxoptimizer,
+     OnnxSlim on the same torchvision exports).
 Prints `N passed, N failed`.
 """
 import argparse
@@ -95,6 +103,55 @@ MODELS = {
 }
 
 
+GLUE = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice", "Constant",
+        "Reshape", "Expand", "ConstantOfShape"}
+# The lowest glue count among the peers' correct outputs (peers.md, raw exports).
+GLUE_BOUND = {"resnet50": 0, "mobilenet_v3_large": 0, "efficientnet_b0": 0, "vit_b_16": 302,
+              "swin_t": 1014}
+
+
+def symbolic_dims(path):
+    """{(input or output name, axis): symbol} of a model's graph inputs/outputs."""
+    m = onnx.load(path, load_external_data=False)
+    out = {}
+    for v in list(m.graph.input) + list(m.graph.output):
+        for axis, d in enumerate(v.type.tensor_type.shape.dim):
+            if d.dim_param:
+                out[(v.name, axis)] = d.dim_param
+    return out, sum(1 for n in m.graph.node if n.op_type in GLUE)
+
+
+def check_dynamic_o1(name, raw, o1):
+    """Dynamic axes kept, glue bound met, bit-identical in ONNX Runtime at
+    several batch sizes and sequence lengths. Returns problems."""
+    problems = []
+    want, _ = symbolic_dims(raw)
+    got, glue = symbolic_dims(o1)
+    for key, sym in sorted(want.items()):
+        if got.get(key) != sym:
+            problems.append("-O1 lost dynamic axis %s:%d ('%s' became %r)"
+                            % (key[0], key[1], sym, got.get(key)))
+    if name in GLUE_BOUND and glue > GLUE_BOUND[name]:
+        problems.append("-O1 leaves %d glue nodes, the best peer %d" % (glue, GLUE_BOUND[name]))
+    spec, dyn = MODELS[name][1], MODELS[name][2]
+    ints = []
+    for (_, _, _, hi) in spec:
+        if hi:
+            ints = ["--int-max", str(hi)]
+    seq = None
+    for axis_map in dyn.values():
+        if 1 in axis_map:
+            seq = spec[0][1][1]
+    settings = [(b, seq) for b in (1, 3, 8)] + ([(3, seq + 7)] if seq else [])
+    for b, n in settings:
+        dims = ["--dim", "batch=%d" % b] + (["--dim", "seq=%d" % n] if n else [])
+        p, _ = run(["node", os.path.join(HERE, "compare_exact.js"), raw, o1] + dims + ints)
+        if p.returncode != 0:
+            problems.append("-O1 in ONNX Runtime at %s: %s"
+                            % (" ".join(dims[1::2]), (p.stdout + p.stderr).strip()[-300:]))
+    return problems, glue, len(settings)
+
+
 def randomise(model, seed):
     """Random BatchNorm statistics, so that folding mistakes change the numbers,
     and random weights for layers initialised to zero (ViT's head), so that the
@@ -159,8 +216,12 @@ def main():
         problems = []
         p, tver = run([args.onnx_opt, raw, "-O1", "--verify", "--verify-inputs=" + inputs,
                        "-o", os.path.join(d, "O1.onnx"), "--summary"])
+        glue = runs = 0
         if p.returncode != 0:
             problems.append("-O1 --verify: exit %d: %s" % (p.returncode, p.stderr.strip()[-400:]))
+        else:
+            more, glue, runs = check_dynamic_o1(name, raw, os.path.join(d, "O1.onnx"))
+            problems += more
         # -O2 (numeric fusions): --verify within atol 1e-4 + rtol 1e-3, and the
         # output close to the original in ONNX Runtime too.
         o2 = os.path.join(d, "O2.onnx")
@@ -203,7 +264,9 @@ def main():
         else:
             passed += 1
             print("ok   %s: export %.1fs, -O1 --verify %.1fs, --evaluate %.1fs; nodes raw, "
-                  "-O1, -O2:%s" % (name, texp, tver, tev, nodes.replace(" nodes", "")))
+                  "-O1, -O2:%s; -O1 glue %d (bound %s), bit-identical in ONNX Runtime at %d "
+                  "batch/sequence sizes" % (name, texp, tver, tev, nodes.replace(" nodes", ""),
+                                            glue, GLUE_BOUND.get(name, "-"), runs))
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
