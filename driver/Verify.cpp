@@ -185,6 +185,11 @@ absl::Status parseShapeBinding(std::string_view text, ShapeBindings &b) {
         "batch=2), not '",
         std::string(text), "'"));
   std::string name(text.substr(0, eq));
+  if (name.find_first_of("=,") != std::string::npos)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--verify-shape binds one name per flag (--verify-shape batch=2 "
+        "--verify-shape seq=5), not '",
+        std::string(text), "'"));
   std::vector<int64_t> dims;
   std::string dimsText(text.substr(eq + 1));
   for (absl::string_view part :

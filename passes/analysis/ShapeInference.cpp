@@ -5,6 +5,9 @@
 #include "passes/Pass.h"
 
 #include "absl/container/node_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 #include "onnx/defs/schema.h"
 #include "onnx/defs/shape_inference.h"
@@ -240,6 +243,7 @@ private:
   void inferNode(const Node &n);
   void propagateDiv(const Node &n);
   void refineReshape(const Node &n);
+  void refineData(const Node &n);
 
   const Graph &graph_;
   int64_t opset_;
@@ -343,6 +347,7 @@ void Inferencer::inferNode(const Node &n) {
   refineReshape(n);
   if (!schema->has_data_propagation_function()) {
     propagateDiv(n);
+    refineData(n);
     return;
   }
   PropagationContext dp(*this, n, ctx);
@@ -351,6 +356,7 @@ void Inferencer::inferNode(const Node &n) {
   } catch (const std::exception &) {
     ++failed;
   }
+  refineData(n);
 }
 
 void Inferencer::propagateDiv(const Node &n) {
@@ -375,6 +381,77 @@ void Inferencer::propagateDiv(const Node &n) {
   data_[n.output(0)] = std::move(out);
 }
 
+namespace {
+
+/// A dim as a product: a number times symbols (`8*batch` is {8, [batch]}).
+/// Symbols are dim_params split at '*'; one with '+' or '-' is atomic.
+struct Factors {
+  int64_t num = 1;
+  std::vector<std::string> syms;
+};
+
+constexpr int64_t kMaxFactor = int64_t(1) << 40;
+
+std::optional<Factors> factorsOf(const onnx::TensorShapeProto::Dimension &d) {
+  Factors f;
+  if (d.has_dim_value()) {
+    f.num = d.dim_value();
+    return f;
+  }
+  if (!d.has_dim_param() || d.dim_param().empty())
+    return std::nullopt;
+  for (absl::string_view piece : absl::StrSplit(d.dim_param(), '*')) {
+    int64_t v;
+    if (absl::SimpleAtoi(piece, &v) && v > 0 && v < kMaxFactor)
+      f.num *= v;
+    else if (!piece.empty())
+      f.syms.emplace_back(piece);
+    else
+      return std::nullopt;
+    if (f.num > kMaxFactor)
+      return std::nullopt;
+  }
+  return f;
+}
+
+bool multiplyInto(Factors &into, const Factors &by) {
+  if (by.num <= 0 || into.num > kMaxFactor / std::max<int64_t>(by.num, 1))
+    return false;
+  into.num *= by.num;
+  into.syms.insert(into.syms.end(), by.syms.begin(), by.syms.end());
+  return true;
+}
+
+/// Removes `by`'s factors from `from`; false if they do not divide it.
+bool divideInto(Factors &from, const Factors &by) {
+  for (const std::string &sym : by.syms) {
+    auto it = std::find(from.syms.begin(), from.syms.end(), sym);
+    if (it == from.syms.end())
+      return false;
+    from.syms.erase(it);
+  }
+  if (by.num <= 0 || from.num % by.num != 0)
+    return false;
+  from.num /= by.num;
+  return true;
+}
+
+void setDim(onnx::TensorShapeProto::Dimension *d, Factors f) {
+  if (f.syms.empty()) {
+    d->set_dim_value(f.num);
+    return;
+  }
+  std::sort(f.syms.begin(), f.syms.end());
+  std::string param = f.num == 1 ? "" : std::to_string(f.num) + "*";
+  d->set_dim_param(param + absl::StrJoin(f.syms, "*"));
+}
+
+bool isKnown(const onnx::TensorShapeProto::Dimension &d) {
+  return d.has_dim_value() || (d.has_dim_param() && !d.dim_param().empty());
+}
+
+} // namespace
+
 void Inferencer::refineReshape(const Node &n) {
   // ONNX 1.12 leaves a -1 entry unknown unless every input dim is static.
   // Symbolic dims often cancel: [batch, 2, 116, 14, 14] reshaped to
@@ -397,43 +474,89 @@ void Inferencer::refineReshape(const Node &n) {
     if (s->dim(i).has_dim_value() && s->dim(i).dim_value() == -1)
       inferAt = i;
   auto *dims = out->second.mutable_tensor_type()->mutable_shape();
-  if (inferAt < 0 || dims->dim(inferAt).has_dim_value() ||
-      dims->dim(inferAt).has_dim_param())
+  if (inferAt < 0 || isKnown(dims->dim(inferAt)))
     return;
-  // Factors of X's element count, then divided by the other entries'.
-  int64_t num = 1, den = 1;
-  std::vector<std::string> symbols;
+  Factors count;
   for (const auto &d : xt->tensor_type().shape().dim()) {
-    if (d.has_dim_value())
-      num *= d.dim_value();
-    else if (d.has_dim_param())
-      symbols.push_back(d.dim_param());
-    else
-      return;
-    if (num > (int64_t(1) << 40))
+    auto f = factorsOf(d);
+    if (!f || !multiplyInto(count, *f))
       return;
   }
   for (int i = 0; i < dims->dim_size(); ++i) {
     if (i == inferAt)
       continue;
-    const auto &d = dims->dim(i);
-    if (d.has_dim_value()) {
-      den *= d.dim_value();
-    } else if (d.has_dim_param()) {
-      auto it = std::find(symbols.begin(), symbols.end(), d.dim_param());
-      if (it == symbols.end())
-        return;
-      symbols.erase(it);
-    } else {
+    auto f = factorsOf(dims->dim(i));
+    if (!f || !divideInto(count, *f))
       return;
-    }
   }
-  if (den <= 0 || num % den != 0)
+  setDim(dims->mutable_dim(inferAt), count);
+}
+
+void Inferencer::refineData(const Node &n) {
+  // Shape arithmetic on symbols, where ONNX 1.12 gives up: batch * 8 is
+  // `8*batch`, seq + 1 is `seq+1`; Range(0, seq, 1) has seq elements.
+  if (n.op().isOpaque() || !n.output(0))
     return;
-  if (symbols.empty())
-    dims->mutable_dim(inferAt)->set_dim_value(num / den);
-  else if (symbols.size() == 1 && num == den)
-    dims->mutable_dim(inferAt)->set_dim_param(symbols[0]);
+  if (n.is("Range") && n.numInputs() == 3) {
+    auto out = types_.find(n.output(0));
+    const auto *start = shapeDataOf(n.input(0));
+    const auto *limit = shapeDataOf(n.input(1));
+    const auto *delta = shapeDataOf(n.input(2));
+    if (out == types_.end() || !start || !limit || !delta ||
+        start->dim_size() != 1 || limit->dim_size() != 1 ||
+        delta->dim_size() != 1 || !out->second.has_tensor_type() ||
+        out->second.tensor_type().shape().dim_size() != 1 ||
+        isKnown(out->second.tensor_type().shape().dim(0)))
+      return;
+    if (start->dim(0).has_dim_value() && start->dim(0).dim_value() == 0 &&
+        delta->dim(0).has_dim_value() && delta->dim(0).dim_value() == 1 &&
+        isKnown(limit->dim(0)))
+      *out->second.mutable_tensor_type()->mutable_shape()->mutable_dim(0) =
+          limit->dim(0);
+    return;
+  }
+  bool mul = n.is("Mul"), add = n.is("Add"), sub = n.is("Sub");
+  if (!(mul || add || sub) || n.numInputs() != 2)
+    return;
+  const auto *a = shapeDataOf(n.input(0));
+  const auto *b = shapeDataOf(n.input(1));
+  if (!a || !b || a->dim_size() == 0 || b->dim_size() == 0 ||
+      (a->dim_size() != b->dim_size() && a->dim_size() != 1 &&
+       b->dim_size() != 1))
+    return;
+  int size = std::max(a->dim_size(), b->dim_size());
+  onnx::TensorShapeProto result;
+  if (auto it = data_.find(n.output(0));
+      it != data_.end() && it->second.dim_size() == size)
+    result = it->second;
+  else
+    for (int i = 0; i < size; ++i)
+      result.add_dim();
+  for (int i = 0; i < size; ++i) {
+    auto *r = result.mutable_dim(i);
+    if (isKnown(*r))
+      continue;
+    const auto &x = a->dim(a->dim_size() == 1 ? 0 : i);
+    const auto &y = b->dim(b->dim_size() == 1 ? 0 : i);
+    if (mul) {
+      auto fx = factorsOf(x), fy = factorsOf(y);
+      if (fx && fy && multiplyInto(*fx, *fy))
+        setDim(r, *fx);
+      continue;
+    }
+    // sym + k and sym - k with a static k; x + 0 and x - 0 are x.
+    const auto &sym = x.has_dim_param() ? x : y;
+    const auto &k = x.has_dim_param() ? y : x;
+    if (!sym.has_dim_param() || !k.has_dim_value() || (sub && &sym != &x))
+      continue;
+    int64_t v = sub ? -k.dim_value() : k.dim_value();
+    if (v == 0)
+      *r = sym;
+    else
+      r->set_dim_param(sym.dim_param() + (v > 0 ? "+" : "-") +
+                       std::to_string(v > 0 ? v : -v));
+  }
+  data_[n.output(0)] = std::move(result);
 }
 
 /// Fills what `into` does not know from `from` (same kind): the element type,
