@@ -210,7 +210,9 @@ std::string optLevelPipeline(int level) {
       "eliminate-nop-flatten,eliminate-nop-pad,eliminate-nop-split,"
       "eliminate-nop-concat,fuse-consecutive-squeezes,"
       "fuse-consecutive-unsqueezes,fuse-squeeze-unsqueeze,"
-      "fuse-consecutive-reshapes,"
+      "fuse-consecutive-reshapes,fuse-consecutive-concats,"
+      "fuse-consecutive-slices,fuse-consecutive-reduce-unsqueeze,"
+      "eliminate-consecutive-idempotent-ops,eliminate-nop-monotone-argmax,"
       "fuse-consecutive-transposes,cse,dce,"
       "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
   if (level == 1)
@@ -218,9 +220,11 @@ std::string optLevelPipeline(int level) {
   // -O2: then the numeric fusions, to a fixed point with the cleanup they
   // enable. -O3 will add the transformer pattern fusions.
   return o1 +
-         ",fixpoint(shape-inference,fuse-bn-into-conv,fuse-add-bias-into-conv,"
+         ",fixpoint(shape-inference,fuse-bn-into-conv,fuse-bn-into-gemm,"
+         "fuse-add-bias-into-conv,"
          "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
          "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
+         "fuse-consecutive-log-softmax,"
          "constant-fold,fuse-consecutive-transposes,cse,dce,"
          "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
 }

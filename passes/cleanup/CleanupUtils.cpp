@@ -6,6 +6,64 @@
 
 namespace onnxopt {
 
+namespace {
+
+struct NumberKind {
+  bool known = false, isFloat = false, isSigned = false;
+  int bits = 0;     // integers: width; floats: significand incl. hidden bit
+  int exponent = 0; // floats: exponent bits
+};
+
+NumberKind numberKind(DataType t) {
+  switch (t) {
+  case DataType::UInt8:
+    return {true, false, false, 8};
+  case DataType::Int8:
+    return {true, false, true, 8};
+  case DataType::UInt16:
+    return {true, false, false, 16};
+  case DataType::Int16:
+    return {true, false, true, 16};
+  case DataType::UInt32:
+    return {true, false, false, 32};
+  case DataType::Int32:
+    return {true, false, true, 32};
+  case DataType::UInt64:
+    return {true, false, false, 64};
+  case DataType::Int64:
+    return {true, false, true, 64};
+  case DataType::Float16:
+    return {true, true, true, 11, 5};
+  case DataType::BFloat16:
+    return {true, true, true, 8, 8};
+  case DataType::Float:
+    return {true, true, true, 24, 8};
+  case DataType::Double:
+    return {true, true, true, 53, 11};
+  default:
+    return {};
+  }
+}
+
+} // namespace
+
+bool isLossless(DataType from, DataType to) {
+  NumberKind t = numberKind(to);
+  if (from == DataType::Bool)
+    return t.known || to == DataType::Bool;
+  NumberKind f = numberKind(from);
+  if (!f.known || !t.known)
+    return false;
+  if (f.isFloat)
+    return t.isFloat && t.bits >= f.bits && t.exponent >= f.exponent;
+  int valueBits = f.bits - (f.isSigned ? 1 : 0);
+  if (t.isFloat)
+    return valueBits <= t.bits;
+  if (f.isSigned && !t.isSigned)
+    return false;
+  return valueBits <= t.bits - (t.isSigned ? 1 : 0);
+}
+
 std::optional<std::vector<int64_t>> constantInts(const Value *v) {
   if (!isConstantTensor(v))
     return std::nullopt;

@@ -17,6 +17,11 @@ namespace onnxopt {
 /// nullopt.
 std::optional<std::vector<int64_t>> constantInts(const Value *v);
 
+/// True if every value of `from` is exactly a value of `to` (bool to any
+/// number, integers into wider integers of the right sign or floats with
+/// enough mantissa, float16/bfloat16 -> float -> double).
+bool isLossless(DataType from, DataType to);
+
 /// A new 1-D int64 tensor (or a scalar when `scalar`).
 std::shared_ptr<const Tensor> makeInt64Tensor(const std::vector<int64_t> &v,
                                               bool scalar = false);
@@ -68,7 +73,22 @@ public:
         counter_(this, std::move(statName), std::move(statDescription)) {}
   std::string_view argument() const override { return argument_; }
   std::string_view description() const override { return description_; }
+  /// Numeric when marked so, or when its option (which trades exactness
+  /// for reach) is on.
+  bool isExact() const override { return exact_ && !flag(); }
   Statistic &counter() { return counter_; }
+  /// Marks the pass numeric (results within float rounding).
+  CleanupPass &numeric() {
+    exact_ = false;
+    return *this;
+  }
+  /// Adds the pass's one bool option (default false).
+  CleanupPass &boolOption(std::string name, std::string description) {
+    flag_.emplace(this, std::move(name), std::move(description),
+                  PassOption::Kind::Bool, "false");
+    return *this;
+  }
+  bool flag() const { return flag_ && flag_->boolValue(); }
 
 protected:
   void populatePatterns(
@@ -80,6 +100,8 @@ private:
   std::string argument_, description_;
   Populate populate_;
   Statistic counter_;
+  bool exact_ = true;
+  std::optional<PassOption> flag_;
 };
 
 /// A pattern rooted at one op type that keeps its pass.

@@ -1,7 +1,7 @@
 // fuse-bn-into-conv: BatchNormalization folded into Conv / ConvTranspose.
 #include "passes/fusion/FuseBnIntoConv.h"
 
-#include "passes/fusion/FusionUtils.h"
+#include "passes/cleanup/CleanupUtils.h"
 
 #include <cmath>
 
@@ -9,19 +9,48 @@ namespace onnxopt {
 
 namespace {
 
+/// An inference BatchNormalization with constant parameters as the
+/// per-channel affine map y = (x - mean) * scale + bias, scale already divided
+/// by sqrt(var + epsilon). Returns why not, or nullptr.
+struct BnAffine {
+  std::vector<double> scale, mean, bias;
+};
+const char *bnAffine(const Node &bn, int64_t channels, BnAffine &out) {
+  if (bn.op().isOpaque() || bn.op().sinceVersion < 9 || bn.numInputs() < 5)
+    return "opaque, before opset 9, or short";
+  if (const Attribute *t = bn.attr("training_mode"); t && t->i != 0)
+    return "training mode";
+  for (size_t i = 1; i < bn.numOutputs(); ++i)
+    if (bn.output(i) && !bn.output(i)->useEmpty())
+      return "a running statistic is used";
+  for (size_t i = 1; i < 5; ++i)
+    if (!isConstantTensor(bn.input(i)))
+      return "a BatchNormalization parameter is not a constant";
+  std::vector<double> gamma = constantValues(*bn.input(1)),
+                      var = constantValues(*bn.input(4));
+  out.bias = constantValues(*bn.input(2));
+  out.mean = constantValues(*bn.input(3));
+  if (int64_t(gamma.size()) != channels ||
+      int64_t(out.bias.size()) != channels ||
+      int64_t(out.mean.size()) != channels || int64_t(var.size()) != channels)
+    return "parameter lengths differ from the output channels";
+  double eps = 1e-5;
+  if (const Attribute *e = bn.attr("epsilon"))
+    eps = e->f;
+  out.scale.resize(size_t(channels));
+  for (int64_t k = 0; k < channels; ++k)
+    out.scale[k] = gamma[k] / std::sqrt(var[k] + eps);
+  return nullptr;
+}
+
 class BnIntoConv final : public OpRewritePattern {
 public:
   BnIntoConv(FusionPass &pass, Statistic &fused)
       : OpRewritePattern("BatchNormalization"), pass_(pass), fused_(fused) {}
 
   bool matchAndRewrite(Node &bn, Rewriter &r) override {
-    if (bn.op().isOpaque() || bn.op().sinceVersion < 9 || bn.numInputs() < 5)
-      return r.notifyMatchFailure(bn, "opaque, before opset 9, or short");
-    if (const Attribute *t = bn.attr("training_mode"); t && t->i != 0)
-      return r.notifyMatchFailure(bn, "training mode");
-    for (size_t i = 1; i < bn.numOutputs(); ++i)
-      if (bn.output(i) && !bn.output(i)->useEmpty())
-        return r.notifyMatchFailure(bn, "a running statistic is used");
+    if (bn.op().isOpaque() || bn.numInputs() < 5)
+      return r.notifyMatchFailure(bn, "opaque or short");
     Value *c = bn.input(0);
     Node *conv = c ? c->definingNode() : nullptr;
     bool transpose = isOp(conv, "ConvTranspose");
@@ -33,10 +62,6 @@ public:
     Value *b = conv->numInputs() > 2 ? conv->input(2) : nullptr;
     if (!isConstantTensor(w) || (b && !isConstantTensor(b)))
       return r.notifyMatchFailure(bn, "Conv weights are not constants");
-    for (size_t i = 1; i < 5; ++i)
-      if (!isConstantTensor(bn.input(i)))
-        return r.notifyMatchFailure(bn, "a BatchNormalization parameter is "
-                                        "not a constant");
     const Tensor &wt = *w->tensor();
     DataType dt = wt.dtype();
     if (!ref::isFloatType(dt) || wt.dims().size() < 3 ||
@@ -48,24 +73,14 @@ public:
     if (group <= 0 || (transpose && wt.dims()[0] % group))
       return r.notifyMatchFailure(bn, "bad group");
     int64_t m = transpose ? wt.dims()[1] * group : wt.dims()[0];
-    std::vector<double> scale = constantValues(*bn.input(1)),
-                        bias = constantValues(*bn.input(2)),
-                        mean = constantValues(*bn.input(3)),
-                        var = constantValues(*bn.input(4));
-    if (int64_t(scale.size()) != m || int64_t(bias.size()) != m ||
-        int64_t(mean.size()) != m || int64_t(var.size()) != m ||
-        (b && b->tensor()->numElements() != m))
-      return r.notifyMatchFailure(bn, "parameter lengths differ from the "
-                                      "output channels");
+    BnAffine bnp;
+    if (const char *why = bnAffine(bn, m, bnp))
+      return r.notifyMatchFailure(bn, why);
+    if (b && b->tensor()->numElements() != m)
+      return r.notifyMatchFailure(bn, "the Conv bias length differs");
     if (!canForwardResult(*bn.output(0), *c, r.graph()))
       return r.notifyMatchFailure(bn, "a graph output needs the node");
-
-    double eps = 1e-5;
-    if (const Attribute *e = bn.attr("epsilon"))
-      eps = e->f;
-    std::vector<double> s(static_cast<size_t>(m));
-    for (int64_t k = 0; k < m; ++k)
-      s[k] = scale[k] / std::sqrt(var[k] + eps);
+    const std::vector<double> &s = bnp.scale;
     int64_t per = wt.numElements() / wt.dims()[0];
     std::shared_ptr<const Tensor> scaled;
     if (!transpose) {
@@ -82,7 +97,7 @@ public:
     std::vector<double> bv =
         b ? constantValues(*b) : std::vector<double>(size_t(m), 0.0);
     for (int64_t k = 0; k < m; ++k)
-      bv[k] = (bv[k] - mean[k]) * s[k] + bias[k];
+      bv[k] = (bv[k] - bnp.mean[k]) * s[k] + bnp.bias[k];
 
     Graph &g = r.graph();
     Value *nw =
@@ -102,6 +117,101 @@ public:
 private:
   FusionPass &pass_;
   Statistic &fused_;
+};
+
+class BnIntoGemm final : public OpRewritePattern {
+public:
+  BnIntoGemm(FusionPass &pass, Statistic &fused)
+      : OpRewritePattern("BatchNormalization"), pass_(pass), fused_(fused) {}
+
+  bool matchAndRewrite(Node &bn, Rewriter &r) override {
+    if (bn.op().isOpaque() || bn.numInputs() < 5)
+      return r.notifyMatchFailure(bn, "opaque or short");
+    Value *y = bn.input(0);
+    Node *gemm = y ? y->definingNode() : nullptr;
+    if (!isOp(gemm, "Gemm") || gemm->numInputs() < 2)
+      return r.notifyMatchFailure(bn, "not fed by Gemm");
+    if (!isPrivateResult(y))
+      return r.notifyMatchFailure(bn, "the Gemm result has other users");
+    Value *w = gemm->input(1);
+    Value *c = gemm->numInputs() > 2 ? gemm->input(2) : nullptr;
+    if (!isConstantTensor(w) || (c && !isConstantTensor(c)))
+      return r.notifyMatchFailure(bn, "B or C is not a constant");
+    const Tensor &wt = *w->tensor();
+    DataType dt = wt.dtype();
+    bool transB = intAttr(*gemm, "transB", 0) != 0;
+    if (!ref::isFloatType(dt) || wt.dims().size() != 2 ||
+        (c && c->tensor()->dtype() != dt))
+      return r.notifyMatchFailure(bn, "B is not a 2-D float constant");
+    int64_t n = transB ? wt.dims()[0] : wt.dims()[1];
+    int64_t k = transB ? wt.dims()[1] : wt.dims()[0];
+    BnAffine bnp;
+    if (const char *why = bnAffine(bn, n, bnp))
+      return r.notifyMatchFailure(bn, why);
+    // C must not vary along rows: a scalar, [N] or [1, N].
+    std::vector<double> cv(size_t(n), 0.0);
+    if (c) {
+      const auto &cd = c->tensor()->dims();
+      std::vector<double> vals = constantValues(*c);
+      bool row = (cd.size() == 1 && cd[0] == n) ||
+                 (cd.size() == 2 && cd[0] == 1 && cd[1] == n);
+      bool scalar = vals.size() == 1 && cd.size() <= 2;
+      if (!row && !scalar)
+        return r.notifyMatchFailure(bn, "C varies along the rows");
+      for (int64_t j = 0; j < n; ++j)
+        cv[size_t(j)] = vals[scalar ? 0 : size_t(j)];
+    }
+    if (!canForwardResult(*bn.output(0), *y, r.graph()))
+      return r.notifyMatchFailure(bn, "a graph output needs the node");
+    // y' = ((alpha A B + beta C) - mean) * s + bias
+    //    = alpha A (B s) + ((beta C - mean) * s + bias)
+    const std::vector<double> &s = bnp.scale;
+    auto scaled = scaleByChannel(
+        wt, s, [&](int64_t i) { return transB ? i / k : i % n; });
+    double beta = 1.0;
+    if (const Attribute *a = gemm->attr("beta"))
+      beta = a->f;
+    for (int64_t j = 0; j < n; ++j)
+      cv[size_t(j)] =
+          (beta * cv[size_t(j)] - bnp.mean[size_t(j)]) * s[size_t(j)] +
+          bnp.bias[size_t(j)];
+    Graph &g = r.graph();
+    Value *nw =
+        g.addInitializer(pass_.freshName(w->name() + "_bn"), std::move(scaled));
+    Value *nc = g.addInitializer(pass_.freshName(bn.name + "_bias"),
+                                 makeFloatTensor(dt, {n}, cv));
+    gemm->setInput(1, nw);
+    if (gemm->numInputs() > 2)
+      gemm->setInput(2, nc);
+    else
+      gemm->addInput(nc);
+    gemm->setAttr(Attribute::makeFloat("beta", 1.0f));
+    r.replaceNode(bn, {y});
+    ++fused_;
+    return true;
+  }
+
+private:
+  FusionPass &pass_;
+  Statistic &fused_;
+};
+
+class FuseBnIntoGemmPass final : public FusionPass {
+public:
+  std::string_view argument() const override { return "fuse-bn-into-gemm"; }
+  std::string_view description() const override {
+    return "Fold an inference BatchNormalization into the Gemm before it";
+  }
+  bool isExact() const override { return false; }
+
+protected:
+  void populatePatterns(
+      std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
+    patterns.push_back(std::make_unique<BnIntoGemm>(*this, numFused));
+  }
+
+private:
+  Statistic numFused{this, "num-fused", "BatchNormalizations folded"};
 };
 
 class FuseBnIntoConvPass final : public FusionPass {
@@ -127,6 +237,9 @@ private:
 
 std::unique_ptr<Pass> createFuseBnIntoConvPass() {
   return std::make_unique<FuseBnIntoConvPass>();
+}
+std::unique_ptr<Pass> createFuseBnIntoGemmPass() {
+  return std::make_unique<FuseBnIntoGemmPass>();
 }
 
 } // namespace onnxopt

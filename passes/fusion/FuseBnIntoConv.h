@@ -24,6 +24,16 @@
 // type, so outputs move by float rounding (within --verify's default
 // rtol 1e-4 / atol 1e-5 on the corpus). Float16 weights are rounded to
 // float16 after a double computation.
+//
+// fuse-bn-into-gemm: the same for a Gemm whose 2-D result feeds the
+// BatchNormalization (channel = output column j):
+//   y = Gemm <alpha, beta, transB> (A, B, C);  Y = BatchNormalization (y, ...)
+// becomes
+//   Y = Gemm <alpha, beta = 1, transB> (A, B', C')
+//   B'[:, j] = B[:, j] * s[j]   (rows of B when transB = 1)
+//   C'[j]    = (beta * C[j] - mean[j]) * s[j] + bias[j]
+// Preconditions as above; B is a 2-D constant, C absent or a constant that
+// does not vary along the rows (a scalar, [N] or [1, N]).
 #pragma once
 
 #include <memory>
@@ -32,5 +42,6 @@ namespace onnxopt {
 
 class Pass;
 std::unique_ptr<Pass> createFuseBnIntoConvPass();
+std::unique_ptr<Pass> createFuseBnIntoGemmPass();
 
 } // namespace onnxopt
