@@ -74,10 +74,15 @@ std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
 class FusionPass : public PatternPass {
 public:
   absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    beginRun(g, ctx);
+    return PatternPass::run(g, ctx);
+  }
+  /// Points model() and freshName() at this run (for passes that override
+  /// run without patterns).
+  void beginRun(Graph &g, PassContext &ctx) {
     model_ = &ctx.model;
     graph_ = &g;
     names_.reset();
-    return PatternPass::run(g, ctx);
   }
   /// The model being optimized (valid while the pass runs).
   const Model &model() const { return *model_; }
