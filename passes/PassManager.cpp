@@ -224,7 +224,7 @@ std::string optLevelPipeline(int level) {
          "fuse-add-bias-into-conv,"
          "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
          "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
-         "fuse-consecutive-log-softmax,fuse-qkv,"
+         "fuse-consecutive-log-softmax,fuse-qkv,replace-einsum-with-matmul,"
          "constant-fold,fuse-consecutive-transposes,cse,dce,"
          "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
 }

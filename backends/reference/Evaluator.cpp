@@ -24,6 +24,7 @@ static const KernelMap &kernels() {
     registerMiscKernels(m);
     registerDetectionKernels(m);
     registerSequenceKernels(m);
+    registerEinsumKernels(m);
     return m;
   }();
   return table;

@@ -21,6 +21,7 @@ void registerRnnKernels(KernelMap &m);
 void registerMiscKernels(KernelMap &m);
 void registerDetectionKernels(KernelMap &m);
 void registerSequenceKernels(KernelMap &m);
+void registerEinsumKernels(KernelMap &m);
 
 /// Concatenates same-typed tensors along `axis` (Concat, ConcatFromSequence).
 absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,
