@@ -225,6 +225,7 @@ std::string optLevelPipeline(int level) {
          "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
          "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
          "fuse-consecutive-log-softmax,fuse-qkv,replace-einsum-with-matmul,"
+         "fuse-mul-into-matmul,"
          "constant-fold,fuse-consecutive-transposes,cse,dce,"
          "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
 }

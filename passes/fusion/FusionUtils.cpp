@@ -24,29 +24,35 @@ std::vector<double> constantValues(const Value &v) {
   return ref::toDoubles(*v.tensor());
 }
 
-std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
-                                                 int64_t channels) {
+std::optional<std::vector<double>> valuesAlongAxis(const Value &c, size_t rank,
+                                                   size_t axis, int64_t count) {
   if (!isConstantTensor(&c))
     return std::nullopt;
   const std::vector<int64_t> &d = c.tensor()->dims();
-  if (d.size() > rank || rank < 2)
+  if (d.size() > rank || axis >= rank)
     return std::nullopt;
-  // Right-align against the output [N, M, spatial...]: every dim is 1 except
-  // possibly the channel axis, which must then be M.
+  // Right-align against the result: every dim is 1 except possibly `axis`,
+  // which must then be `count`.
   size_t off = rank - d.size();
   int64_t along = 1;
   for (size_t i = 0; i < d.size(); ++i) {
-    size_t axis = off + i;
     if (d[i] == 1)
       continue;
-    if (axis != 1 || d[i] != channels)
+    if (off + i != axis || d[i] != count)
       return std::nullopt;
-    along = channels;
+    along = count;
   }
   std::vector<double> v = constantValues(c);
   if (along == 1)
-    return std::vector<double>(size_t(channels), v.at(0));
+    return std::vector<double>(size_t(count), v.at(0));
   return v;
+}
+
+std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
+                                                 int64_t channels) {
+  if (rank < 2)
+    return std::nullopt;
+  return valuesAlongAxis(c, rank, 1, channels);
 }
 
 } // namespace onnxopt

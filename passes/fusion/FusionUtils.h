@@ -62,6 +62,12 @@ std::shared_ptr<const Tensor> scaleByChannel(const Tensor &w,
 /// The constant's elements as doubles.
 std::vector<double> constantValues(const Value &v);
 
+/// Values of a constant `c` combined elementwise with a result of `rank`
+/// dims: `c` must broadcast to it without enlarging it and vary at most along
+/// `axis`, of `count` entries. Returns `count` values, or nullopt.
+std::optional<std::vector<double>> valuesAlongAxis(const Value &c, size_t rank,
+                                                   size_t axis, int64_t count);
+
 /// Per-output-channel values of a constant `c` combined with a Conv whose
 /// output has `rank` dims and `channels` channels: `c` must broadcast to the
 /// output without enlarging it and vary at most along the channel axis

@@ -1,0 +1,172 @@
+// fuse-mul-into-matmul: constant scales moved into MatMul weights.
+#include "passes/fusion/FuseMulIntoMatMul.h"
+
+#include "passes/cleanup/CleanupUtils.h"
+
+namespace onnxopt {
+
+namespace {
+
+/// The constant operand of a two-input node other than `x`, or nullptr.
+Value *otherConstant(const Node &n, const Value *x) {
+  if (n.numInputs() != 2)
+    return nullptr;
+  Value *o = n.input(0) == x ? n.input(1) : n.input(0);
+  return isConstantTensor(o) && (n.input(0) == x || n.input(1) == x) ? o
+                                                                     : nullptr;
+}
+
+/// A MatMul by a 2-D float constant weight, or nullptr.
+Node *matmulByConstant(Node *n) {
+  if (!isOp(n, "MatMul") || n->numInputs() != 2 ||
+      !isConstantTensor(n->input(1)))
+    return nullptr;
+  const Tensor &w = *n->input(1)->tensor();
+  return w.dims().size() == 2 && ref::isFloatType(w.dtype()) ? n : nullptr;
+}
+
+/// Scales W's columns (and b) by `c` and points the MatMul (and Add) at the
+/// new constants.
+void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
+                  CleanupPass &pass, Graph &g) {
+  Value *w = mm.input(1);
+  const Tensor &wt = *w->tensor();
+  int64_t n = wt.dims()[1];
+  mm.setInput(1, g.addInitializer(
+                     pass.freshName(w->name() + "_scaled"),
+                     scaleByChannel(wt, c, [n](int64_t i) { return i % n; })));
+  if (!add)
+    return;
+  Value *b = otherConstant(*add, mm.output(0));
+  std::vector<double> bv = constantValues(*b);
+  for (size_t j = 0; j < bv.size(); ++j)
+    bv[j] *= c[j];
+  size_t slot = add->input(0) == b ? 0 : 1;
+  add->setInput(slot, g.addInitializer(pass.freshName(b->name() + "_scaled"),
+                                       makeFloatTensor(wt.dtype(), {n}, bv)));
+}
+
+class MulAfterMatMul final : public CleanupPattern {
+public:
+  explicit MulAfterMatMul(CleanupPass &pass) : CleanupPattern("Mul", pass) {}
+
+  bool matchAndRewrite(Node &mul, Rewriter &r) override {
+    if (mul.op().isOpaque() || mul.numInputs() != 2 || !mul.output(0))
+      return r.notifyMatchFailure(mul, "opaque or malformed");
+    // Walk up from the Mul: [Transpose], [Add], MatMul.
+    for (size_t side = 0; side < 2; ++side) {
+      Value *t = mul.input(side), *c = mul.input(1 - side);
+      if (!t || !isConstantTensor(c) || !isPrivateResult(t))
+        continue;
+      Node *tr = t->definingNode(), *add = nullptr, *mm = nullptr;
+      std::vector<int64_t> perm;
+      Value *z = t;
+      if (isOp(tr, "Transpose") && tr->attr("perm")) {
+        perm = tr->attr("perm")->ints;
+        z = tr->input(0);
+        if (!z || !isPrivateResult(z))
+          continue;
+      } else {
+        tr = nullptr;
+      }
+      Node *zn = z->definingNode();
+      if (isOp(zn, "Add") && zn->numInputs() == 2) {
+        for (Value *in : {zn->input(0), zn->input(1)})
+          if (in && isPrivateResult(in) && matmulByConstant(in->definingNode()))
+            mm = in->definingNode();
+        add = mm ? zn : nullptr;
+      } else {
+        mm = matmulByConstant(zn);
+      }
+      if (!mm)
+        continue;
+      const Tensor &w = *mm->input(1)->tensor();
+      int64_t n = w.dims()[1];
+      if (c->tensor()->dtype() != w.dtype())
+        continue;
+      if (add) {
+        Value *b = otherConstant(*add, mm->output(0));
+        if (!b || b->tensor()->dims() != std::vector<int64_t>{n} ||
+            b->tensor()->dtype() != w.dtype())
+          continue;
+      }
+      // The axis of the Mul's operand that holds W's columns.
+      // Its rank: the perm's, the type's, or X's (a 2-D weight keeps it).
+      auto rank = tr ? std::optional<int64_t>(int64_t(perm.size())) : rankOf(t);
+      if (!rank && rankOf(mm->input(0)) >= 2)
+        rank = rankOf(mm->input(0));
+      if (!rank)
+        continue;
+      int64_t axis = *rank - 1;
+      if (tr) {
+        if (int64_t(perm.size()) != *rank)
+          continue;
+        axis = std::find(perm.begin(), perm.end(), *rank - 1) - perm.begin();
+      }
+      auto cv = valuesAlongAxis(*c, size_t(*rank), size_t(axis), n);
+      if (!cv)
+        continue;
+      if (!canForwardResult(*mul.output(0), *t, r.graph()))
+        return r.notifyMatchFailure(mul, "a graph output needs the node");
+      scaleColumns(*mm, add, *cv, pass(), r.graph());
+      t->setType(mul.output(0)->type());
+      r.replaceNode(mul, {t});
+      ++pass().counter();
+      return true;
+    }
+    return r.notifyMatchFailure(mul, "no private MatMul by a constant, with "
+                                     "a per-column scale");
+  }
+};
+
+class MulBeforeMatMul final : public CleanupPattern {
+public:
+  explicit MulBeforeMatMul(CleanupPass &pass)
+      : CleanupPattern("MatMul", pass) {}
+
+  bool matchAndRewrite(Node &mm, Rewriter &r) override {
+    if (!matmulByConstant(&mm) || !mm.input(0) || !mm.output(0))
+      return r.notifyMatchFailure(mm, "not a MatMul by a constant");
+    Value *h = mm.input(0);
+    Node *mul = h->definingNode();
+    if (!isOp(mul, "Mul") || !isPrivateResult(h))
+      return r.notifyMatchFailure(mm, "not fed by a private Mul");
+    const Tensor &w = *mm.input(1)->tensor();
+    for (size_t side = 0; side < 2; ++side) {
+      Value *x = mul->input(side), *s = mul->input(1 - side);
+      if (!x || !isConstantTensor(s) || s->tensor()->numElements() != 1 ||
+          s->tensor()->dtype() != w.dtype())
+        continue;
+      // A one-element scale must not broadcast X to a higher rank.
+      auto rx = rankOf(x);
+      if (!rx || int64_t(s->tensor()->dims().size()) > *rx)
+        continue;
+      std::vector<double> c(size_t(w.dims()[1]), constantValues(*s)[0]);
+      scaleColumns(mm, nullptr, c, pass(), r.graph());
+      mm.setInput(0, x);
+      r.eraseNode(*mul);
+      ++pass().counter();
+      return true;
+    }
+    return r.notifyMatchFailure(mm, "the Mul is not by a one-element constant");
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFuseMulIntoMatMulPass() {
+  auto p = std::make_unique<CleanupPass>(
+      "fuse-mul-into-matmul",
+      "Move a constant scale before or after a MatMul by a constant weight "
+      "into the weight",
+      "num-fused", "Scales moved into weights",
+      [](CleanupPass &pass,
+         std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
+        patterns.push_back(std::make_unique<MulAfterMatMul>(pass));
+        patterns.push_back(std::make_unique<MulBeforeMatMul>(pass));
+      });
+  p->numeric();
+  return p;
+}
+
+} // namespace onnxopt
