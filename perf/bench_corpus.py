@@ -12,6 +12,12 @@ Runtime 1.30's offline optimization at basic and extended level (perf/ort_opt.js
 the whole `node` process, and InferenceSession.create alone), with node counts of
 every output. onnxoptimizer and OnnxSlim cannot be installed here (no PyPI): their
 node counts come from shared/corpus/peers.md when it is beside the repository.
+With --latency (default on; --no-latency skips it) every output (the original,
+onnx-opt -O2's, ORT basic's and ORT extended's) is also run in ONNX Runtime
+(perf/ort_run.js, 1 thread, seeded inputs): session creation time and median
+inference latency at batch 1 and 8 (models with a batch axis), with ORT's own
+graph optimizations disabled and at `all`. Writes perf/RESULTS.md, perf/results.json
+and two SVG charts (perf/optimize_time.svg, perf/latency.svg).
 A benchmark: it asserts nothing.
 """
 import argparse
@@ -72,12 +78,103 @@ def peers_table():
     return out
 
 
+def has_batch(path):
+    """Whether a graph input has a `batch` dim (the detection models do not)."""
+    p = subprocess.run([sys.executable, "-c",
+                        "import onnx,sys; m=onnx.load(sys.argv[1], load_external_data=False); "
+                        "print(any(d.dim_param=='batch' for i in m.graph.input "
+                        "for d in i.type.tensor_type.shape.dim))", path],
+                       capture_output=True, text=True)
+    return p.stdout.strip() == "True"
+
+
+def measure_latency(outputs, batched, runs, env):
+    """{output: {"create_ms": .., "b1_disabled": ms, "b1_all": ms, "b8_...": ms}}."""
+    out = {}
+    for key, path in outputs.items():
+        if not os.path.exists(path):
+            continue
+        rec = {}
+        for batch in (1, 8) if batched else (1,):
+            for level in ("disabled", "all"):
+                p = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), path, "--level",
+                                    level, "--runs", str(runs), "--warmup", "1", "--json",
+                                    "--dim", "batch=%d" % batch], capture_output=True,
+                                   text=True, env=env)
+                line = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
+                res = json.loads(line[-1][7:]) if line else {}
+                if "timing" in res:
+                    rec["b%d_%s" % (batch, level)] = res["timing"]["median_ms"]
+                    if batch == 1 and level == "all":
+                        rec["create_ms"] = res["create_ms"]
+        out[key] = rec
+    return out
+
+
+def svg_bars(path, title, unit, groups, series, log=True):
+    """A horizontal grouped bar chart: groups = [(label, {series: value})]."""
+    import math
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+    vals = [v for _, d in groups for v in d.values() if v and v > 0]
+    if not vals:
+        return
+    lo, hi = min(vals), max(vals)
+    lo = 10 ** math.floor(math.log10(lo)) if log else 0
+    hi = 10 ** math.ceil(math.log10(hi)) if log else hi * 1.05
+    bar, gap, left, width = 9, 8, 260, 560
+    height = 70 + len(groups) * (bar * len(series) + gap) + 40
+
+    def x(v):
+        if log:
+            return left + width * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+        return left + width * v / hi
+
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+         'font-family="sans-serif" font-size="11">' % (left + width + 30, height),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="10" y="20" font-size="14" font-weight="bold">%s</text>' % title]
+    for i, s in enumerate(series):
+        o.append('<rect x="%d" y="32" width="10" height="10" fill="%s"/>'
+                 '<text x="%d" y="41">%s</text>' % (10 + i * 170, colors[i], 25 + i * 170, s))
+    y = 60
+    ticks = []
+    if log:
+        t = lo
+        while t <= hi * 1.0001:
+            ticks.append(t)
+            t *= 10
+    else:
+        ticks = [hi * k / 4 for k in range(5)]
+    for t in ticks:
+        o.append('<line x1="%.1f" y1="55" x2="%.1f" y2="%d" stroke="#ddd"/>'
+                 '<text x="%.1f" y="%d" text-anchor="middle">%g %s</text>'
+                 % (x(t) if t > 0 else left, x(t) if t > 0 else left, height - 30,
+                    x(t) if t > 0 else left, height - 15, t, unit))
+    for label, d in groups:
+        o.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
+                 % (left - 6, y + bar * len(series) / 2 + 4, label))
+        for i, s in enumerate(series):
+            v = d.get(s)
+            if v and v > 0:
+                o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: '
+                         '%g %s</title></rect>' % (left, y, max(1.0, x(v) - left), bar - 1,
+                                                   colors[i], label, s, v, unit))
+            y += bar
+        y += gap
+    o.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(o) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("onnx_opt")
     ap.add_argument("corpus")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-latency", dest="latency", action="store_false")
+    ap.add_argument("--runs", type=int, default=5, help="timed inference runs per setting")
+    ap.add_argument("--svg-dir", default=HERE)
     ap.add_argument("--md", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
     args = ap.parse_args()
@@ -97,6 +194,11 @@ def main():
             walls, rss, rep = [], -1, None
             for _ in range(args.repeat):
                 report = os.path.join(work, "r.json")
+                # A fresh output file each run, as a user writes one (replacing
+                # an existing file costs the kernel freeing its pages too).
+                for stale in (os.path.join(work, "o.onnx"),):
+                    if os.path.exists(stale):
+                        os.remove(stale)
                 w, r, p = timed([args.onnx_opt, model, "-" + level, "-o",
                                  os.path.join(work, "o.onnx"), "--report=" + report])
                 if p.returncode != 0:
@@ -114,9 +216,11 @@ def main():
         for level in ("basic", "extended"):
             walls, create = [], None
             for _ in range(args.repeat):
+                if os.path.exists(os.path.join(work, "ort_%s.onnx" % level)):
+                    os.remove(os.path.join(work, "ort_%s.onnx" % level))
                 w, _, p = timed(["node", os.path.join(HERE, "ort_opt.js"), model,
-                                 os.path.join(work, "ort.onnx"), level, "--repeat", "1",
-                                 "--json"], env=env)
+                                 os.path.join(work, "ort_%s.onnx" % level), level,
+                                 "--repeat", "1", "--json"], env=env)
                 if p.returncode != 0:
                     break
                 walls.append(w)
@@ -125,6 +229,14 @@ def main():
                 row["ort_" + level] = {"wall_s": statistics.median(walls),
                                        "create_s": create, "nodes": out["nodes_out"]}
         row["peers"] = peers.get(name, {})
+        if args.latency:
+            # Keep this model's -O2 output for the latency runs.
+            subprocess.run([args.onnx_opt, model, "-O2", "-o", os.path.join(work, "o2.onnx")],
+                           capture_output=True)
+            outputs = {"original": model, "O2": os.path.join(work, "o2.onnx"),
+                       "ort_basic": os.path.join(work, "ort_basic.onnx"),
+                       "ort_extended": os.path.join(work, "ort_extended.onnx")}
+            row["latency"] = measure_latency(outputs, has_batch(model), args.runs, env)
         rows.append(row)
         o2 = row.get("O2", {})
         ext = row.get("ort_extended", {})
@@ -195,7 +307,94 @@ def main():
                 r["model"], r.get("glue_in"), ours, " | ".join(cells),
                 "-" if best is None else best,
                 "-" if best is None or ours is None else ("yes" if ours <= best else "**no**")))
+    if args.latency:
+        write_latency(args, rows)
+    write_targets(args, rows)
+    charts(args, rows)
     print("wrote", args.md, "and", args.json)
+
+
+OUTPUTS = ("original", "O2", "ort_basic", "ort_extended")
+
+
+def write_latency(args, rows):
+    with open(args.md, "a") as f:
+        f.write("\n## Inference latency of the outputs\n\nONNX Runtime 1.30, 1 thread, "
+                "median of %d runs after a warm-up (ms), seeded inputs. `dis` = the session's "
+                "graph optimizations disabled (the graph as written), `all` = enabled (what a "
+                "user gets). ORT extended's output contains com.microsoft fused ops. Session "
+                "creation (ms, level all, batch 1) in the last columns.\n\n" % args.runs)
+        f.write("| model | batch | original dis / all | -O2 dis / all | ORT basic out dis / all "
+                "| ORT ext out dis / all | create: original / -O2 / basic / ext |\n")
+        f.write("|" + "---|" * 7 + "\n")
+        for r in rows:
+            lat = r.get("latency", {})
+            for batch in (1, 8):
+                cells = []
+                for o in OUTPUTS:
+                    d = lat.get(o, {})
+                    a, b = d.get("b%d_disabled" % batch), d.get("b%d_all" % batch)
+                    cells.append("-" if a is None else "%.1f / %.1f" % (a, b or float("nan")))
+                if all(c == "-" for c in cells):
+                    continue
+                create = " / ".join("%.0f" % lat.get(o, {}).get("create_ms", float("nan"))
+                                    for o in OUTPUTS) if batch == 1 else ""
+                f.write("| %s | %d | %s | %s |\n" % (r["model"], batch, " | ".join(cells),
+                                                       create))
+
+
+def write_targets(args, rows):
+    """How far each target of the issue is, from this run's numbers."""
+    ratios = [r["ort_extended"]["wall_s"] / r["O2"]["wall_s"] for r in rows
+              if r.get("O2") and r.get("ort_extended")]
+    mem = [(r["model"], r["O2"]["rss_kib"] / 1024, r["bytes"] / 2 ** 20) for r in rows
+           if r.get("O2")]
+    over = [(m, rss, size) for m, rss, size in mem if rss > size + 64]
+    slower = []
+    for r in rows:
+        lat = r.get("latency", {})
+        ours = lat.get("O2", {}).get("b1_all")
+        peers = [lat.get(o, {}).get("b1_all") for o in ("ort_basic",)]
+        peers = [p for p in peers if p]
+        if ours and peers and ours > min(peers) * 1.05:
+            slower.append((r["model"], ours, min(peers)))
+    with open(args.md, "a") as f:
+        f.write("\n## Targets\n\n")
+        if ratios:
+            f.write("- `-O2` at least 5x faster than ORT's offline extended optimization, as "
+                    "whole processes: %d of %d models (min %.1fx, median %.1fx, max %.1fx).\n"
+                    % (sum(x >= 5 for x in ratios), len(ratios), min(ratios),
+                       statistics.median(ratios), max(ratios)))
+        if mem:
+            f.write("- Peak memory at most the file size + 64 MiB: %d of %d models%s.\n"
+                    % (len(mem) - len(over), len(mem),
+                       "" if not over else "; over: " + ", ".join(
+                           "%s %.0f MiB for %.0f MiB" % o for o in over[:6])))
+        if any(r.get("latency") for r in rows):
+            f.write("- -O2 outputs no slower in ONNX Runtime (level all, batch 1) than ORT "
+                    "basic's output (within 5%%): %s.\n"
+                    % ("all models" if not slower else "slower on " + ", ".join(
+                        "%s %.1f vs %.1f ms" % s for s in slower)))
+        f.write("- Time per node flat from 1k to 100k nodes: see `perf/bench_passes.py` "
+                "(README's table).\n")
+
+
+def charts(args, rows):
+    svg_bars(os.path.join(args.svg_dir, "optimize_time.svg"),
+             "Optimize time per model, whole process (s, log scale)", "s",
+             [(r["model"], {"onnx-opt -O2": r.get("O2", {}).get("wall_s"),
+                            "ORT basic": r.get("ort_basic", {}).get("wall_s"),
+                            "ORT extended": r.get("ort_extended", {}).get("wall_s")})
+              for r in rows], ["onnx-opt -O2", "ORT basic", "ORT extended"])
+    if any(r.get("latency") for r in rows):
+        svg_bars(os.path.join(args.svg_dir, "latency.svg"),
+                 "ONNX Runtime latency, batch 1, 1 thread, level all (ms, log scale)", "ms",
+                 [(r["model"], {k: r.get("latency", {}).get(o, {}).get("b1_all") for k, o in
+                                (("original", "original"), ("onnx-opt -O2", "O2"),
+                                 ("ORT basic output", "ort_basic"),
+                                 ("ORT extended output", "ort_extended"))})
+                  for r in rows],
+                 ["original", "onnx-opt -O2", "ORT basic output", "ORT extended output"])
 
 
 if __name__ == "__main__":
