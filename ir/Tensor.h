@@ -42,6 +42,12 @@ public:
   const std::vector<std::string> &strings() const { return strings_; }
   /// True when the bytes live in a memory-mapped file (not copied).
   bool isMapped() const;
+  /// Lets the buffer drop the resident pages of these bytes (a mapped
+  /// file's); they stay readable.
+  void releasePages() const {
+    if (buffer_)
+      buffer_->release(offset_, size_);
+  }
   /// Same dtype, dims and contents.
   bool contentEquals(const Tensor &other) const;
 

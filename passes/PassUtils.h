@@ -18,4 +18,14 @@ inline bool canForwardResult(const Value &result, const Value &replacement,
          replacement.graph() == &g && !replacement.isGraphOutput();
 }
 
+/// After a rewrite stopped using constant `v`: if nothing uses it any more
+/// and nothing else holds its tensor, lets a mapped file drop its pages (the
+/// peak memory of folding is then the new weights, not old plus new).
+/// eliminate-unused-initializers removes the value later.
+inline void releaseIfDead(const Value *v) {
+  if (v && v->isConstant() && v->useEmpty() && v->tensor() &&
+      v->tensor().use_count() == 1)
+    v->tensor()->releasePages();
+}
+
 } // namespace onnxopt

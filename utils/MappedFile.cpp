@@ -3,9 +3,12 @@
 
 #include "utils/Diagnostics.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +20,18 @@ MappedFile::~MappedFile() {
     ::munmap(const_cast<char *>(data_), size_);
   if (fd_ >= 0)
     ::close(fd_);
+}
+
+void MappedFile::release(size_t offset, size_t size) const {
+  if (!data_ || offset >= size_)
+    return;
+  size = std::min(size, size_ - offset);
+  uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  uintptr_t begin = uintptr_t(data_) + offset, end = begin + size;
+  begin = (begin + page - 1) / page * page;
+  end = end / page * page;
+  if (end > begin)
+    ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
 absl::StatusOr<std::shared_ptr<MappedFile>>

@@ -18,6 +18,10 @@ public:
   virtual size_t size() const = 0;
   /// A read-only descriptor of the file behind the bytes, or -1.
   virtual int fd() const { return -1; }
+  /// Tells the buffer that bytes [offset, offset + size) are no longer
+  /// needed, so resident pages may be dropped; reading them again stays
+  /// valid (a mapped file reads them back in).
+  virtual void release(size_t /*offset*/, size_t /*size*/) const {}
 };
 
 /// A byte range and the buffer holding it, so that a range of a file can be
@@ -58,6 +62,9 @@ public:
   /// The descriptor the file was mapped from, kept open: later reads and
   /// in-kernel copies go through it, never through a path lookup.
   int fd() const override { return fd_; }
+  /// Drops the resident pages wholly inside the range (MADV_DONTNEED: the
+  /// mapping is private and read-only, so they read back from the file).
+  void release(size_t offset, size_t size) const override;
   const std::string &name() const { return name_; }
 
 private:

@@ -134,7 +134,15 @@ public:
         }
         out->replaceAllUsesWith(replacement);
       }
+      std::vector<Value *> operands;
+      for (size_t i = 0; i < n->numInputs(); ++i)
+        operands.push_back(n->input(i));
       n->erase();
+      values.clear();
+      // Weights only this node read (a Transpose of a mapped weight, ...)
+      // can give their pages back now rather than at the end.
+      for (Value *v : operands)
+        releaseIfDead(v);
       ++numFolded;
       changed = true;
     }

@@ -110,6 +110,8 @@ public:
     else
       conv->addInput(nb);
     r.replaceNode(bn, {c});
+    releaseIfDead(w);
+    releaseIfDead(b);
     ++fused_;
     return true;
   }
@@ -187,6 +189,8 @@ public:
       gemm->addInput(nc);
     gemm->setAttr(Attribute::makeFloat("beta", 1.0f));
     r.replaceNode(bn, {y});
+    releaseIfDead(w);
+    releaseIfDead(c);
     ++fused_;
     return true;
   }

@@ -35,6 +35,7 @@ void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
   mm.setInput(1, g.addInitializer(
                      pass.freshName(w->name() + "_scaled"),
                      scaleByChannel(wt, c, [n](int64_t i) { return i % n; })));
+  releaseIfDead(w);
   if (!add)
     return;
   Value *b = otherConstant(*add, mm.output(0));
@@ -44,6 +45,7 @@ void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
   size_t slot = add->input(0) == b ? 0 : 1;
   add->setInput(slot, g.addInitializer(pass.freshName(b->name() + "_scaled"),
                                        makeFloatTensor(wt.dtype(), {n}, bv)));
+  releaseIfDead(b);
 }
 
 class MulAfterMatMul final : public CleanupPattern {
