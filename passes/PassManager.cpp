@@ -213,6 +213,7 @@ std::string optLevelPipeline(int level) {
       "fuse-consecutive-reshapes,fuse-consecutive-concats,"
       "fuse-consecutive-slices,fuse-consecutive-reduce-unsqueeze,"
       "eliminate-consecutive-idempotent-ops,eliminate-nop-monotone-argmax,"
+      "fuse-not-into-where,"
       "fuse-consecutive-transposes,cse,dce,"
       "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
   if (level == 1)

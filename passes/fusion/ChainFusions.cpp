@@ -294,6 +294,29 @@ public:
   }
 };
 
+// --- fuse-not-into-where ---------------------------------------------------
+
+class NotIntoWhere final : public CleanupPattern {
+public:
+  explicit NotIntoWhere(CleanupPass &pass) : CleanupPattern("Where", pass) {}
+
+  bool matchAndRewrite(Node &where, Rewriter &r) override {
+    if (where.op().isOpaque() || where.numInputs() != 3 || !where.input(0) ||
+        !where.output(0))
+      return r.notifyMatchFailure(where, "opaque or malformed");
+    Node *no = producer(where, "Not");
+    if (!no || !no->input(0) || !isPrivateResult(where.input(0)))
+      return r.notifyMatchFailure(where, "not fed by a private Not");
+    Value *x = where.input(1), *y = where.input(2);
+    where.setInput(0, no->input(0));
+    where.setInput(1, y);
+    where.setInput(2, x);
+    r.eraseNode(*no);
+    ++pass().counter();
+    return true;
+  }
+};
+
 template <class P>
 std::unique_ptr<CleanupPass>
 makePass(const char *argument, const char *description, const char *stat,
@@ -332,6 +355,11 @@ std::unique_ptr<Pass> createFuseConsecutiveConcatsPass() {
       "Splice a private Concat on the same axis into "
       "its user",
       "num-fused", "Concats spliced");
+}
+std::unique_ptr<Pass> createFuseNotIntoWherePass() {
+  return makePass<NotIntoWhere>("fuse-not-into-where",
+                                "Turn Where(Not(c), x, y) into Where(c, y, x)",
+                                "num-fused", "Nots folded into Where");
 }
 std::unique_ptr<Pass> createFuseConsecutiveSlicesPass() {
   return makePass<SliceOfSlice>("fuse-consecutive-slices",

@@ -13,6 +13,9 @@
 //   Slice(Slice(X, s1, e1, a1, p1), s2, e2, a2, p2) -> Slice(X, s1+s2, e1+e2,
 //   a1+a2, p1+p2) when a1 and a2 are disjoint (slices of different axes
 //   commute); constant operands, opset 10 or later.
+// fuse-not-into-where (exact)
+//   Where(Not(c), x, y) -> Where(c, y, x): the same element is picked, and
+//   the broadcast shape does not depend on the operand order.
 // fuse-consecutive-log-softmax (numeric)
 //   Log(Softmax(X, axis)) -> LogSoftmax(X, axis). LogSoftmax computes
 //   x - max - log(sum(exp(x - max))), which rounds differently from the log of
@@ -35,6 +38,7 @@ std::unique_ptr<Pass> createEliminateConsecutiveIdempotentOpsPass();
 std::unique_ptr<Pass> createFuseConsecutiveReduceUnsqueezePass();
 std::unique_ptr<Pass> createFuseConsecutiveConcatsPass();
 std::unique_ptr<Pass> createFuseConsecutiveSlicesPass();
+std::unique_ptr<Pass> createFuseNotIntoWherePass();
 std::unique_ptr<Pass> createFuseConsecutiveLogSoftmaxPass();
 std::unique_ptr<Pass> createEliminateNopMonotoneArgmaxPass();
 
