@@ -56,11 +56,8 @@ public:
       bv[j] = isMul_ ? bv[j] * (*per)[j] : bv[j] + (*per)[j];
     if (isMul_) {
       int64_t each = wt.numElements() / m;
-      conv->setInput(1,
-                     g.addInitializer(pass_.freshName(w->name() + "_mul"),
-                                      scaleByChannel(wt, *per, [&](int64_t i) {
-                                        return i / each;
-                                      })));
+      conv->setInput(1, g.addInitializer(pass_.freshName(w->name() + "_mul"),
+                                         scaleBlocks(wt, *per, 1, each)));
     }
     // Without a bias, Mul leaves none: B' = 0 * S adds nothing.
     if (b || !isMul_) {

@@ -84,15 +84,18 @@ public:
     int64_t per = wt.numElements() / wt.dims()[0];
     std::shared_ptr<const Tensor> scaled;
     if (!transpose) {
-      scaled = scaleByChannel(wt, s, [&](int64_t i) { return i / per; });
+      scaled = scaleBlocks(wt, s, 1, per);
     } else {
-      // [Cin, Cout/group, k...]: channel g * (Cout/group) + j.
+      // [Cin, Cout/group, k...]: channel g * (Cout/group) + j. Each input
+      // channel row is [Cout/group, k...] scaled by its group's slice of s.
       int64_t cinPerGroup = wt.dims()[0] / group, coutPerGroup = wt.dims()[1];
       int64_t kernel = per / coutPerGroup;
-      scaled = scaleByChannel(wt, s, [&](int64_t i) {
-        int64_t cin = i / per, j = (i % per) / kernel;
-        return (cin / cinPerGroup) * coutPerGroup + j;
-      });
+      std::vector<double> rowScale;
+      rowScale.reserve(size_t(wt.dims()[0] * coutPerGroup));
+      for (int64_t cin = 0; cin < wt.dims()[0]; ++cin)
+        for (int64_t j = 0; j < coutPerGroup; ++j)
+          rowScale.push_back(s[size_t((cin / cinPerGroup) * coutPerGroup + j)]);
+      scaled = scaleBlocks(wt, rowScale, 1, kernel);
     }
     std::vector<double> bv =
         b ? constantValues(*b) : std::vector<double>(size_t(m), 0.0);
@@ -168,8 +171,7 @@ public:
     // y' = ((alpha A B + beta C) - mean) * s + bias
     //    = alpha A (B s) + ((beta C - mean) * s + bias)
     const std::vector<double> &s = bnp.scale;
-    auto scaled = scaleByChannel(
-        wt, s, [&](int64_t i) { return transB ? i / k : i % n; });
+    auto scaled = transB ? scaleBlocks(wt, s, 1, k) : scaleBlocks(wt, s, k, 1);
     double beta = 1.0;
     if (const Attribute *a = gemm->attr("beta"))
       beta = a->f;

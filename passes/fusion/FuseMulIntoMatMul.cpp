@@ -32,9 +32,8 @@ void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
   Value *w = mm.input(1);
   const Tensor &wt = *w->tensor();
   int64_t n = wt.dims()[1];
-  mm.setInput(1, g.addInitializer(
-                     pass.freshName(w->name() + "_scaled"),
-                     scaleByChannel(wt, c, [n](int64_t i) { return i % n; })));
+  mm.setInput(1, g.addInitializer(pass.freshName(w->name() + "_scaled"),
+                                  scaleBlocks(wt, c, wt.dims()[0], 1)));
   releaseIfDead(w);
   if (!add)
     return;

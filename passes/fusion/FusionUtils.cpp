@@ -1,6 +1,8 @@
 // Helpers shared by the fusion passes.
 #include "passes/fusion/FusionUtils.h"
 
+#include <cstring>
+
 #include "backends/reference/TensorUtil.h"
 
 namespace onnxopt {
@@ -14,6 +16,38 @@ makeFloatTensor(DataType dt, std::vector<int64_t> dims,
       for (int64_t i = 0; i < out.size(); ++i)
         out.data<T>()[i] = T(ref::Compute<T>(values[i]));
     })
+  default:
+    break;
+  }
+  return out.finish();
+}
+
+namespace {
+
+template <class T>
+void scaleInto(const char *src, T *dst, const std::vector<double> &s,
+               int64_t outer, int64_t inner) {
+  int64_t channels = int64_t(s.size()), i = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      double f = s[size_t(c)];
+      for (int64_t k = 0; k < inner; ++k, ++i) {
+        T x;
+        std::memcpy(&x, src + size_t(i) * sizeof(T), sizeof(T));
+        dst[i] = T(ref::Compute<T>(double(ref::Compute<T>(x)) * f));
+      }
+    }
+}
+
+} // namespace
+
+std::shared_ptr<const Tensor> scaleBlocks(const Tensor &w,
+                                          const std::vector<double> &s,
+                                          int64_t outer, int64_t inner) {
+  ref::NewTensor out(w.dtype(), w.dims());
+  const char *src = w.bytes().data();
+  switch (w.dtype()) {
+    REF_FLOATS({ scaleInto<T>(src, out.data<T>(), s, outer, inner); })
   default:
     break;
   }

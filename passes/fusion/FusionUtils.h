@@ -37,27 +37,14 @@ std::shared_ptr<const Tensor>
 makeFloatTensor(DataType dt, std::vector<int64_t> dims,
                 const std::vector<double> &values);
 
-/// W' = W * s[channelOf(i)] for every element i, each product taken in double
-/// and rounded once to W's float type. Streams the weights: no copy of them
-/// in double.
-template <class ChannelOf>
-std::shared_ptr<const Tensor> scaleByChannel(const Tensor &w,
-                                             const std::vector<double> &s,
-                                             ChannelOf channelOf) {
-  ref::NewTensor out(w.dtype(), w.dims());
-  switch (w.dtype()) {
-    REF_FLOATS({
-      ref::View<T> in(w);
-      T *o = out.data<T>();
-      for (int64_t i = 0; i < in.size(); ++i)
-        o[i] = T(ref::Compute<T>(double(ref::Compute<T>(in[i])) *
-                                 s[size_t(channelOf(i))]));
-    })
-  default:
-    break;
-  }
-  return out.finish();
-}
+/// W' = W * s[c] with W read as [outer, C, inner] (C = s.size()): element
+/// ((o * C) + c) * inner + k is scaled by s[c]. Each product is taken in
+/// double and rounded once to W's float type. Streams the weights (an
+/// unaligned mapped weight is read element by element, not copied first) and
+/// computes no index division per element.
+std::shared_ptr<const Tensor> scaleBlocks(const Tensor &w,
+                                          const std::vector<double> &s,
+                                          int64_t outer, int64_t inner);
 
 /// The constant's elements as doubles.
 std::vector<double> constantValues(const Value &v);
