@@ -41,9 +41,12 @@ struct Stats {
   size_t nodes = 0, initializers = 0, subgraphs = 0;
   uint64_t weightBytes = 0;
   std::map<std::string, size_t> ops; // sorted: printed in a stable order
+  // The main graph alone (what other tools count).
+  size_t mainNodes = 0;
+  std::map<std::string, size_t> mainOps;
 };
 
-void gather(const Graph &g, Stats &s) {
+void gather(const Graph &g, Stats &s, bool main = true) {
   for (size_t i = 0; i < g.numInitializers(); ++i) {
     ++s.initializers;
     if (const auto &t = g.initializer(i)->tensor())
@@ -52,9 +55,13 @@ void gather(const Graph &g, Stats &s) {
   for (const Node *n : g.nodes()) {
     ++s.nodes;
     ++s.ops[n->op().type];
+    if (main) {
+      ++s.mainNodes;
+      ++s.mainOps[n->op().type];
+    }
     for (const Graph *sub : n->subgraphs()) {
       ++s.subgraphs;
-      gather(*sub, s);
+      gather(*sub, s, false);
     }
   }
 }
@@ -87,9 +94,13 @@ std::string jsonString(std::string_view s) {
 std::string jsonModel(const Model &m) {
   Stats s;
   gather(*m.graph, s);
-  std::string ops;
-  for (const auto &[op, n] : s.ops)
-    absl::StrAppend(&ops, ops.empty() ? "" : ", ", jsonString(op), ": ", n);
+  auto histogram = [](const std::map<std::string, size_t> &h) {
+    std::string out;
+    for (const auto &[op, n] : h)
+      absl::StrAppend(&out, out.empty() ? "" : ", ", jsonString(op), ": ", n);
+    return out;
+  };
+  std::string ops = histogram(s.ops);
   auto values = [&](bool inputs) {
     std::string out;
     const Graph &g = *m.graph;
@@ -103,6 +114,8 @@ std::string jsonModel(const Model &m) {
     return out;
   };
   return absl::StrCat("{\"nodes\": ", s.nodes, ", \"ops\": {", ops,
+                      "}, \"main_graph_nodes\": ", s.mainNodes,
+                      ", \"main_graph_ops\": {", histogram(s.mainOps),
                       "}, \"weights\": ", s.initializers,
                       ", \"weight_bytes\": ", s.weightBytes, ", \"inputs\": [",
                       values(true), "], \"outputs\": [", values(false), "]}");

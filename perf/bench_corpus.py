@@ -209,10 +209,12 @@ def main():
                 rep = json.load(open(report))
             if rep:
                 row[level] = {"wall_s": statistics.median(walls), "rss_kib": rss,
-                              "split_s": rep["seconds"], "nodes": rep["after"]["nodes"],
-                              "glue": glue_of(rep["after"]["ops"])}
-                row["nodes_in"] = rep["before"]["nodes"]
-                row["glue_in"] = glue_of(rep["before"]["ops"])
+                              "split_s": rep["seconds"],
+                              "nodes": rep["after"]["main_graph_nodes"],
+                              "nodes_with_subgraphs": rep["after"]["nodes"],
+                              "glue": glue_of(rep["after"]["main_graph_ops"])}
+                row["nodes_in"] = rep["before"]["main_graph_nodes"]
+                row["glue_in"] = glue_of(rep["before"]["main_graph_ops"])
         for level in ("basic", "extended"):
             walls, create = [], None
             for _ in range(args.repeat):
