@@ -281,6 +281,32 @@ absl::Status kTranspose(KernelContext &ctx) {
     dims[i] = x->dims()[perm[i]];
   }
   ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x->dtype(), dims));
+  // The common case, a matrix transpose (weights stored [out, in]), possibly
+  // batched over leading axes: copy in cache-sized tiles.
+  bool swapLast =
+      r >= 2 && perm[r - 1] == int64_t(r - 2) && perm[r - 2] == int64_t(r - 1);
+  for (size_t i = 0; swapLast && i + 2 < r; ++i)
+    swapLast = perm[i] == int64_t(i);
+  size_t es = elementSize(x->dtype());
+  if (swapLast && (es == 2 || es == 4 || es == 8)) {
+    int64_t rows = x->dims()[r - 2], cols = x->dims()[r - 1];
+    int64_t batches = rows > 0 && cols > 0 ? out.size() / (rows * cols) : 0;
+    const char *src = x->bytes().data();
+    char *dst = out.data<char>();
+    constexpr int64_t kTile = 32;
+    for (int64_t b = 0; b < batches; ++b) {
+      const char *sb = src + size_t(b * rows * cols) * es;
+      char *db = dst + size_t(b * rows * cols) * es;
+      for (int64_t i0 = 0; i0 < rows; i0 += kTile)
+        for (int64_t j0 = 0; j0 < cols; j0 += kTile)
+          for (int64_t i = i0; i < std::min(rows, i0 + kTile); ++i)
+            for (int64_t j = j0; j < std::min(cols, j0 + kTile); ++j)
+              std::memcpy(db + size_t(j * rows + i) * es,
+                          sb + size_t(i * cols + j) * es, es);
+    }
+    ctx.setOutput(0, out.finish());
+    return absl::OkStatus();
+  }
   std::array<std::vector<int64_t>, 1> st;
   st[0].resize(r);
   for (size_t i = 0; i < r; ++i)
