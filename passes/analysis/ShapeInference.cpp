@@ -244,6 +244,8 @@ private:
   void propagateDiv(const Node &n);
   void refineReshape(const Node &n);
   void refineData(const Node &n);
+  void refineSelect(const Node &n);
+  void refineExpand(const Node &n);
 
   const Graph &graph_;
   int64_t opset_;
@@ -492,6 +494,97 @@ void Inferencer::refineReshape(const Node &n) {
   setDim(dims->mutable_dim(inferAt), count);
 }
 
+void Inferencer::refineSelect(const Node &n) {
+  // Equal on shape values: a dim is never negative, so `dim == -1` (torch's
+  // expand sizes) is false even for a symbolic dim; equal symbols are equal.
+  // Where picks the dims its known condition selects.
+  bool equal = n.is("Equal");
+  if (n.numInputs() != (equal ? 2u : 3u))
+    return;
+  std::vector<const onnx::TensorShapeProto *> in;
+  int size = 1;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    in.push_back(shapeDataOf(n.input(i)));
+    if (!in.back() || in.back()->dim_size() == 0)
+      return;
+    size = std::max(size, in.back()->dim_size());
+  }
+  for (const auto *d : in)
+    if (d->dim_size() != size && d->dim_size() != 1)
+      return;
+  auto at = [&](size_t k, int i) -> const onnx::TensorShapeProto::Dimension & {
+    return in[k]->dim(in[k]->dim_size() == 1 ? 0 : i);
+  };
+  onnx::TensorShapeProto result;
+  bool any = false;
+  for (int i = 0; i < size; ++i) {
+    auto *r = result.add_dim();
+    if (equal) {
+      const auto &x = at(0, i), &y = at(1, i);
+      if (x.has_dim_value() && y.has_dim_value())
+        r->set_dim_value(x.dim_value() == y.dim_value());
+      else if (x.has_dim_param() && y.has_dim_param() &&
+               x.dim_param() == y.dim_param())
+        r->set_dim_value(1);
+      else if ((x.has_dim_param() && y.has_dim_value() && y.dim_value() < 0) ||
+               (y.has_dim_param() && x.has_dim_value() && x.dim_value() < 0))
+        r->set_dim_value(0);
+    } else if (at(0, i).has_dim_value()) {
+      *r = at(0, i).dim_value() ? at(1, i) : at(2, i);
+    }
+    any |= isKnown(*r);
+  }
+  if (any)
+    data_[n.output(0)] = std::move(result);
+}
+
+void Inferencer::refineExpand(const Node &n) {
+  // Expand to a computed shape with symbols: the broadcast of X's dims and
+  // the shape's, where one side is 1 or both agree.
+  if (n.numInputs() != 2)
+    return;
+  auto out = types_.find(n.output(0));
+  const onnx::TypeProto *xt = typeOf(n.input(0));
+  const onnx::TensorShapeProto *s = shapeDataOf(n.input(1));
+  if (out == types_.end() || !xt || !s || !out->second.has_tensor_type() ||
+      !xt->tensor_type().has_shape())
+    return;
+  const auto &xs = xt->tensor_type().shape();
+  int rank = std::max(xs.dim_size(), s->dim_size());
+  auto *shape = out->second.mutable_tensor_type()->mutable_shape();
+  if (shape->dim_size() == 0)
+    for (int i = 0; i < rank; ++i)
+      shape->add_dim();
+  if (shape->dim_size() != rank)
+    return;
+  onnx::TensorShapeProto::Dimension one;
+  one.set_dim_value(1);
+  for (int i = 0; i < rank; ++i) {
+    if (isKnown(shape->dim(i)))
+      continue;
+    int xi = i - (rank - xs.dim_size()), si = i - (rank - s->dim_size());
+    const auto &a = xi >= 0 ? xs.dim(xi) : one;
+    const auto &b = si >= 0 ? s->dim(si) : one;
+    auto isOne = [](const auto &d) {
+      return d.has_dim_value() && d.dim_value() == 1;
+    };
+    if (isOne(b) && isKnown(a))
+      *shape->mutable_dim(i) = a;
+    else if (isOne(a) && isKnown(b))
+      *shape->mutable_dim(i) = b;
+    else if (a.has_dim_value() && b.has_dim_value() &&
+             a.dim_value() == b.dim_value())
+      *shape->mutable_dim(i) = a;
+    else if (a.has_dim_param() && b.has_dim_param() &&
+             a.dim_param() == b.dim_param())
+      *shape->mutable_dim(i) = a;
+    else if (a.has_dim_value() && a.dim_value() > 1 && b.has_dim_param())
+      *shape->mutable_dim(i) = a; // b must be 1 or a
+    else if (b.has_dim_value() && b.dim_value() > 1 && a.has_dim_param())
+      *shape->mutable_dim(i) = b;
+  }
+}
+
 void Inferencer::refineData(const Node &n) {
   // Shape arithmetic on symbols, where ONNX 1.12 gives up: batch * 8 is
   // `8*batch`, seq + 1 is `seq+1`; Range(0, seq, 1) has seq elements.
@@ -513,6 +606,14 @@ void Inferencer::refineData(const Node &n) {
         isKnown(limit->dim(0)))
       *out->second.mutable_tensor_type()->mutable_shape()->mutable_dim(0) =
           limit->dim(0);
+    return;
+  }
+  if (n.is("Equal") || n.is("Where")) {
+    refineSelect(n);
+    return;
+  }
+  if (n.is("Expand")) {
+    refineExpand(n);
     return;
   }
   bool mul = n.is("Mul"), add = n.is("Add"), sub = n.is("Sub");
