@@ -6,6 +6,7 @@
 #include "driver/InputShapes.h"
 #include "driver/Verify.h"
 #include "frontends/onnx/OnnxImporter.h"
+#include "frontends/torchscript/TorchScriptImporter.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
@@ -360,6 +361,18 @@ int run(int argc, char **argv) {
 
   ImportOptions iopts;
   iopts.maxGraphDepth = maxDepth;
+  // ONNX (protobuf or text), or a TorchScript archive.
+  auto importModelFile =
+      [&](const std::string &path,
+          const ImportOptions &o) -> absl::StatusOr<std::unique_ptr<Model>> {
+    if (looksLikeTorchScript(path)) {
+      std::vector<TorchInput> shapes;
+      for (const InputShapeSpec &spec : shapeSpecs)
+        shapes.push_back({spec.input, spec.dims});
+      return importTorchScript(path, shapes);
+    }
+    return onnxopt::importModelFile(path, o);
+  };
   auto t0 = std::chrono::steady_clock::now();
   auto model = importModelFile(input, iopts);
   if (!model.ok())

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake g++ make libprotobuf-dev protobuf-compiler libonnx-dev libabsl-dev
-            llvm-14-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format)
+            llvm-14-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
+            libtorch-dev)
 test_pkgs=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
            llvm-14-tools nodejs npm)
 pkgs=("${build_pkgs[@]}")
