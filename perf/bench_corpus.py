@@ -212,7 +212,9 @@ def main():
                               "split_s": rep["seconds"],
                               "nodes": rep["after"]["main_graph_nodes"],
                               "nodes_with_subgraphs": rep["after"]["nodes"],
-                              "glue": glue_of(rep["after"]["main_graph_ops"])}
+                              "glue": glue_of(rep["after"]["main_graph_ops"]),
+                              "ops": rep["after"]["main_graph_ops"],
+                              "weight_bytes": rep["after"]["weight_bytes"]}
                 row["nodes_in"] = rep["before"]["main_graph_nodes"]
                 row["glue_in"] = glue_of(rep["before"]["main_graph_ops"])
         for level in ("basic", "extended"):
