@@ -27,8 +27,6 @@
 
 namespace onnxopt {
 
-bool haveTorchScript() { return true; }
-
 namespace {
 
 namespace jit = torch::jit;
@@ -891,9 +889,11 @@ absl::Status Lowering::lower(jit::Node &n) {
 
 } // namespace
 
+namespace {
+
 absl::StatusOr<std::unique_ptr<Model>>
-importTorchScript(const std::string &path,
-                  const std::vector<TorchInput> &inputs) {
+importWithLibtorch(const std::string &path,
+                   const std::vector<TorchInput> &inputs) {
   jit::Module module;
   std::shared_ptr<jit::Graph> graph;
   try {
@@ -949,4 +949,16 @@ importTorchScript(const std::string &path,
   return model;
 }
 
+} // namespace
+
 } // namespace onnxopt
+
+/// The module's entry point, found with dlsym by the driver
+/// (TorchScriptLoader.cpp): libtorch is loaded only for TorchScript input.
+extern "C" __attribute__((visibility("default"))) int
+onnxoptTorchScriptImport(const std::string *path,
+                         const std::vector<onnxopt::TorchInput> *inputs,
+                         absl::StatusOr<std::unique_ptr<onnxopt::Model>> *out) {
+  *out = onnxopt::importWithLibtorch(*path, *inputs);
+  return 0;
+}
