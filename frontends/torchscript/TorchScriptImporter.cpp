@@ -3,6 +3,7 @@
 #include "frontends/torchscript/TorchScriptImporter.h"
 
 #include "ir/Builder.h"
+#include "utils/Diagnostics.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -114,10 +115,7 @@ private:
     std::string base = v->debugName();
     if (base.empty() || std::isdigit(static_cast<unsigned char>(base[0])))
       base = "t" + base;
-    std::string name = base;
-    for (int k = 1; !names_.insert(name).second; ++k)
-      name = absl::StrCat(base, "_", k);
-    return name;
+    return nameOfText(base);
   }
 
   absl::Status unsupported(const jit::Node &n, const std::string &why = "") {
@@ -330,22 +328,16 @@ private:
   absl::flat_hash_set<std::string> names_;
 };
 
-#define ONNXOPT_TRY(var, expr)                                                 \
-  auto var##_or = (expr);                                                      \
-  if (!var##_or.ok())                                                          \
-    return var##_or.status();                                                  \
-  auto var = *var##_or
-
 absl::Status Lowering::lowerConvolution(jit::Node &n) {
   // aten::_convolution(input, weight, bias, stride, padding, dilation,
   //   transposed, output_padding, groups, ...) and aten::conv{1,2,3}d(input,
   //   weight, bias, stride, padding, dilation, groups).
   bool general = n.kind().toQualString() == std::string("aten::_convolution");
-  ONNXOPT_TRY(x, tensor(n.input(0)));
-  ONNXOPT_TRY(w, tensor(n.input(1)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto w, tensor(n.input(1)));
   std::vector<Value *> ins = {x, w};
   if (!isNone(n.input(2))) {
-    ONNXOPT_TRY(bias, tensor(n.input(2)));
+    ONNXOPT_ASSIGN_OR_RETURN(auto bias, tensor(n.input(2)));
     ins.push_back(bias);
   }
   auto stride = intsOf(n.input(3)), padding = intsOf(n.input(4)),
@@ -386,15 +378,15 @@ absl::Status Lowering::lowerArithmetic(jit::Node &n, std::string_view op) {
   // aten::add(a, b, alpha), aten::sub(a, b, alpha), aten::mul(a, b),
   // aten::div(a, b); b may be a number. rsub(a, b, alpha) is b - alpha * a.
   bool rsub = op == "RSub";
-  ONNXOPT_TRY(a, tensor(n.input(0)));
-  ONNXOPT_TRY(b, tensor(n.input(1), typeOf(a)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
   if ((op == "Add" || op == "Sub" || rsub) && n.inputs().size() > 2) {
     auto alpha = numberOf(n.input(2));
     if (!alpha)
       return unsupported(n, "non-constant alpha");
     if (*alpha != 1) {
       Value *s = scalar(*alpha, typeOf(a));
-      ONNXOPT_TRY(scaled, step("Mul", {rsub ? a : b, s}));
+      ONNXOPT_ASSIGN_OR_RETURN(auto scaled, step("Mul", {rsub ? a : b, s}));
       (rsub ? a : b) = scaled;
     }
   }
@@ -407,7 +399,7 @@ absl::Status Lowering::lower(jit::Node &n) {
   std::string kind = n.kind().toQualString();
   auto in = [&](size_t i) { return tensor(n.input(i)); };
   auto same = [&](std::string_view op) -> absl::Status {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     return result(n, op, {x});
   };
 
@@ -437,9 +429,9 @@ absl::Status Lowering::lower(jit::Node &n) {
                        c10::TypeKind::IntType;
     std::vector<Value *> items;
     for (const jit::Value *v : n.inputs()) {
-      ONNXOPT_TRY(t, tensor(v, DataType::Int64));
+      ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(v, DataType::Int64));
       if (intList) {
-        ONNXOPT_TRY(u, step("Unsqueeze", {t, ints({0})}));
+        ONNXOPT_ASSIGN_OR_RETURN(auto u, step("Unsqueeze", {t, ints({0})}));
         t = u;
       }
       items.push_back(t);
@@ -468,7 +460,7 @@ absl::Status Lowering::lower(jit::Node &n) {
       kind == "aten::clone" || kind == "aten::detach" ||
       kind == "aten::dropout" || kind == "aten::feature_dropout" ||
       kind == "aten::alpha_dropout" || kind == "aten::dropout_") {
-    ONNXOPT_TRY(x, tensor(n.input(0), DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), DataType::Int64));
     alias(n, x);
     return absl::OkStatus();
   }
@@ -478,9 +470,9 @@ absl::Status Lowering::lower(jit::Node &n) {
   if (kind == "aten::batch_norm") {
     // (input, weight?, bias?, running_mean, running_var, training, momentum,
     //  eps, cudnn)
-    ONNXOPT_TRY(x, in(0));
-    ONNXOPT_TRY(mean, in(3));
-    ONNXOPT_TRY(var, in(4));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto mean, in(3));
+    ONNXOPT_ASSIGN_OR_RETURN(auto var, in(4));
     auto training = constant(n.input(5));
     if (training && training->isBool() && training->toBool())
       return unsupported(n, "training mode");
@@ -494,8 +486,8 @@ absl::Status Lowering::lower(jit::Node &n) {
       return initializer(nameOfText("bn_affine"),
                          at::full({channels}, fill, at::kFloat));
     };
-    ONNXOPT_TRY(scale, affine(1, 1.0f));
-    ONNXOPT_TRY(bias, affine(2, 0.0f));
+    ONNXOPT_ASSIGN_OR_RETURN(auto scale, affine(1, 1.0f));
+    ONNXOPT_ASSIGN_OR_RETURN(auto bias, affine(2, 0.0f));
     return result(n, "BatchNormalization", {x, scale, bias, mean, var},
                   attrList(Attribute::makeFloat(
                       "epsilon", float(numberOf(n.input(7)).value_or(1e-5)))));
@@ -515,34 +507,35 @@ absl::Status Lowering::lower(jit::Node &n) {
   if (kind == "aten::hardswish" || kind == "aten::hardswish_")
     return same("HardSwish");
   if (kind == "aten::hardsigmoid" || kind == "aten::hardsigmoid_") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     return result(n, "HardSigmoid", {x},
                   attrList(Attribute::makeFloat("alpha", 1.0f / 6),
                            Attribute::makeFloat("beta", 0.5f)));
   }
   if (kind == "aten::silu" || kind == "aten::silu_") {
-    ONNXOPT_TRY(x, in(0));
-    ONNXOPT_TRY(s, step("Sigmoid", {x}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Sigmoid", {x}));
     return result(n, "Mul", {x, s});
   }
   if (kind == "aten::gelu") {
     // 0.5 x (1 + erf(x / sqrt 2)), as torch.onnx exports it; tanh form for
     // approximate = "tanh".
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto approx = n.inputs().size() > 1 ? constant(n.input(1)) : std::nullopt;
     if (approx && approx->isString() && approx->toStringRef() == "tanh")
       return unsupported(n, "approximate='tanh'");
     DataType dt = typeOf(x);
-    ONNXOPT_TRY(d, step("Div", {x, scalar(std::sqrt(2.0), dt)}));
-    ONNXOPT_TRY(e, step("Erf", {d}));
-    ONNXOPT_TRY(a, step("Add", {e, scalar(1.0, dt)}));
-    ONNXOPT_TRY(m, step("Mul", {x, a}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto d,
+                             step("Div", {x, scalar(std::sqrt(2.0), dt)}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto e, step("Erf", {d}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, step("Add", {e, scalar(1.0, dt)}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto m, step("Mul", {x, a}));
     return result(n, "Mul", {m, scalar(0.5, dt)});
   }
   if (kind == "aten::hardtanh" || kind == "aten::hardtanh_" ||
       kind == "aten::clamp" || kind == "aten::clamp_" ||
       kind == "aten::relu6") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     DataType dt = typeOf(x);
     std::vector<Value *> ins = {x};
     if (kind == "aten::relu6") {
@@ -584,25 +577,26 @@ absl::Status Lowering::lower(jit::Node &n) {
       else if (m && m->isNone())
         return lowerArithmetic(n, "Div");
     }
-    ONNXOPT_TRY(a, in(0));
-    ONNXOPT_TRY(b, tensor(n.input(1), typeOf(a)));
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
     DataType dt = typeOf(a);
     bool integral = !(dt == DataType::Float || dt == DataType::Double ||
                       dt == DataType::Float16 || dt == DataType::BFloat16);
     if (integral) {
-      ONNXOPT_TRY(
-          ad,
+      ONNXOPT_ASSIGN_OR_RETURN(
+          auto ad,
           step("Cast", {a},
                attrList(Attribute::makeInt("to", int64_t(DataType::Double)))));
-      ONNXOPT_TRY(
-          bd,
+      ONNXOPT_ASSIGN_OR_RETURN(
+          auto bd,
           step("Cast", {b},
                attrList(Attribute::makeInt("to", int64_t(DataType::Double)))));
       a = ad;
       b = bd;
     }
-    ONNXOPT_TRY(q, step("Div", {a, b}));
-    ONNXOPT_TRY(r, step(mode == "trunc" ? "Identity" : "Floor", {q}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto q, step("Div", {a, b}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto r,
+                             step(mode == "trunc" ? "Identity" : "Floor", {q}));
     if (!integral) {
       if (mode == "trunc")
         return unsupported(n, "float trunc division");
@@ -615,15 +609,15 @@ absl::Status Lowering::lower(jit::Node &n) {
   if (kind == "aten::remainder") {
     // Python's modulo (the divisor's sign): ONNX Mod with fmod = 0 for
     // integers; a - floor(a / b) * b for floats.
-    ONNXOPT_TRY(a, in(0));
-    ONNXOPT_TRY(b, tensor(n.input(1), typeOf(a)));
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
     DataType dt = typeOf(a);
     if (!(dt == DataType::Float || dt == DataType::Double ||
           dt == DataType::Float16 || dt == DataType::BFloat16))
       return result(n, "Mod", {a, b});
-    ONNXOPT_TRY(q, step("Div", {a, b}));
-    ONNXOPT_TRY(f, step("Floor", {q}));
-    ONNXOPT_TRY(m, step("Mul", {f, b}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto q, step("Div", {a, b}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto f, step("Floor", {q}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto m, step("Mul", {f, b}));
     return result(n, "Sub", {a, m});
   }
   if (kind == "aten::max_pool2d" || kind == "aten::max_pool1d" ||
@@ -631,7 +625,7 @@ absl::Status Lowering::lower(jit::Node &n) {
     // max: (x, kernel, stride, padding, dilation, ceil_mode)
     // avg: (x, kernel, stride, padding, ceil_mode, count_include_pad, div)
     bool max = kind.find("max") != std::string::npos;
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto kernel = intsOf(n.input(1)), stride = intsOf(n.input(2)),
          padding = intsOf(n.input(3));
     auto ceil = constant(n.input(max ? 5 : 4));
@@ -676,7 +670,7 @@ absl::Status Lowering::lower(jit::Node &n) {
     return same("GlobalAveragePool");
   }
   if (kind == "aten::flatten") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto start = intOf(n.input(1)), end = intOf(n.input(2));
     auto rank = rankOf(n.input(0));
     if (!start || !end)
@@ -693,21 +687,22 @@ absl::Status Lowering::lower(jit::Node &n) {
   }
   if (kind == "aten::linear") {
     // y = x W^T + b.
-    ONNXOPT_TRY(x, in(0));
-    ONNXOPT_TRY(w, in(1));
-    ONNXOPT_TRY(wt, step("Transpose", {w},
-                         attrList(Attribute::makeInts("perm", {1, 0}))));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto w, in(1));
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto wt,
+        step("Transpose", {w}, attrList(Attribute::makeInts("perm", {1, 0}))));
     if (isNone(n.input(2)))
       return result(n, "MatMul", {x, wt});
-    ONNXOPT_TRY(bias, in(2));
-    ONNXOPT_TRY(y, step("MatMul", {x, wt}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto bias, in(2));
+    ONNXOPT_ASSIGN_OR_RETURN(auto y, step("MatMul", {x, wt}));
     return result(n, "Add", {y, bias});
   }
   if (kind == "aten::addmm") {
     // beta * bias + alpha * (a @ b)
-    ONNXOPT_TRY(bias, in(0));
-    ONNXOPT_TRY(a, in(1));
-    ONNXOPT_TRY(b, in(2));
+    ONNXOPT_ASSIGN_OR_RETURN(auto bias, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, in(1));
+    ONNXOPT_ASSIGN_OR_RETURN(auto b, in(2));
     auto beta = numberOf(n.input(3)), alpha = numberOf(n.input(4));
     return result(
         n, "Gemm", {a, b, bias},
@@ -715,13 +710,13 @@ absl::Status Lowering::lower(jit::Node &n) {
                  Attribute::makeFloat("beta", float(beta.value_or(1)))));
   }
   if (kind == "aten::t") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     return result(n, "Transpose", {x},
                   attrList(Attribute::makeInts("perm", {1, 0})));
   }
   if (kind == "aten::matmul" || kind == "aten::bmm" || kind == "aten::mm") {
-    ONNXOPT_TRY(a, in(0));
-    ONNXOPT_TRY(b, in(1));
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto b, in(1));
     return result(n, "MatMul", {a, b});
   }
   if (kind == "aten::cat" || kind == "aten::concat") {
@@ -733,29 +728,29 @@ absl::Status Lowering::lower(jit::Node &n) {
                   attrList(Attribute::makeInt("axis", *dim)));
   }
   if (kind == "aten::view" || kind == "aten::reshape") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     Value *shape = nullptr;
     if (auto s = intsOf(n.input(1)))
       shape = ints(*s);
     else {
-      ONNXOPT_TRY(t, tensor(n.input(1), DataType::Int64));
+      ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1), DataType::Int64));
       shape = t;
     }
     return result(n, "Reshape", {x, shape});
   }
   if (kind == "aten::size") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     if (n.inputs().size() == 1)
       return result(n, "Shape", {x});
     auto dim = intOf(n.input(1));
     if (!dim)
       return unsupported(n, "a computed dim");
-    ONNXOPT_TRY(s, step("Shape", {x}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {x}));
     return result(n, "Gather", {s, ints({*dim}, true)},
                   attrList(Attribute::makeInt("axis", 0)));
   }
   if (kind == "aten::permute") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto perm = intsOf(n.input(1));
     auto rank = rankOf(n.input(0));
     if (!perm)
@@ -767,7 +762,7 @@ absl::Status Lowering::lower(jit::Node &n) {
                   attrList(Attribute::makeInts("perm", *perm)));
   }
   if (kind == "aten::transpose") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto rank = rankOf(n.input(0));
     auto d0 = intOf(n.input(1)), d1 = intOf(n.input(2));
     if (!rank || !d0 || !d1)
@@ -782,7 +777,7 @@ absl::Status Lowering::lower(jit::Node &n) {
   }
   if (kind == "aten::chunk") {
     // Equal parts along dim (Split without sizes at opset 13+).
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto chunks = intOf(n.input(1)), dim = intOf(n.input(2));
     if (!chunks || !dim)
       return unsupported(n, "non-constant chunks");
@@ -799,7 +794,7 @@ absl::Status Lowering::lower(jit::Node &n) {
     return absl::OkStatus();
   }
   if (kind == "aten::mean") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto dims = intsOf(n.input(1));
     auto keep = constant(n.input(2));
     if (!dims)
@@ -811,7 +806,7 @@ absl::Status Lowering::lower(jit::Node &n) {
                                     keep && keep->isBool() && keep->toBool())));
   }
   if (kind == "aten::softmax" || kind == "aten::log_softmax") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto dim = intOf(n.input(1));
     if (!dim)
       return unsupported(n, "a computed dim");
@@ -820,7 +815,7 @@ absl::Status Lowering::lower(jit::Node &n) {
   }
   if (kind == "aten::layer_norm") {
     // (input, normalized_shape, weight?, bias?, eps, cudnn)
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto shape = intsOf(n.input(1));
     if (!shape)
       return unsupported(n, "a computed normalized_shape");
@@ -831,7 +826,7 @@ absl::Status Lowering::lower(jit::Node &n) {
             initializer(nameOfText("ln_affine"),
                         at::full(*shape, i == 2 ? 1.0 : 0.0, at::kFloat)));
       } else {
-        ONNXOPT_TRY(p, in(i));
+        ONNXOPT_ASSIGN_OR_RETURN(auto p, in(i));
         ins.push_back(p);
       }
     }
@@ -842,7 +837,7 @@ absl::Status Lowering::lower(jit::Node &n) {
                      "epsilon", float(numberOf(n.input(4)).value_or(1e-5)))));
   }
   if (kind == "aten::unsqueeze" || kind == "aten::squeeze") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     if (n.inputs().size() < 2)
       return same("Squeeze");
     auto dim = intOf(n.input(1));
@@ -852,23 +847,23 @@ absl::Status Lowering::lower(jit::Node &n) {
                   {x, ints({*dim})});
   }
   if (kind == "aten::embedding") {
-    ONNXOPT_TRY(w, in(0));
-    ONNXOPT_TRY(ids, in(1));
+    ONNXOPT_ASSIGN_OR_RETURN(auto w, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto ids, in(1));
     return result(n, "Gather", {w, ids},
                   attrList(Attribute::makeInt("axis", 0)));
   }
   if (kind == "aten::select") {
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto dim = intOf(n.input(1));
     if (!dim)
       return unsupported(n, "a computed dim");
-    ONNXOPT_TRY(idx, tensor(n.input(2), DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(2), DataType::Int64));
     return result(n, "Gather", {x, idx},
                   attrList(Attribute::makeInt("axis", *dim)));
   }
   if (kind == "aten::slice") {
     // (x, dim, start?, end?, step)
-    ONNXOPT_TRY(x, in(0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto dim = intOf(n.input(1));
     auto start =
         isNone(n.input(2)) ? std::optional<int64_t>(0) : intOf(n.input(2));
@@ -884,8 +879,6 @@ absl::Status Lowering::lower(jit::Node &n) {
   }
   return unsupported(n);
 }
-
-#undef ONNXOPT_TRY
 
 } // namespace
 
