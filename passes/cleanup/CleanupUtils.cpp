@@ -65,26 +65,10 @@ bool isLossless(DataType from, DataType to) {
 }
 
 std::optional<std::vector<int64_t>> constantInts(const Value *v) {
-  if (!isConstantTensor(v))
+  if (!isConstantTensor(v) || (v->tensor()->dtype() != DataType::Int64 &&
+                               v->tensor()->dtype() != DataType::Int32))
     return std::nullopt;
-  const Tensor &t = *v->tensor();
-  std::vector<int64_t> out;
-  switch (t.dtype()) {
-  case DataType::Int64: {
-    ref::View<int64_t> view(t);
-    for (int64_t i = 0; i < view.size(); ++i)
-      out.push_back(view[i]);
-    return out;
-  }
-  case DataType::Int32: {
-    ref::View<int32_t> view(t);
-    for (int64_t i = 0; i < view.size(); ++i)
-      out.push_back(view[i]);
-    return out;
-  }
-  default:
-    return std::nullopt;
-  }
+  return ref::toInt64s(*v->tensor());
 }
 
 std::shared_ptr<const Tensor> makeInt64Tensor(const std::vector<int64_t> &v,

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace onnxopt {
@@ -124,5 +125,24 @@ protected:
 private:
   CleanupPass &pass_;
 };
+
+/// A CleanupPass of one pattern type P: P(pass) once, or P(op, pass) for each
+/// op of `roots` when P is rooted at several op types.
+template <class P>
+std::unique_ptr<CleanupPass>
+makeCleanupPass(const char *argument, const char *description, const char *stat,
+                const char *statDescription,
+                std::vector<std::string> roots = {}) {
+  return std::make_unique<CleanupPass>(
+      argument, description, stat, statDescription,
+      [roots](CleanupPass &pass,
+              std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
+        if constexpr (std::is_constructible_v<P, CleanupPass &>)
+          patterns.push_back(std::make_unique<P>(pass));
+        else
+          for (const std::string &op : roots)
+            patterns.push_back(std::make_unique<P>(op, pass));
+      });
+}
 
 } // namespace onnxopt

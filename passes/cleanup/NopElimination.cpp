@@ -276,14 +276,10 @@ std::unique_ptr<Pass> createEliminateNopSplitPass() {
                  splitIsNop);
 }
 std::unique_ptr<Pass> createEliminateNopConcatPass() {
-  return std::make_unique<CleanupPass>(
+  return makeCleanupPass<SimplifyConcat>(
       "eliminate-nop-concat",
       "Remove Concat of one input; drop inputs empty along the axis",
-      "num-removed", "Concats removed or inputs dropped",
-      [](CleanupPass &pass,
-         std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        patterns.push_back(std::make_unique<SimplifyConcat>(pass));
-      });
+      "num-removed", "Concats removed or inputs dropped");
 }
 
 } // namespace onnxopt

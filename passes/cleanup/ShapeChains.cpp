@@ -239,48 +239,32 @@ public:
   }
 };
 
-template <class P, class... Args>
-std::unique_ptr<Pass> chainPass(const char *argument, const char *description,
-                                const char *stat, const char *statDescription,
-                                Args... roots) {
-  return std::make_unique<CleanupPass>(
-      argument, description, stat, statDescription,
-      [=](CleanupPass &pass,
-          std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        if constexpr (sizeof...(roots) == 0)
-          patterns.push_back(std::make_unique<P>(pass));
-        else
-          (patterns.push_back(std::make_unique<P>(roots, pass)), ...);
-      });
-}
-
 } // namespace
 
 std::unique_ptr<Pass> createFuseCastChainsPass() {
-  return chainPass<CastChain>(
+  return makeCleanupPass<CastChain>(
       "fuse-cast-chains", "Skip a lossless widening Cast in a chain of Casts",
       "num-fused", "Casts skipped");
 }
 std::unique_ptr<Pass> createFuseConsecutiveSqueezesPass() {
-  return chainPass<SqueezeChain>("fuse-consecutive-squeezes",
-                                 "Merge a Squeeze of a Squeeze into one",
-                                 "num-fused", "Squeeze pairs merged");
+  return makeCleanupPass<SqueezeChain>("fuse-consecutive-squeezes",
+                                       "Merge a Squeeze of a Squeeze into one",
+                                       "num-fused", "Squeeze pairs merged");
 }
 std::unique_ptr<Pass> createFuseConsecutiveUnsqueezesPass() {
-  return chainPass<UnsqueezeChain>(
+  return makeCleanupPass<UnsqueezeChain>(
       "fuse-consecutive-unsqueezes",
       "Merge an Unsqueeze of an Unsqueeze into one", "num-fused",
       "Unsqueeze pairs merged");
 }
 std::unique_ptr<Pass> createFuseSqueezeUnsqueezePass() {
-  return chainPass<SqueezeUnsqueeze>(
+  return makeCleanupPass<SqueezeUnsqueeze>(
       "fuse-squeeze-unsqueeze",
       "Remove a Squeeze/Unsqueeze pair that restores the same axes",
-      "num-removed", "Pairs removed", std::string("Squeeze"),
-      std::string("Unsqueeze"));
+      "num-removed", "Pairs removed", {"Squeeze", "Unsqueeze"});
 }
 std::unique_ptr<Pass> createFuseConsecutiveReshapesPass() {
-  return chainPass<ReshapeChain>(
+  return makeCleanupPass<ReshapeChain>(
       "fuse-consecutive-reshapes",
       "Reshape straight from the input of a Reshape, Flatten, Squeeze or "
       "Unsqueeze",

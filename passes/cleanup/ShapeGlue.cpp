@@ -231,35 +231,23 @@ public:
 } // namespace
 
 std::unique_ptr<Pass> createEliminateShapeGatherPass() {
-  return std::make_unique<CleanupPass>(
+  return makeCleanupPass<ShapeSubset>(
       "eliminate-shape-gather",
       "Replace Gather of Shape with constant dims or a Shape slice",
-      "num-replaced", "Gathers of Shape replaced",
-      [](CleanupPass &pass,
-         std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        patterns.push_back(std::make_unique<ShapeSubset>("Gather", pass));
-      });
+      "num-replaced", "Gathers of Shape replaced", {"Gather"});
 }
 std::unique_ptr<Pass> createEliminateSliceAfterShapePass() {
-  return std::make_unique<CleanupPass>(
+  return makeCleanupPass<ShapeSubset>(
       "eliminate-slice-after-shape",
       "Replace Slice of Shape with constant dims or a Shape slice",
-      "num-replaced", "Slices of Shape replaced",
-      [](CleanupPass &pass,
-         std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        patterns.push_back(std::make_unique<ShapeSubset>("Slice", pass));
-      });
+      "num-replaced", "Slices of Shape replaced", {"Slice"});
 }
 std::unique_ptr<Pass> createFuseConcatIntoReshapePass() {
-  return std::make_unique<CleanupPass>(
+  return makeCleanupPass<ConcatIntoReshape>(
       "fuse-concat-into-reshape",
       "Turn a Reshape's Concat of constants and its input's own dims into a "
       "constant shape",
-      "num-fused", "Reshape shapes made constant",
-      [](CleanupPass &pass,
-         std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        patterns.push_back(std::make_unique<ConcatIntoReshape>(pass));
-      });
+      "num-fused", "Reshape shapes made constant");
 }
 
 } // namespace onnxopt

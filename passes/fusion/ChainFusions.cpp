@@ -6,7 +6,6 @@
 #include "absl/strings/match.h"
 
 #include <algorithm>
-#include <type_traits>
 
 namespace onnxopt {
 
@@ -317,64 +316,48 @@ public:
   }
 };
 
-template <class P>
-std::unique_ptr<CleanupPass>
-makePass(const char *argument, const char *description, const char *stat,
-         const char *statDescription, std::vector<std::string> roots = {}) {
-  return std::make_unique<CleanupPass>(
-      argument, description, stat, statDescription,
-      [roots](CleanupPass &pass,
-              std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        if constexpr (std::is_constructible_v<P, CleanupPass &>)
-          patterns.push_back(std::make_unique<P>(pass));
-        else
-          for (const std::string &op : roots)
-            patterns.push_back(std::make_unique<P>(op, pass));
-      });
-}
-
 } // namespace
 
 std::unique_ptr<Pass> createEliminateConsecutiveIdempotentOpsPass() {
-  return makePass<IdempotentPair>(
+  return makeCleanupPass<IdempotentPair>(
       "eliminate-consecutive-idempotent-ops",
       "Replace f(f(x)) by f(x) for Relu, Abs, Ceil, Floor, Round, Sign",
       "num-removed", "Repeated idempotent ops removed",
       {"Relu", "Abs", "Ceil", "Floor", "Round", "Sign"});
 }
 std::unique_ptr<Pass> createFuseConsecutiveReduceUnsqueezePass() {
-  return makePass<ReduceUnsqueeze>(
+  return makeCleanupPass<ReduceUnsqueeze>(
       "fuse-consecutive-reduce-unsqueeze",
       "Turn Unsqueeze of a keepdims=0 reduction on the same axes into "
       "keepdims=1",
       "num-fused", "Reduce+Unsqueeze pairs fused");
 }
 std::unique_ptr<Pass> createFuseConsecutiveConcatsPass() {
-  return makePass<ConcatOfConcat>(
+  return makeCleanupPass<ConcatOfConcat>(
       "fuse-consecutive-concats",
       "Splice a private Concat on the same axis into "
       "its user",
       "num-fused", "Concats spliced");
 }
 std::unique_ptr<Pass> createFuseNotIntoWherePass() {
-  return makePass<NotIntoWhere>("fuse-not-into-where",
-                                "Turn Where(Not(c), x, y) into Where(c, y, x)",
-                                "num-fused", "Nots folded into Where");
+  return makeCleanupPass<NotIntoWhere>(
+      "fuse-not-into-where", "Turn Where(Not(c), x, y) into Where(c, y, x)",
+      "num-fused", "Nots folded into Where");
 }
 std::unique_ptr<Pass> createFuseConsecutiveSlicesPass() {
-  return makePass<SliceOfSlice>("fuse-consecutive-slices",
-                                "Merge a Slice of a Slice over disjoint axes",
-                                "num-fused", "Slice pairs merged");
+  return makeCleanupPass<SliceOfSlice>(
+      "fuse-consecutive-slices", "Merge a Slice of a Slice over disjoint axes",
+      "num-fused", "Slice pairs merged");
 }
 std::unique_ptr<Pass> createFuseConsecutiveLogSoftmaxPass() {
-  auto p = makePass<LogOfSoftmax>("fuse-consecutive-log-softmax",
-                                  "Turn Log(Softmax(x)) into LogSoftmax(x)",
-                                  "num-fused", "Log+Softmax pairs fused");
+  auto p = makeCleanupPass<LogOfSoftmax>(
+      "fuse-consecutive-log-softmax", "Turn Log(Softmax(x)) into LogSoftmax(x)",
+      "num-fused", "Log+Softmax pairs fused");
   p->numeric();
   return p;
 }
 std::unique_ptr<Pass> createEliminateNopMonotoneArgmaxPass() {
-  auto p = makePass<MonotoneArg>(
+  auto p = makeCleanupPass<MonotoneArg>(
       "eliminate-nop-monotone-argmax",
       "Remove a lossless Cast (with allow-ties, any increasing op) before "
       "ArgMax/ArgMin",

@@ -4,34 +4,11 @@
 #include "passes/fusion/FuseMatMulAddIntoGemm.h"
 #include "passes/fusion/FuseTransposeIntoGemm.h"
 
-#include "passes/fusion/FusionUtils.h"
+#include "passes/cleanup/CleanupUtils.h"
 
 namespace onnxopt {
 
 namespace {
-
-/// The static rank of `v`, from a constant's dims or the value's type.
-std::optional<size_t> rankOf(const Value *v) {
-  if (!v)
-    return std::nullopt;
-  if (v->isConstant() && v->tensor())
-    return v->tensor()->dims().size();
-  if (v->type().isTensor() && v->type().shape())
-    return v->type().shape()->size();
-  return std::nullopt;
-}
-
-/// Dimension `i` of `v` when it is a known constant.
-std::optional<int64_t> dimOf(const Value *v, size_t i) {
-  if (v->isConstant() && v->tensor())
-    return i < v->tensor()->dims().size()
-               ? std::optional<int64_t>(v->tensor()->dims()[i])
-               : std::nullopt;
-  const auto &s = v->type().shape();
-  if (v->type().isTensor() && s && i < s->size() && (*s)[i].isConstant())
-    return (*s)[i].value();
-  return std::nullopt;
-}
 
 DataType elemTypeOf(const Value *v) {
   if (v->isConstant() && v->tensor())
@@ -60,19 +37,19 @@ public:
     if (!isPrivateResult(mm->output(0)))
       return r.notifyMatchFailure(add, "the MatMul result has other users");
     Value *a = mm->input(0), *b = mm->input(1);
-    if (rankOf(a) != 2u || rankOf(b) != 2u)
+    if (rankOf(a) != 2 || rankOf(b) != 2)
       return r.notifyMatchFailure(add, "A or B is not known to be 2-D");
     DataType dt = elemTypeOf(a);
     if (!ref::isFloatType(dt) || elemTypeOf(b) != dt || elemTypeOf(c) != dt)
       return r.notifyMatchFailure(add, "not one float type");
     // C must broadcast to [M, N] without enlarging it.
-    auto n = dimOf(b, 1), m = dimOf(a, 0);
+    auto n = staticDim(b, 1), m = staticDim(a, 0);
     auto cr = rankOf(c);
     if (!cr || *cr > 2 || !n)
       return r.notifyMatchFailure(add, "C's rank or N unknown");
     std::vector<std::optional<int64_t>> cd;
-    for (size_t i = 0; i < *cr; ++i)
-      cd.push_back(dimOf(c, i));
+    for (int64_t i = 0; i < *cr; ++i)
+      cd.push_back(staticDim(c, i));
     auto fits = [](std::optional<int64_t> d, std::optional<int64_t> want) {
       return d && (*d == 1 || (want && *d == *want));
     };
@@ -109,8 +86,8 @@ std::optional<std::vector<int64_t>> permOf(const Node &t) {
   if (!r)
     return std::nullopt;
   std::vector<int64_t> perm;
-  for (size_t i = *r; i-- > 0;)
-    perm.push_back(int64_t(i));
+  for (int64_t i = *r; i-- > 0;)
+    perm.push_back(i);
   return perm;
 }
 

@@ -139,15 +139,11 @@ public:
 } // namespace
 
 std::unique_ptr<Pass> createReplaceEinsumWithMatmulPass() {
-  auto p = std::make_unique<CleanupPass>(
+  auto p = makeCleanupPass<EinsumToMatMul>(
       "replace-einsum-with-matmul",
       "Turn a two-operand Einsum that is a batched matrix product into "
       "MatMul",
-      "num-replaced", "Einsums replaced",
-      [](CleanupPass &pass,
-         std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
-        patterns.push_back(std::make_unique<EinsumToMatMul>(pass));
-      });
+      "num-replaced", "Einsums replaced");
   p->numeric();
   return p;
 }
