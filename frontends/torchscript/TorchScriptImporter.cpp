@@ -779,8 +779,8 @@ absl::Status Lowering::lower(jit::Node &n) {
     // Equal parts along dim (Split without sizes at opset 13+).
     ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto chunks = intOf(n.input(1)), dim = intOf(n.input(2));
-    if (!chunks || !dim)
-      return unsupported(n, "non-constant chunks");
+    if (!chunks || !dim || *chunks < 1)
+      return unsupported(n, "non-constant or non-positive chunks");
     auto node = b_.create("Split", {x}, size_t(*chunks));
     if (!node.ok())
       return node.status();
