@@ -119,6 +119,19 @@ absl::StatusOr<DynamicDimSpec> parseDynamicDim(std::string_view sv) {
   return spec;
 }
 
+absl::StatusOr<std::pair<std::string, DataType>>
+parseInputType(std::string_view sv) {
+  const std::string flag = "--input-type", text(sv);
+  size_t eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    return usage(flag, text, "expected NAME=DTYPE (e.g. ids=int64)");
+  auto dt = parseDataTypeName(std::string_view(text).substr(eq + 1));
+  if (!dt)
+    return usage(flag, text,
+                 "unknown element type (float, int64, bool, float16, ...)");
+  return std::make_pair(text.substr(0, eq), *dt);
+}
+
 absl::Status applyInputShapes(Model &m,
                               const std::vector<InputShapeSpec> &shapes,
                               const std::vector<DynamicDimSpec> &dynamic) {

@@ -7,6 +7,7 @@
 //                                    name makes it symbolic
 //   --dynamic-dim NAME:AXIS=SYMBOL   makes a static dim symbolic (dynamic axes
 //                                    for a model exported without them)
+//   --input-type NAME=DTYPE          a TorchScript argument's element type
 //
 // Both re-infer the node results from the new input types (declared
 // intermediate shapes are dropped: they describe the old inputs). A static dim
@@ -37,6 +38,9 @@ struct DynamicDimSpec {
 
 absl::StatusOr<InputShapeSpec> parseInputShape(std::string_view text);
 absl::StatusOr<DynamicDimSpec> parseDynamicDim(std::string_view text);
+/// --input-type NAME=DTYPE (TorchScript input), e.g. ids=int64.
+absl::StatusOr<std::pair<std::string, DataType>>
+parseInputType(std::string_view text);
 
 /// Applies the specs to `m`'s main graph inputs and re-infers. Errors name the
 /// input, the dim or the node.

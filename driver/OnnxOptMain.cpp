@@ -176,6 +176,11 @@ int run(int argc, char **argv) {
       cl::desc("Fix an input's shape before the passes run (x=1x3x224x224; a "
                "name keeps a dim symbolic, ? unknown) and re-infer"),
       cl::value_desc("name=dims"), cl::cat(category));
+  cl::list<std::string> inputType(
+      "input-type",
+      cl::desc("TorchScript input: an argument's element type (ids=int64; "
+               "default float, int64 for embedding indices)"),
+      cl::value_desc("name=dtype"), cl::cat(category));
   cl::list<std::string> dynamicDim(
       "dynamic-dim",
       cl::desc("Make an input's static dim symbolic (x:0=batch) and re-infer"),
@@ -359,6 +364,14 @@ int run(int argc, char **argv) {
     dynamicSpecs.push_back(std::move(*spec));
   }
 
+  std::vector<std::pair<std::string, DataType>> typeSpecs;
+  for (const std::string &t : inputType) {
+    auto spec = parseInputType(t);
+    if (!spec.ok())
+      return fail(spec.status());
+    typeSpecs.push_back(std::move(*spec));
+  }
+
   ImportOptions iopts;
   iopts.maxGraphDepth = maxDepth;
   // ONNX (protobuf or text), or a TorchScript archive.
@@ -368,8 +381,25 @@ int run(int argc, char **argv) {
     if (looksLikeTorchScript(path)) {
       std::vector<TorchInput> shapes;
       for (const InputShapeSpec &spec : shapeSpecs)
-        shapes.push_back({spec.input, spec.dims});
+        shapes.push_back({spec.input, spec.dims, std::nullopt});
+      for (const auto &[name, dt] : typeSpecs) {
+        auto it =
+            std::find_if(shapes.begin(), shapes.end(),
+                         [&](const TorchInput &t) { return t.name == name; });
+        if (it == shapes.end())
+          return absl::InvalidArgumentError(
+              absl::StrCat("--input-type ", name,
+                           ": give the argument's shape too "
+                           "(--input-shape ",
+                           name, "=DIMS)"));
+        it->dtype = dt;
+      }
       return importTorchScript(path, shapes);
+    }
+    if (!typeSpecs.empty()) {
+      return absl::InvalidArgumentError(
+          "--input-type applies to TorchScript input only (an ONNX model "
+          "declares its input types)");
     }
     return onnxopt::importModelFile(path, o);
   };

@@ -32,6 +32,8 @@ bool looksLikeTorchScript(const std::string &path);
 struct TorchInput {
   std::string name;
   std::vector<Dim> dims;
+  /// --input-type; unset: float, or int64 for embedding indices.
+  std::optional<DataType> dtype;
 };
 
 /// Loads a TorchScript module and lowers its forward() into a model. Errors

@@ -25,12 +25,31 @@
 // keeps that rule.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 namespace onnxopt {
 
+class Graph;
+class Node;
 class Pass;
 std::unique_ptr<Pass> createShapeInferencePass();
 std::unique_ptr<Pass> createFoldShapeOpsPass();
+
+/// shape-inference one node at a time, for frontends that build a graph in
+/// program order: each node's results get the types ONNX's functions (and
+/// the symbolic refinements above) infer from its operands' types, merged
+/// into what the results already declare.
+class IncrementalShapeInference {
+public:
+  IncrementalShapeInference(const Graph &g, int64_t opset);
+  ~IncrementalShapeInference();
+  /// Infers `n` (its attributes set, its operands already inferred).
+  void infer(Node &n);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 } // namespace onnxopt

@@ -4,12 +4,15 @@ Runtime's on what onnx-opt makes of the .pt file.
 
     /usr/bin/python3 torchscript_models.py ONNX_OPT WORK_DIR [--only NAME,...]
 
-For each model (torchvision classifiers, random weights, fixed seeds, random
-BatchNorm statistics): torch.jit.trace (and torch.jit.script where the model
-scripts) and save; `onnx-opt m.pt --input-shape x=batch,3,224,224 -O2 -o
-m.onnx`; then at batch 1 and 3, the module's own output (libtorch) on seeded
-inputs against ONNX Runtime 1.30 on the ONNX output: numpy.allclose with atol
-1e-4 and rtol 1e-3. Also the bad inputs: a truncated archive, a zip that is
+For each model (the corpus' torchvision classifiers, transformer encoders
+(batch_first, pre-norm with a padding mask, sequence-first), GPT-style decoder,
+LSTM and GRU: perf/make_corpus.py's definitions, random weights, fixed seeds,
+random BatchNorm statistics): torch.jit.trace and torch.jit.script, save;
+`onnx-opt m.pt --input-shape x=batch,3,224,224 -O2 -o m.onnx` (sequence models:
+batch,seq); then at two sizes (batch 1 and 3; sequence models also sequence
+length 7 and 12) the module's own output (libtorch) on seeded inputs against
+ONNX Runtime 1.30 on the ONNX output: numpy.allclose with atol 1e-4 and rtol
+1e-3. Also the bad inputs: a truncated archive, a zip that is
 not TorchScript, a missing --input-shape, an op with no lowering: exit 1,
 no output file, a message naming the problem. Prints `N passed, N failed`.
 """
@@ -29,22 +32,64 @@ import warnings
 warnings.filterwarnings("ignore")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-MODELS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121",
-          "convnext_tiny", "regnet_y_400mf", "squeezenet1_1", "shufflenet_v2_x1_0",
-          "googlenet", "mnasnet1_0"]
+sys.path.insert(0, os.path.join(HERE, "..", "..", "perf"))
+import make_corpus  # noqa: E402  (the corpus' model definitions)
+
+CLASSIFIERS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121",
+               "vit_b_16", "swin_t", "convnext_tiny", "regnet_y_400mf", "squeezenet1_1",
+               "shufflenet_v2_x1_0", "googlenet", "mnasnet1_0"]
+SEQUENCE = ["transformer_encoder", "transformer_encoder_prenorm", "transformer_seq_first",
+            "tiny_gpt", "lstm_bidir", "gru_lm"]
+MODELS = CLASSIFIERS + SEQUENCE
 
 
-def build(name):
-    kw = dict(init_weights=True, aux_logits=False) if name == "googlenet" else {}
+class SeqFirstEncoder(nn.Module):
+    """nn.TransformerEncoder with batch_first=False (torch's slow path: no fused kernel)."""
+
+    def __init__(self, d=64, heads=4, layers=2):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(d, heads, 128, dropout=0.0, batch_first=False)
+        self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+    def forward(self, x):
+        return self.enc(x)
+
+
+def spec(name):
+    """(module, [(arg, onnx-opt shape, dtype, (low, high) or None)], axes):
+    axes are the dims the test varies: batch (and seq)."""
+    if name == "transformer_seq_first":
+        torch.manual_seed(0)
+        return SeqFirstEncoder().eval(), [("x", "seq,batch,64", "float32", None)]
+    cfg = make_corpus.MODELS[name]
     torch.manual_seed(0)
-    m = getattr(torchvision.models, name)(weights=None, **kw).eval()
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for mod in m.modules():
-            if isinstance(mod, nn.BatchNorm2d):
-                mod.running_mean.copy_(torch.rand(mod.running_mean.shape, generator=g) * 0.2 - 0.1)
-                mod.running_var.copy_(torch.rand(mod.running_var.shape, generator=g) * 0.5 + 0.75)
-    return m
+    m = cfg["factory"]().eval()
+    make_corpus.randomise(m, 0)
+    args = []
+    for arg, shape, dtype, rng in cfg["inputs"]:
+        if cfg["family"] in ("cnn", "transformer") and len(shape) == 4:
+            args.append(("x", "batch,%d,%d,%d" % tuple(shape[1:]), dtype, rng))
+        else:
+            dims = ["batch", "seq"] + [str(d) for d in shape[2:]]
+            args.append((arg, ",".join(dims), dtype, rng))
+    return m, args
+
+
+def example(args, batch, seq, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _, shape, dtype, bounds in args:
+        dims = [batch if d == "batch" else seq if d == "seq" else int(d)
+                for d in shape.split(",")]
+        if dtype == "int64":
+            out.append(rng.integers(bounds[0], bounds[1], size=dims).astype(np.int64))
+        elif dtype == "bool":
+            a = np.zeros(dims, dtype=bool)
+            a[..., -2:] = True  # the last two positions are padding
+            out.append(a)
+        else:
+            out.append(rng.standard_normal(dims).astype(np.float32))
+    return out
 
 
 def write_pb(path, arr, name):
@@ -56,35 +101,51 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def flatten(y):
+    if isinstance(y, (tuple, list)):
+        return [t for item in y for t in flatten(item)]
+    return [y]
+
+
 def check_model(onnx_opt, work, name, kind):
     d = os.path.join(work, "%s.%s" % (name, kind))
     os.makedirs(d, exist_ok=True)
-    model = build(name)
-    example = torch.randn(1, 3, 224, 224)
+    model, args = spec(name)
+    sizes = [(1, 7), (3, 12)] if name in SEQUENCE else [(1, 0), (3, 0)]
+    inputs = [torch.from_numpy(a) for a in example(args, 2, 5 if name in SEQUENCE else 0, 0)]
     with torch.no_grad():
-        ts = torch.jit.trace(model, example) if kind == "trace" else torch.jit.script(model)
+        ts = (torch.jit.trace(model, tuple(inputs), check_trace=False) if kind == "trace"
+              else torch.jit.script(model))
     pt = os.path.join(d, "m.pt")
     ts.save(pt)
     out = os.path.join(d, "m.onnx")
-    p = run([onnx_opt, pt, "--input-shape", "x=batch,3,224,224", "-O2", "-o", out])
+    cmd = [onnx_opt, pt, "-O2", "-o", out]
+    for arg, shape, dtype, _ in args:
+        cmd += ["--input-shape", "%s=%s" % (arg, shape)]
+        if dtype != "float32":
+            cmd += ["--input-type", "%s=%s" % (arg, dtype)]
+    p = run(cmd)
     if p.returncode != 0:
         return ["onnx-opt: exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])]
     loaded = torch.jit.load(pt).eval()
     problems = []
-    for batch in (1, 3):
-        rng = np.random.default_rng(batch)
-        x = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
+    for batch, seq in sizes:
+        xs = example(args, batch, seq, batch + seq)
         with torch.no_grad():
-            y = loaded(torch.from_numpy(x)).numpy()
-        ins, ref = os.path.join(d, "in%d" % batch), os.path.join(d, "ref%d" % batch)
+            ys = flatten(loaded(*[torch.from_numpy(x) for x in xs]))
+        tag = "b%d_s%d" % (batch, seq)
+        ins, ref = os.path.join(d, "in_" + tag), os.path.join(d, "ref_" + tag)
         os.makedirs(ins, exist_ok=True)
         os.makedirs(ref, exist_ok=True)
-        write_pb(os.path.join(ins, "input_0.pb"), x, "x")
-        write_pb(os.path.join(ref, "output_0.pb"), y, "y")
+        for i, (x, a) in enumerate(zip(xs, args)):
+            write_pb(os.path.join(ins, "input_%d.pb" % i), x, a[0])
+        for i, y in enumerate(ys):
+            write_pb(os.path.join(ref, "output_%d.pb" % i), y.numpy(), "y%d" % i)
         p = run(["node", os.path.join(HERE, "ort_vs_reference.js"), out, ins, ref,
                  "--atol", "1e-4", "--rtol", "1e-3"])
         if p.returncode != 0:
-            problems.append("batch %d: %s" % (batch, (p.stdout + p.stderr).strip()[-300:]))
+            problems.append("batch %d%s: %s" % (batch, " seq %d" % seq if seq else "",
+                                                (p.stdout + p.stderr).strip()[-300:]))
     return problems
 
 
@@ -111,7 +172,7 @@ class Unlowerable(nn.Module):
 def bad_inputs(onnx_opt, work):
     src = os.path.join(work, "resnet50.trace", "m.pt")
     if not os.path.exists(src):
-        torch.jit.trace(build("squeezenet1_1"), torch.randn(1, 3, 224, 224)).save(
+        torch.jit.trace(spec("squeezenet1_1")[0], torch.randn(1, 3, 224, 224)).save(
             os.path.join(work, "small.pt"))
         src = os.path.join(work, "small.pt")
     data = open(src, "rb").read()
@@ -144,14 +205,14 @@ def main():
     names = args.only.split(",") if args.only else MODELS
     passed = failed = 0
     for name in names:
-        for kind in ("trace",):
+        for kind in ("trace", "script"):
             problems = check_model(args.onnx_opt, args.work, name, kind)
             if problems:
                 failed += 1
                 print("FAIL %s (%s):\n    %s" % (name, kind, "\n    ".join(problems)))
             else:
                 passed += 1
-                print("ok   %s (%s): ONNX Runtime matches libtorch at batch 1 and 3" % (name, kind))
+                print("ok   %s (%s): ONNX Runtime matches libtorch at both sizes" % (name, kind))
             sys.stdout.flush()
     problems = bad_inputs(args.onnx_opt, args.work)
     if problems:

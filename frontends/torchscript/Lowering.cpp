@@ -1,0 +1,889 @@
+// The TorchScript lowering: operands, node building, blocks, control flow and
+// the scalar/list ops of scripted code. Tensor ops: LowerOps.cpp; recurrent
+// layers and attention: LowerSequence.cpp.
+#include "frontends/torchscript/Lowering.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <torch/csrc/jit/ir/constants.h>
+
+#include <cstring>
+#include <iostream>
+
+namespace onnxopt::torchscript {
+
+std::optional<DataType> dataTypeOf(c10::ScalarType t) {
+  switch (t) {
+  case c10::kFloat:
+    return DataType::Float;
+  case c10::kDouble:
+    return DataType::Double;
+  case c10::kHalf:
+    return DataType::Float16;
+  case c10::kBFloat16:
+    return DataType::BFloat16;
+  case c10::kLong:
+    return DataType::Int64;
+  case c10::kInt:
+    return DataType::Int32;
+  case c10::kShort:
+    return DataType::Int16;
+  case c10::kChar:
+    return DataType::Int8;
+  case c10::kByte:
+    return DataType::UInt8;
+  case c10::kBool:
+    return DataType::Bool;
+  default:
+    return std::nullopt;
+  }
+}
+
+std::optional<c10::ScalarType> scalarTypeOf(DataType dt) {
+  for (int i = 0; i < int(c10::ScalarType::NumOptions); ++i) {
+    auto st = static_cast<c10::ScalarType>(i);
+    if (dataTypeOf(st) == dt)
+      return st;
+  }
+  return std::nullopt;
+}
+
+bool isFloating(DataType dt) {
+  return dt == DataType::Float || dt == DataType::Double ||
+         dt == DataType::Float16 || dt == DataType::BFloat16;
+}
+
+namespace {
+
+/// The element type of `op`'s first result when it follows from the op and
+/// its operands (for intermediate values the lowering builds).
+std::optional<DataType> resultType(std::string_view op,
+                                   const std::vector<Value *> &inputs,
+                                   const std::vector<Attribute> &attrs) {
+  if (op == "Shape" || op == "Size" || op == "NonZero" || op == "ArgMax" ||
+      op == "ArgMin")
+    return DataType::Int64;
+  if (op == "Equal" || op == "Less" || op == "LessOrEqual" || op == "Greater" ||
+      op == "GreaterOrEqual" || op == "Not" || op == "And" || op == "Or" ||
+      op == "Xor" || op == "IsNaN" || op == "IsInf")
+    return DataType::Bool;
+  if (op == "Cast")
+    for (const Attribute &a : attrs)
+      if (a.name == "to")
+        return DataType(a.i);
+  if (op == "Where" && inputs.size() > 1 && inputs[1] &&
+      inputs[1]->type().isTensor())
+    return inputs[1]->type().elemType();
+  if (!inputs.empty() && inputs[0] && inputs[0]->type().isTensor())
+    return inputs[0]->type().elemType();
+  return std::nullopt;
+}
+
+} // namespace
+
+// ---- operands ---------------------------------------------------------------
+
+std::optional<c10::IValue> Lowering::constant(const jit::Value *v) {
+  if (auto it = consts_.find(v); it != consts_.end())
+    return it->second;
+  return jit::toIValue(v);
+}
+
+absl::StatusOr<Value *> Lowering::tensor(const jit::Value *v,
+                                         DataType numberType) {
+  if (auto it = tensors_.find(v); it != tensors_.end())
+    return it->second;
+  if (auto it = lists_.find(v); it != lists_.end()) {
+    // A list of computed ints used as a tensor: a 1-D int64 tensor.
+    std::vector<Value *> parts;
+    for (Value *item : it->second) {
+      ONNXOPT_ASSIGN_OR_RETURN(auto p, asVector(item));
+      parts.push_back(p);
+    }
+    if (parts.empty())
+      return ints({});
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto t, step("Concat", parts, attrList(Attribute::makeInt("axis", 0))));
+    return tensors_[v] = t;
+  }
+  auto c = constant(v);
+  if (!c)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "value '", v->debugName(), "' is not a tensor the lowering knows"));
+  if (c->isTensor()) {
+    // A constant tensor becomes an initializer as it is at this point of the
+    // program: one mutated in place since (folded ops on views) is taken
+    // again.
+    const at::Tensor &t = c->toTensor();
+    auto [it, fresh] = constTensors_.try_emplace(v);
+    if (fresh || it->second.second != t._version())
+      it->second = {initializer(nameOf(v), t), t._version()};
+    return it->second.first;
+  }
+  if (c->isInt() || c->isDouble() || c->isBool()) {
+    double x = c->isInt()    ? double(c->toInt())
+               : c->isBool() ? double(c->toBool())
+                             : c->toDouble();
+    DataType dt = c->isBool() ? DataType::Bool
+                  : isFloating(numberType)
+                      ? numberType
+                      : (c->isDouble() ? DataType::Double : DataType::Int64);
+    return scalar(x, dt);
+  }
+  if (c->isIntList())
+    return ints(c->toIntVector());
+  if (c->isDoubleList()) {
+    auto d = c->toDoubleVector();
+    return initializer(nameOfText("c"), at::tensor(d, at::kDouble));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("value '", v->debugName(), "' is not a tensor"));
+}
+
+absl::StatusOr<Value *> Lowering::intList(const jit::Value *v) {
+  if (auto s = intsOf(v))
+    return ints(*s);
+  return tensor(v, DataType::Int64);
+}
+
+absl::StatusOr<std::vector<Value *>>
+Lowering::items(const jit::Value *v, std::optional<size_t> count) {
+  if (auto it = lists_.find(v); it != lists_.end())
+    return it->second;
+  if (auto c = constant(v); c && c->isList()) {
+    std::vector<Value *> out;
+    for (const c10::IValue &e : c->toListRef()) {
+      if (e.isTensor())
+        out.push_back(initializer(nameOfText("c"), e.toTensor()));
+      else if (e.isInt())
+        out.push_back(scalar(double(e.toInt()), DataType::Int64));
+      else if (e.isDouble())
+        out.push_back(scalar(e.toDouble(), DataType::Double));
+      else
+        return absl::InvalidArgumentError(
+            absl::StrCat("list '", v->debugName(), "' has non-tensor items"));
+    }
+    return out;
+  }
+  auto it = tensors_.find(v);
+  if (it == tensors_.end() || !count)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "list '", v->debugName(), "' has a length only known at run time"));
+  std::vector<Value *> out;
+  for (size_t i = 0; i < *count; ++i) {
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto item, step("Gather", {it->second, ints({int64_t(i)}, true)},
+                        attrList(Attribute::makeInt("axis", 0))));
+    out.push_back(item);
+  }
+  return lists_[v] = out;
+}
+
+std::optional<int64_t> Lowering::staticSizeItem(const jit::Value *list,
+                                                int64_t i) {
+  const jit::Node *def = list->node();
+  if (def->kind().toQualString() != std::string("aten::size") ||
+      def->inputs().size() != 1)
+    return std::nullopt;
+  auto it = tensors_.find(def->input(0));
+  if (it == tensors_.end() || !it->second->type().shape())
+    return std::nullopt;
+  const std::vector<Dim> &dims = *it->second->type().shape();
+  int64_t k = i < 0 ? i + int64_t(dims.size()) : i;
+  if (k < 0 || k >= int64_t(dims.size()) || !dims[size_t(k)].isConstant())
+    return std::nullopt;
+  return dims[size_t(k)].value();
+}
+
+std::optional<int64_t> Lowering::intOf(const jit::Value *v) {
+  auto c = constant(v);
+  if (c && c->isInt())
+    return c->toInt();
+  return std::nullopt;
+}
+
+std::optional<double> Lowering::numberOf(const jit::Value *v) {
+  auto c = constant(v);
+  if (c && (c->isDouble() || c->isInt()))
+    return c->isDouble() ? c->toDouble() : double(c->toInt());
+  return std::nullopt;
+}
+
+std::optional<bool> Lowering::boolOf(const jit::Value *v) {
+  auto c = constant(v);
+  if (c && c->isBool())
+    return c->toBool();
+  return std::nullopt;
+}
+
+std::optional<std::vector<int64_t>> Lowering::intsOf(const jit::Value *v) {
+  auto c = constant(v);
+  if (c && c->isIntList())
+    return c->toIntVector();
+  if (c && c->isInt())
+    return std::vector<int64_t>{c->toInt()};
+  return std::nullopt;
+}
+
+bool Lowering::isNone(const jit::Value *v) {
+  auto c = constant(v);
+  return c && c->isNone();
+}
+
+std::optional<int64_t> Lowering::rankOf(const jit::Value *v) {
+  if (auto tt = v->type()->cast<c10::TensorType>())
+    if (auto d = tt->dim())
+      return int64_t(*d);
+  if (auto it = tensors_.find(v); it != tensors_.end())
+    if (it->second->type().shape())
+      return int64_t(it->second->type().shape()->size());
+  return std::nullopt;
+}
+
+std::optional<DataType> Lowering::elementTypeOf(const jit::Value *v) {
+  if (auto tt = v->type()->cast<c10::TensorType>())
+    if (auto st = tt->scalarType())
+      return dataTypeOf(*st);
+  if (v->type()->kind() == c10::TypeKind::IntType)
+    return DataType::Int64;
+  if (v->type()->kind() == c10::TypeKind::FloatType)
+    return DataType::Double;
+  if (v->type()->kind() == c10::TypeKind::BoolType)
+    return DataType::Bool;
+  return std::nullopt;
+}
+
+std::optional<DataType> Lowering::dtypeArg(const jit::Value *v,
+                                           DataType fallback) {
+  if (isNone(v))
+    return fallback;
+  auto i = intOf(v);
+  if (!i || *i < 0 || *i >= int64_t(c10::ScalarType::NumOptions))
+    return std::nullopt;
+  return dataTypeOf(static_cast<c10::ScalarType>(*i));
+}
+
+// ---- building
+// -----------------------------------------------------------------
+
+Value *Lowering::initializer(std::string name, const at::Tensor &t0) {
+  at::Tensor t = t0.contiguous().cpu();
+  DataType dt = dataTypeOf(t.scalar_type()).value_or(DataType::Float);
+  if (!dataTypeOf(t.scalar_type()))
+    t = t.to(at::kFloat);
+  std::vector<int64_t> dims(t.sizes().begin(), t.sizes().end());
+  std::string bytes(size_t(t.numel()) * elementSize(dt), '\0');
+  if (!bytes.empty())
+    std::memcpy(bytes.data(), t.data_ptr(), bytes.size());
+  return main_.constant(std::move(name),
+                        std::make_shared<Tensor>(Tensor::fromBytes(
+                            dt, std::move(dims), std::move(bytes))));
+}
+
+Value *Lowering::scalar(double x, DataType dt) {
+  at::Tensor t;
+  switch (dt) {
+  case DataType::Int64:
+    t = at::scalar_tensor(int64_t(x), at::kLong);
+    break;
+  case DataType::Int32:
+    t = at::scalar_tensor(int64_t(x), at::kInt);
+    break;
+  case DataType::Bool:
+    t = at::scalar_tensor(x != 0, at::kBool);
+    break;
+  case DataType::Double:
+    t = at::scalar_tensor(x, at::kDouble);
+    break;
+  case DataType::Float16:
+    t = at::scalar_tensor(x, at::kHalf);
+    break;
+  default:
+    t = at::scalar_tensor(x, at::kFloat);
+  }
+  return initializer(nameOfText("c"), t);
+}
+
+Value *Lowering::ints(const std::vector<int64_t> &v, bool asScalar) {
+  at::Tensor t = asScalar ? at::scalar_tensor(v.at(0), at::kLong)
+                          : at::tensor(v, at::kLong);
+  return initializer(nameOfText("ints"), t);
+}
+
+std::string Lowering::nameOf(const jit::Value *v) {
+  std::string base = v->debugName();
+  if (base.empty() || std::isdigit(static_cast<unsigned char>(base[0])))
+    base = "t" + base;
+  return nameOfText(base);
+}
+
+std::string Lowering::nameOfText(const std::string &base) {
+  std::string name = base;
+  for (int k = 1; !names_.insert(name).second; ++k)
+    name = absl::StrCat(base, "_", k);
+  return name;
+}
+
+absl::Status Lowering::unsupported(const jit::Node &n, const std::string &why) {
+  std::string where;
+  if (auto flc = n.sourceRange().file_line_col())
+    where = absl::StrCat(" at ", std::get<0>(*flc), ":", std::get<1>(*flc));
+  return absl::UnimplementedError(absl::StrCat(
+      "TorchScript op ", n.kind().toQualString(), why.empty() ? "" : " (", why,
+      why.empty() ? "" : ")", " has no ONNX lowering", where));
+}
+
+absl::StatusOr<Node *> Lowering::emit(std::string_view op,
+                                      const std::vector<Value *> &inputs,
+                                      const jit::Node &n, size_t outs) {
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, cur_->create(op, inputs, outs));
+  for (size_t i = 0; i < outs && i < n.outputs().size(); ++i) {
+    node->output(i)->setName(nameOf(n.outputs()[i]));
+    if (auto dt = elementTypeOf(n.outputs()[i]))
+      node->output(i)->setType(Type::tensor(*dt));
+  }
+  for (size_t i = n.outputs().size(); i < outs; ++i)
+    node->output(i)->setName(nameOfText("t"));
+  return node;
+}
+
+absl::StatusOr<Value *> Lowering::step(std::string_view op,
+                                       const std::vector<Value *> &inputs,
+                                       std::vector<Attribute> attrs) {
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, cur_->create(op, inputs, 1));
+  if (auto dt = resultType(op, inputs, attrs))
+    node->output(0)->setType(Type::tensor(*dt));
+  for (Attribute &a : attrs)
+    node->setAttr(std::move(a));
+  node->output(0)->setName(nameOfText("t"));
+  finish(node);
+  return node->output(0);
+}
+
+absl::Status Lowering::result(const jit::Node &n, std::string_view op,
+                              const std::vector<Value *> &inputs,
+                              std::vector<Attribute> attrs) {
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, emit(op, inputs, n));
+  if (!node->output(0)->type().isTensor())
+    if (auto dt = resultType(op, inputs, attrs))
+      node->output(0)->setType(Type::tensor(*dt));
+  for (Attribute &a : attrs)
+    node->setAttr(std::move(a));
+  finish(node);
+  tensors_[n.output(0)] = node->output(0);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value *> Lowering::cast(Value *v, DataType to) {
+  if (v->type().isTensor() && v->type().elemType() == to)
+    return v;
+  return step("Cast", {v}, attrList(Attribute::makeInt("to", int64_t(to))));
+}
+
+absl::Status Lowering::promote(Value *&a, Value *&b, const jit::Value *ja,
+                               const jit::Value *jb) {
+  DataType ta = typeOf(a), tb = typeOf(b);
+  if (ta == tb)
+    return absl::OkStatus();
+  auto category = [](DataType t) {
+    return t == DataType::Bool ? 0 : isFloating(t) ? 2 : 1;
+  };
+  auto priority = [&](Value *v, const jit::Value *j) {
+    if (j->type()->kind() != c10::TypeKind::TensorType)
+      return 0;
+    const auto &shape = v->type().shape();
+    return shape && shape->empty() ? 1 : 2;
+  };
+  int ca = category(ta), cb = category(tb), pa = priority(a, ja),
+      pb = priority(b, jb);
+  DataType to;
+  if (ca != cb) {
+    bool aWins = ca > cb;
+    DataType w = aWins ? ta : tb;
+    bool fromLower = aWins ? pa < pb : pb < pa;
+    to = !fromLower           ? w
+         : ca == 2 || cb == 2 ? DataType::Float
+                              : DataType::Int64;
+  } else if (pa != pb) {
+    to = pa > pb ? ta : tb;
+  } else {
+    to = elementSize(ta) >= elementSize(tb) ? ta : tb;
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(a, cast(a, to));
+  ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, to));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value *> Lowering::asVector(Value *v) {
+  if (v->type().shape() && v->type().shape()->size() == 1)
+    return v;
+  return step("Unsqueeze", {v, ints({0})});
+}
+
+// ---- graphs, blocks and control flow
+// --------------------------------------------
+
+absl::Status Lowering::run(jit::Graph &graph) {
+  Graph &g = *model_.graph;
+  auto inputs = graph.inputs();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const jit::Value *v = inputs[i];
+    if (v->type()->kind() == c10::TypeKind::ClassType)
+      continue; // `self`, unused once frozen
+    auto tt = v->type()->cast<c10::TensorType>();
+    std::string name = i < argNames_.size() ? argNames_[i] : v->debugNameBase();
+    if (!tt)
+      return absl::InvalidArgumentError(
+          absl::StrCat("forward() argument '", name, "' is not a tensor (",
+                       v->type()->str(), ")"));
+    DataType dt = DataType::Float;
+    if (auto st = tt->scalarType())
+      if (auto d = dataTypeOf(*st))
+        dt = *d;
+    Type type = Type::tensor(dt);
+    for (const TorchInput &in : inputs_)
+      if (in.name == name)
+        type = Type::tensor(dt, in.dims);
+    names_.insert(name);
+    tensors_[v] = g.addInput(name, std::move(type));
+  }
+  ONNXOPT_RETURN_IF_ERROR(lowerBlock(*graph.block()));
+  for (const jit::Value *out : graph.outputs()) {
+    std::vector<Value *> outs;
+    if (auto it = lists_.find(out); it != lists_.end()) {
+      outs = it->second;
+    } else {
+      ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(out));
+      outs.push_back(t);
+    }
+    for (Value *v : outs) {
+      // An output must be a node result with a name of its own.
+      if (v->kind() != Value::Kind::NodeOutput || v->isGraphOutput()) {
+        ONNXOPT_ASSIGN_OR_RETURN(v, step("Identity", {v}));
+      }
+      g.addOutput(v, v->name());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Lowering::lowerBlock(jit::Block &block) {
+  for (jit::Node *n : block.nodes())
+    ONNXOPT_RETURN_IF_ERROR(lower(*n));
+  return absl::OkStatus();
+}
+
+namespace {
+
+/// Carries what one jit value lowered to over to another (block outputs to
+/// the If/Loop results when a branch is inlined).
+template <class M>
+void forward(M &map, const jit::Value *from, const jit::Value *to) {
+  if (auto it = map.find(from); it != map.end())
+    map[to] = it->second;
+}
+
+} // namespace
+
+absl::Status Lowering::lowerIf(jit::Node &n) {
+  // A condition known at import time (after specialization): the taken
+  // branch is lowered in place.
+  if (auto c = boolOf(n.input(0))) {
+    jit::Block &taken = *n.blocks()[*c ? 0 : 1];
+    ONNXOPT_RETURN_IF_ERROR(lowerBlock(taken));
+    for (size_t i = 0; i < n.outputs().size(); ++i) {
+      const jit::Value *from = taken.outputs()[i];
+      forward(tensors_, from, n.output(i));
+      forward(lists_, from, n.output(i));
+      if (auto k = constant(from))
+        consts_[n.output(i)] = *k;
+    }
+    return absl::OkStatus();
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(auto cond, tensor(n.input(0)));
+  ONNXOPT_ASSIGN_OR_RETURN(cond, cast(cond, DataType::Bool));
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node,
+                           emit("If", {cond}, n, n.outputs().size()));
+  static const char *kBranches[] = {"then_branch", "else_branch"};
+  for (size_t b = 0; b < 2; ++b) {
+    auto body = std::make_unique<Graph>();
+    body->name = nameOfText(kBranches[b]);
+    Graph *g = body.get();
+    node->setAttr(Attribute::makeGraph(kBranches[b], std::move(body)));
+    Builder inner(model_, *g);
+    Builder *outer = cur_;
+    cur_ = &inner;
+    absl::Status st = lowerBlock(*n.blocks()[b]);
+    for (size_t i = 0; st.ok() && i < n.outputs().size(); ++i) {
+      const jit::Value *out = n.blocks()[b]->outputs()[i];
+      if (lists_.count(out)) {
+        st = unsupported(n, "a branch yielding a list");
+        break;
+      }
+      auto v =
+          tensor(out, elementTypeOf(n.output(i)).value_or(DataType::Float));
+      if (!v.ok()) {
+        st = v.status();
+        break;
+      }
+      // A branch result must be produced inside the branch.
+      auto id = step("Identity", {*v});
+      if (!id.ok()) {
+        st = id.status();
+        break;
+      }
+      g->addOutput(*id, (*id)->name());
+      if (!node->output(i)->type().isTensor() && (*id)->type().isTensor())
+        node->output(i)->setType(Type::tensor((*id)->type().elemType()));
+    }
+    cur_ = outer;
+    ONNXOPT_RETURN_IF_ERROR(st);
+  }
+  for (size_t i = 0; i < n.outputs().size(); ++i)
+    tensors_[n.output(i)] = node->output(i);
+  return absl::OkStatus();
+}
+
+absl::Status Lowering::lowerLoop(jit::Node &n) {
+  // prim::Loop(max_trip_count, start_condition, carried...) with a body
+  // block(i, carried...) -> (condition, carried...): ONNX Loop has the same
+  // structure, with the condition also an input of the body.
+  jit::Block &blk = *n.blocks()[0];
+  size_t carried = n.inputs().size() - 2;
+  ONNXOPT_ASSIGN_OR_RETURN(auto trips, tensor(n.input(0), DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(trips, cast(trips, DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(auto cond, tensor(n.input(1)));
+  ONNXOPT_ASSIGN_OR_RETURN(cond, cast(cond, DataType::Bool));
+  std::vector<Value *> ins = {trips, cond};
+  for (size_t i = 0; i < carried; ++i) {
+    const jit::Value *init = n.input(2 + i);
+    if (lists_.count(init) || init->type()->kind() == c10::TypeKind::ListType)
+      return unsupported(n, "a list carried through the loop");
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto v, tensor(init, elementTypeOf(init).value_or(DataType::Float)));
+    ins.push_back(v);
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, emit("Loop", ins, n, carried));
+  auto body = std::make_unique<Graph>();
+  body->name = nameOfText("loop_body");
+  Graph *g = body.get();
+  node->setAttr(Attribute::makeGraph("body", std::move(body)));
+  tensors_[blk.inputs()[0]] =
+      g->addInput(nameOfText("iteration"), Type::tensor(DataType::Int64, {}));
+  g->addInput(nameOfText("cond_in"), Type::tensor(DataType::Bool, {}));
+  for (size_t i = 0; i < carried; ++i) {
+    Type t = ins[2 + i]->type().isTensor()
+                 ? Type::tensor(ins[2 + i]->type().elemType())
+                 : Type();
+    tensors_[blk.inputs()[1 + i]] =
+        g->addInput(nameOf(blk.inputs()[1 + i]), std::move(t));
+    if (t.isTensor())
+      node->output(i)->setType(t);
+  }
+  Builder inner(model_, *g);
+  Builder *outer = cur_;
+  cur_ = &inner;
+  absl::Status st = [&]() -> absl::Status {
+    ONNXOPT_RETURN_IF_ERROR(lowerBlock(blk));
+    for (size_t i = 0; i < blk.outputs().size(); ++i) {
+      const jit::Value *out = blk.outputs()[i];
+      if (lists_.count(out))
+        return unsupported(n, "a list carried through the loop");
+      DataType want = i == 0 ? DataType::Bool : typeOf(ins[1 + i]);
+      ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(out, want));
+      ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, want));
+      ONNXOPT_ASSIGN_OR_RETURN(auto id, step("Identity", {v}));
+      g->addOutput(id, id->name());
+    }
+    return absl::OkStatus();
+  }();
+  cur_ = outer;
+  ONNXOPT_RETURN_IF_ERROR(st);
+  for (size_t i = 0; i < carried; ++i)
+    tensors_[n.output(i)] = node->output(i);
+  return absl::OkStatus();
+}
+
+// ---- prim ops, lists and scalars
+// ---------------------------------------------------
+
+bool Lowering::foldConstant(jit::Node &n) {
+  // Ops on tensors fold too when every operand is a constant (masks built
+  // from static sizes, in place on views as eager mode runs them), except
+  // random ones.
+  std::string kind = n.kind().toQualString();
+  static const absl::flat_hash_set<std::string> kStructural = {
+      "prim::ListUnpack",     "prim::TupleUnpack", "prim::Uninitialized",
+      "prim::RaiseException", "prim::PythonOp",    "prim::Print"};
+  if (!n.blocks().empty() || (!n.kind().is_aten() && !n.kind().is_prim()) ||
+      kStructural.contains(kind) || kind.find("rand") != std::string::npos ||
+      kind.find("normal") != std::string::npos ||
+      kind.find("bernoulli") != std::string::npos ||
+      kind.find("dropout") != std::string::npos)
+    return false;
+  if (kind == "prim::ListConstruct" && n.inputs().empty()) {
+    // An empty list to append constants to.
+    consts_[n.output(0)] = c10::IValue(
+        c10::impl::GenericList(n.output(0)->type()->containedType(0)));
+    return true;
+  }
+  jit::Stack stack;
+  for (const jit::Value *v : n.inputs()) {
+    if (tensors_.count(v) || lists_.count(v))
+      return false;
+    auto c = constant(v);
+    if (!c)
+      return false;
+    stack.push_back(*c);
+  }
+  // A vararg op (format, ...) takes its operand count on the stack, as the
+  // interpreter passes it.
+  if (const c10::FunctionSchema *schema = n.maybeSchema();
+      schema && schema->is_vararg())
+    stack.push_back(int64_t(n.inputs().size()));
+  try {
+    n.getOperation()(stack);
+  } catch (const std::exception &e) {
+    if (std::getenv("ONNXOPT_TORCHSCRIPT_DUMP"))
+      std::cerr << "not folded: " << kind << ": " << e.what() << "\n";
+    return false;
+  }
+  if (stack.size() != n.outputs().size())
+    return false;
+  for (const c10::IValue &v : stack)
+    if (v.isTensor() && v.toTensor().numel() > (int64_t(1) << 24))
+      return false; // large: left to the lowering (and constant-fold)
+  for (size_t i = 0; i < stack.size(); ++i)
+    consts_[n.output(i)] = stack[i];
+  return true;
+}
+
+absl::Status Lowering::lower(jit::Node &n) {
+  std::string kind = n.kind().toQualString();
+  if (kind == "prim::Constant") {
+    if (auto c = jit::toIValue(n.output(0)))
+      consts_[n.output(0)] = *c;
+    return absl::OkStatus();
+  }
+  if (foldConstant(n))
+    return absl::OkStatus();
+  if (kind == "prim::If")
+    return lowerIf(n);
+  if (kind == "prim::Loop")
+    return lowerLoop(n);
+  if (kind == "prim::Uninitialized")
+    return absl::OkStatus(); // a placeholder only dead branches yield
+  if (kind == "prim::RaiseException" || kind == "aten::warn" ||
+      kind == "prim::PythonOp")
+    return kind == "aten::warn" ? absl::OkStatus() : unsupported(n);
+  if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
+    // A list of constant ints stays a constant; a list with computed ints
+    // becomes a 1-D int64 tensor (shape arithmetic); a list of tensors is
+    // kept for cat/stack/outputs.
+    std::vector<int64_t> values;
+    bool allInts = true;
+    for (const jit::Value *v : n.inputs()) {
+      auto i = intOf(v);
+      allInts &= i.has_value();
+      if (i)
+        values.push_back(*i);
+    }
+    if (allInts && !n.inputs().empty() && kind == "prim::ListConstruct") {
+      consts_[n.output(0)] = c10::IValue(values);
+      return absl::OkStatus();
+    }
+    bool intList = n.output(0)->type()->kind() == c10::TypeKind::ListType &&
+                   n.output(0)->type()->containedTypes()[0]->kind() ==
+                       c10::TypeKind::IntType;
+    std::vector<Value *> items;
+    for (const jit::Value *v : n.inputs()) {
+      ONNXOPT_ASSIGN_OR_RETURN(
+          auto t, tensor(v, intList ? DataType::Int64 : DataType::Float));
+      if (intList) {
+        ONNXOPT_ASSIGN_OR_RETURN(t, cast(t, DataType::Int64));
+      }
+      items.push_back(t);
+    }
+    lists_[n.output(0)] = items;
+    return absl::OkStatus();
+  }
+  if (kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") {
+    if (auto c = constant(n.input(0)); c && (c->isList() || c->isTuple())) {
+      auto list = c->isList() ? c->toListRef() : c->toTupleRef().elements();
+      if (list.size() != n.outputs().size())
+        return unsupported(n, "unpacking a list of another length");
+      for (size_t i = 0; i < list.size(); ++i)
+        consts_[n.output(i)] = list[i];
+      return absl::OkStatus();
+    }
+    std::vector<bool> known(n.outputs().size(), false);
+    for (size_t i = 0; i < n.outputs().size(); ++i)
+      if (auto d = staticSizeItem(n.input(0), int64_t(i))) {
+        consts_[n.output(i)] = *d;
+        known[i] = true;
+      }
+    if (std::all_of(known.begin(), known.end(), [](bool k) { return k; }))
+      return absl::OkStatus();
+    ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), n.outputs().size()));
+    if (parts.size() != n.outputs().size())
+      return unsupported(n, "unpacking a list of another length");
+    for (size_t i = 0; i < n.outputs().size(); ++i)
+      if (!known[i])
+        tensors_[n.output(i)] = parts[i];
+    return absl::OkStatus();
+  }
+  if (kind == "aten::append") {
+    // Appending to a list of tensors built in the same block: the list's
+    // contents at each use are what program order gives.
+    if (n.owningBlock() != n.input(0)->node()->owningBlock())
+      return unsupported(n, "appending inside a branch or loop");
+    ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+    ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1)));
+    parts.push_back(t);
+    lists_[n.input(0)] = parts;
+    lists_[n.output(0)] = parts;
+    return absl::OkStatus();
+  }
+  if (kind == "aten::__getitem__" ||
+      kind == "aten::select" &&
+          n.input(0)->type()->kind() == c10::TypeKind::ListType) {
+    auto i = intOf(n.input(1));
+    if (auto d = i ? staticSizeItem(n.input(0), *i) : std::nullopt) {
+      consts_[n.output(0)] = *d;
+      return absl::OkStatus();
+    }
+    if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
+      int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
+      if (k < 0 || k >= int64_t(it->second.size()))
+        return unsupported(n, "an index out of range");
+      alias(n, it->second[size_t(k)]);
+      return absl::OkStatus();
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(1), DataType::Int64));
+    return result(n, "Gather", {list, idx},
+                  attrList(Attribute::makeInt("axis", 0)));
+  }
+  if (kind == "aten::len") {
+    if (auto it = lists_.find(n.input(0)); it != lists_.end()) {
+      consts_[n.output(0)] = int64_t(it->second.size());
+      return absl::OkStatus();
+    }
+    if (n.input(0)->type()->kind() == c10::TypeKind::TensorType) {
+      // len(tensor): its first dim.
+      ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+      ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {x}));
+      return result(n, "Gather", {s, ints({0}, true)},
+                    attrList(Attribute::makeInt("axis", 0)));
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
+    const auto &shape = list->type().shape();
+    if (shape && shape->size() == 1 && (*shape)[0].isConstant()) {
+      consts_[n.output(0)] = (*shape)[0].value();
+      return absl::OkStatus();
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {list}));
+    return result(n, "Squeeze", {s, ints({0})});
+  }
+  if (kind == "prim::dtype" || kind == "prim::device" ||
+      kind == "aten::__is__" || kind == "aten::__isnot__") {
+    // What the lowering knows of a run-time tensor: its dtype, the CPU, and
+    // that it is not None.
+    if (kind == "prim::dtype") {
+      ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+      auto st = scalarTypeOf(typeOf(x));
+      if (!st)
+        return unsupported(n, "an element type libtorch lacks");
+      consts_[n.output(0)] = int64_t(*st);
+      return absl::OkStatus();
+    }
+    if (kind == "prim::device") {
+      consts_[n.output(0)] = c10::IValue(c10::Device(c10::kCPU));
+      return absl::OkStatus();
+    }
+    // `a is b` on two run-time tensors: the same object when they lower to
+    // the same value (aliases such as contiguous() included).
+    bool noneA = isNone(n.input(0)), noneB = isNone(n.input(1));
+    bool same = noneA && noneB;
+    if (!noneA && !noneB) {
+      auto a = tensors_.find(n.input(0)), b = tensors_.find(n.input(1));
+      if (a == tensors_.end() || b == tensors_.end())
+        return unsupported(n, "identity of values the lowering does not know");
+      same = a->second == b->second;
+    }
+    consts_[n.output(0)] = (kind == "aten::__is__") == same;
+    return absl::OkStatus();
+  }
+  if (kind == "aten::dim") {
+    auto r = rankOf(n.input(0));
+    if (!r)
+      return unsupported(n, "unknown rank");
+    consts_[n.output(0)] = *r;
+    return absl::OkStatus();
+  }
+  if (kind == "prim::NumToTensor" || kind == "aten::ScalarImplicit" ||
+      kind == "aten::contiguous" || kind == "aten::clone" ||
+      kind == "aten::detach" || kind == "aten::dropout" ||
+      kind == "aten::feature_dropout" || kind == "aten::alpha_dropout" ||
+      kind == "aten::dropout_" || kind == "aten::lift_fresh" ||
+      kind == "prim::unchecked_cast") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), DataType::Int64));
+    alias(n, x);
+    return absl::OkStatus();
+  }
+  if (kind == "aten::Int" || kind == "aten::Float" || kind == "aten::Bool") {
+    DataType to = kind == "aten::Int"    ? DataType::Int64
+                  : kind == "aten::Bool" ? DataType::Bool
+                                         : DataType::Double;
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), to));
+    if (kind == "aten::Int" && isFloating(typeOf(x))) {
+      // int() truncates toward zero; Cast from float does the same.
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto c, cast(x, to));
+    alias(n, c);
+    return absl::OkStatus();
+  }
+  if (kind == "aten::__not__") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+    ONNXOPT_ASSIGN_OR_RETURN(x, cast(x, DataType::Bool));
+    return result(n, "Not", {x});
+  }
+  if (kind == "aten::__and__" || kind == "aten::__or__" ||
+      kind == "aten::__xor__" || kind == "aten::bitwise_and" ||
+      kind == "aten::bitwise_or" || kind == "aten::logical_and" ||
+      kind == "aten::logical_or") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0), DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), DataType::Int64));
+    bool logical = kind.find("logical") != std::string::npos;
+    if (logical ||
+        (typeOf(a) == DataType::Bool && typeOf(b) == DataType::Bool)) {
+      ONNXOPT_ASSIGN_OR_RETURN(a, cast(a, DataType::Bool));
+      ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, DataType::Bool));
+      const char *op = kind.find("and") != std::string::npos   ? "And"
+                       : kind.find("xor") != std::string::npos ? "Xor"
+                                                               : "Or";
+      return result(n, op, {a, b});
+    }
+    return unsupported(n, "bitwise ops on integers");
+  }
+  if (kind == "aten::eq" || kind == "aten::ne" || kind == "aten::lt" ||
+      kind == "aten::le" || kind == "aten::gt" || kind == "aten::ge") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0), DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
+    ONNXOPT_RETURN_IF_ERROR(promote(a, b, n.input(0), n.input(1)));
+    std::string op = kind.substr(6);
+    if (op == "ne") {
+      ONNXOPT_ASSIGN_OR_RETURN(auto e, step("Equal", {a, b}));
+      return result(n, "Not", {e});
+    }
+    const char *onnx = op == "eq"   ? "Equal"
+                       : op == "lt" ? "Less"
+                       : op == "le" ? "LessOrEqual"
+                       : op == "gt" ? "Greater"
+                                    : "GreaterOrEqual";
+    return result(n, onnx, {a, b});
+  }
+  return lowerTensorOps(n, kind);
+}
+
+} // namespace onnxopt::torchscript
