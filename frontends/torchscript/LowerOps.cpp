@@ -403,7 +403,23 @@ absl::Status Lowering::lowerTensorOps(jit::Node &n, const std::string &kind) {
         consts_[n.output(0)] = c10::IValue(dims);
         return absl::OkStatus();
       }
-      return result(n, "Shape", {x});
+      if (!shape)
+        return result(n, "Shape", {x});
+      // Partly static: a list whose static items are numbers.
+      ONNXOPT_ASSIGN_OR_RETURN(auto all, step("Shape", {x}));
+      std::vector<Value *> items;
+      for (size_t i = 0; i < shape->size(); ++i) {
+        if ((*shape)[i].isConstant()) {
+          items.push_back(ints({(*shape)[i].value()}, true));
+          continue;
+        }
+        ONNXOPT_ASSIGN_OR_RETURN(auto d,
+                                 step("Gather", {all, ints({int64_t(i)}, true)},
+                                      attrList(Attribute::makeInt("axis", 0))));
+        items.push_back(d);
+      }
+      lists_[n.output(0)] = items;
+      return absl::OkStatus();
     }
     auto dim = intOf(n.input(1));
     if (!dim)
@@ -465,7 +481,7 @@ absl::Status Lowering::lowerTensorOps(jit::Node &n, const std::string &kind) {
     lists_[n.output(0)] = parts;
     return absl::OkStatus();
   }
-  if (kind == "aten::mean") {
+  if (kind == "aten::mean" && n.inputs().size() >= 3 && !isNone(n.input(1))) {
     ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
     auto dims = intsOf(n.input(1));
     auto keep = constant(n.input(2));
@@ -630,6 +646,20 @@ absl::Status Lowering::lowerTensorOps(jit::Node &n, const std::string &kind) {
     if (!dims)
       return unsupported(n, "computed dims");
     bool keep = !all && boolOf(n.input(2)).value_or(false);
+    // sum of bools and smaller ints is int64 in torch (ONNX has no bool
+    // sum); a dtype argument casts first.
+    const jit::Value *dtype = n.inputs().size() == 2  ? n.input(1)
+                              : n.inputs().size() > 3 ? n.input(3)
+                                                      : nullptr;
+    if (dtype && !isNone(dtype) &&
+        dtype->type()->kind() == c10::TypeKind::IntType) {
+      auto dt = dtypeArg(dtype, typeOf(x));
+      if (!dt)
+        return unsupported(n, "an unknown dtype");
+      ONNXOPT_ASSIGN_OR_RETURN(x, cast(x, *dt));
+    } else if (kind == "aten::sum" && !isFloating(typeOf(x))) {
+      ONNXOPT_ASSIGN_OR_RETURN(x, cast(x, DataType::Int64));
+    }
     std::vector<Value *> ins = {x};
     std::vector<Attribute> attrs =
         attrList(Attribute::makeInt("keepdims", keep));

@@ -277,6 +277,8 @@ absl::Status Lowering::lowerAttention(jit::Node &n) {
   tensors_[n.output(0)] = out;
   if (weights)
     tensors_[n.output(1)] = weights;
+  else
+    consts_[n.output(1)] = c10::IValue(); // need_weights=False: None
   return absl::OkStatus();
 }
 

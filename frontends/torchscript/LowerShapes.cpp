@@ -330,6 +330,27 @@ absl::Status Lowering::lowerShapeOps(jit::Node &n, const std::string &kind) {
       return unsupported(n, "computed shifts or a flattening roll");
     for (size_t i = 0; i < dims->size(); ++i) {
       int64_t d = (*dims)[i], s = (*shifts)[i];
+      const auto &sh = x->type().shape();
+      int64_t k = sh && d < int64_t(sh->size()) ? d : -1;
+      if (sh && d < 0)
+        k = d + int64_t(sh->size());
+      if (k >= 0 && (*sh)[size_t(k)].isConstant() &&
+          (*sh)[size_t(k)].value() > 0) {
+        // A static length: the split point is a number.
+        int64_t len = (*sh)[size_t(k)].value();
+        int64_t p = ((len - s % len) % len + len) % len;
+        ONNXOPT_ASSIGN_OR_RETURN(
+            auto tail,
+            step("Slice",
+                 {x, ints({p}), ints({std::numeric_limits<int64_t>::max()}),
+                  ints({d})}));
+        ONNXOPT_ASSIGN_OR_RETURN(
+            auto head, step("Slice", {x, ints({0}), ints({p}), ints({d})}));
+        ONNXOPT_ASSIGN_OR_RETURN(x,
+                                 step("Concat", {tail, head},
+                                      attrList(Attribute::makeInt("axis", d))));
+        continue;
+      }
       ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
       ONNXOPT_ASSIGN_OR_RETURN(auto len,
                                step("Gather", {shape, ints({d})},
@@ -409,22 +430,30 @@ absl::Status Lowering::lowerShapeOps(jit::Node &n, const std::string &kind) {
     // x[i0, i1, ...] with index tensors on leading dims (None skips a dim):
     // one index tensor is a Gather on its dim; bool masks are not lowered.
     ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    const jit::Node *list = n.input(1)->node();
-    if (list->kind().toQualString() != std::string("prim::ListConstruct"))
-      return unsupported(n, "a computed index list");
+    // The index list: a constant list (None or tensors), or one the
+    // lowering holds (items nullptr for None).
+    std::vector<Value *> idxs;
+    if (auto c = constant(n.input(1)); c && c->isList()) {
+      for (const c10::IValue &e : c->toListRef())
+        idxs.push_back(e.isNone()
+                           ? nullptr
+                           : initializer(nameOfText("index"), e.toTensor()));
+    } else {
+      ONNXOPT_ASSIGN_OR_RETURN(idxs, items(n.input(1), std::nullopt));
+    }
     std::optional<size_t> dim;
-    for (size_t i = 0; i < list->inputs().size(); ++i)
-      if (!isNone(list->input(i))) {
+    for (size_t i = 0; i < idxs.size(); ++i)
+      if (idxs[i]) {
         if (dim)
           return unsupported(n, "more than one index tensor");
         dim = i;
       }
     if (!dim)
       return unsupported(n, "no index tensor");
-    ONNXOPT_ASSIGN_OR_RETURN(auto idx,
-                             tensor(list->input(*dim), DataType::Int64));
+    Value *idx = idxs[*dim];
     if (typeOf(idx) == DataType::Bool || typeOf(idx) == DataType::UInt8)
       return unsupported(n, "a boolean mask index");
+    ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Int64));
     return result(n, "Gather", {x, idx},
                   attrList(Attribute::makeInt("axis", int64_t(*dim))));
   }

@@ -3,6 +3,7 @@
 // layers and attention: LowerSequence.cpp.
 #include "frontends/torchscript/Lowering.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 #include <torch/csrc/jit/ir/constants.h>
@@ -86,7 +87,39 @@ std::optional<DataType> resultType(std::string_view op,
 std::optional<c10::IValue> Lowering::constant(const jit::Value *v) {
   if (auto it = consts_.find(v); it != consts_.end())
     return it->second;
-  return jit::toIValue(v);
+  // Not `return jit::toIValue(v)`: IValue converts from an empty
+  // c10::optional to None, which would make every run-time value a None.
+  if (auto c = jit::toIValue(v))
+    return *c;
+  // A number the lowering holds as a 0-d initializer (a static dim from
+  // x.size(), an item of a partly static size list) is known too.
+  auto kind = v->type()->kind();
+  if (kind != c10::TypeKind::IntType && kind != c10::TypeKind::FloatType &&
+      kind != c10::TypeKind::BoolType)
+    return std::nullopt;
+  auto it = tensors_.find(v);
+  if (it == tensors_.end() || !it->second->isConstant() ||
+      !it->second->tensor() || it->second->tensor()->numElements() != 1)
+    return std::nullopt;
+  const Tensor &t = *it->second->tensor();
+  std::string_view b = t.bytes();
+  switch (t.dtype()) {
+  case DataType::Int64: {
+    int64_t x;
+    std::memcpy(&x, b.data(), 8);
+    return kind == c10::TypeKind::FloatType ? c10::IValue(double(x))
+                                            : c10::IValue(x);
+  }
+  case DataType::Double: {
+    double x;
+    std::memcpy(&x, b.data(), 8);
+    return c10::IValue(x);
+  }
+  case DataType::Bool:
+    return c10::IValue(b[0] != 0);
+  default:
+    return std::nullopt;
+  }
 }
 
 absl::StatusOr<Value *> Lowering::tensor(const jit::Value *v,
@@ -112,13 +145,15 @@ absl::StatusOr<Value *> Lowering::tensor(const jit::Value *v,
         "value '", v->debugName(), "' is not a tensor the lowering knows"));
   if (c->isTensor()) {
     // A constant tensor becomes an initializer as it is at this point of the
-    // program: one mutated in place since (folded ops on views) is taken
-    // again.
+    // program: one mutated in place since (folded ops on views), or another
+    // tensor for the same value (an unrolled loop), is taken again.
     const at::Tensor &t = c->toTensor();
     auto [it, fresh] = constTensors_.try_emplace(v);
-    if (fresh || it->second.second != t._version())
-      it->second = {initializer(nameOf(v), t), t._version()};
-    return it->second.first;
+    if (fresh || it->second.impl != t.unsafeGetTensorImpl() ||
+        it->second.version != t._version())
+      it->second = {initializer(nameOf(v), t), t.unsafeGetTensorImpl(),
+                    t._version()};
+    return it->second.value;
   }
   if (c->isInt() || c->isDouble() || c->isBool()) {
     double x = c->isInt()    ? double(c->toInt())
@@ -177,22 +212,6 @@ Lowering::items(const jit::Value *v, std::optional<size_t> count) {
     out.push_back(item);
   }
   return lists_[v] = out;
-}
-
-std::optional<int64_t> Lowering::staticSizeItem(const jit::Value *list,
-                                                int64_t i) {
-  const jit::Node *def = list->node();
-  if (def->kind().toQualString() != std::string("aten::size") ||
-      def->inputs().size() != 1)
-    return std::nullopt;
-  auto it = tensors_.find(def->input(0));
-  if (it == tensors_.end() || !it->second->type().shape())
-    return std::nullopt;
-  const std::vector<Dim> &dims = *it->second->type().shape();
-  int64_t k = i < 0 ? i + int64_t(dims.size()) : i;
-  if (k < 0 || k >= int64_t(dims.size()) || !dims[size_t(k)].isConstant())
-    return std::nullopt;
-  return dims[size_t(k)].value();
 }
 
 std::optional<int64_t> Lowering::intOf(const jit::Value *v) {
@@ -452,11 +471,15 @@ absl::Status Lowering::run(jit::Graph &graph) {
     std::vector<Value *> outs;
     if (auto it = lists_.find(out); it != lists_.end()) {
       outs = it->second;
+    } else if (isNone(out)) {
+      continue;
     } else {
       ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(out));
       outs.push_back(t);
     }
     for (Value *v : outs) {
+      if (!v)
+        continue; // None in a returned tuple: no output
       // An output must be a node result with a name of its own.
       if (v->kind() != Value::Kind::NodeOutput || v->isGraphOutput()) {
         ONNXOPT_ASSIGN_OR_RETURN(v, step("Identity", {v}));
@@ -468,8 +491,20 @@ absl::Status Lowering::run(jit::Graph &graph) {
 }
 
 absl::Status Lowering::lowerBlock(jit::Block &block) {
-  for (jit::Node *n : block.nodes())
-    ONNXOPT_RETURN_IF_ERROR(lower(*n));
+  for (jit::Node *n : block.nodes()) {
+    absl::Status st = lower(*n);
+    if (st.ok())
+      continue;
+    if (absl::StartsWith(st.message(), "TorchScript op"))
+      return st;
+    // An operand problem: say which op it was in, and where.
+    std::string where;
+    if (auto flc = n->sourceRange().file_line_col())
+      where = absl::StrCat(" at ", std::get<0>(*flc), ":", std::get<1>(*flc));
+    return absl::Status(st.code(),
+                        absl::StrCat(st.message(), " (operand of ",
+                                     n->kind().toQualString(), where, ")"));
+  }
   return absl::OkStatus();
 }
 
@@ -484,6 +519,20 @@ void forward(M &map, const jit::Value *from, const jit::Value *to) {
 }
 
 } // namespace
+
+void Lowering::bind(const jit::Value *to, const jit::Value *from) {
+  if (to == from)
+    return;
+  tensors_.erase(to);
+  lists_.erase(to);
+  consts_.erase(to);
+  constTensors_.erase(to);
+  forward(tensors_, from, to);
+  forward(lists_, from, to);
+  if (!tensors_.count(to) && !lists_.count(to))
+    if (auto k = constant(from))
+      consts_[to] = *k;
+}
 
 absl::Status Lowering::lowerIf(jit::Node &n) {
   // A condition known at import time (after specialization): the taken
@@ -502,6 +551,14 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
   }
   ONNXOPT_ASSIGN_OR_RETURN(auto cond, tensor(n.input(0)));
   ONNXOPT_ASSIGN_OR_RETURN(cond, cast(cond, DataType::Bool));
+  if (n.outputs().empty()) {
+    bool empty =
+        n.blocks()[0]->nodes().begin() == n.blocks()[0]->nodes().end() &&
+        n.blocks()[1]->nodes().begin() == n.blocks()[1]->nodes().end();
+    if (empty)
+      return absl::OkStatus();
+    return unsupported(n, "a branch on a run-time condition with effects only");
+  }
   ONNXOPT_ASSIGN_OR_RETURN(Node * node,
                            emit("If", {cond}, n, n.outputs().size()));
   static const char *kBranches[] = {"then_branch", "else_branch"};
@@ -513,6 +570,7 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
     Builder inner(model_, *g);
     Builder *outer = cur_;
     cur_ = &inner;
+    ++runtimeDepth_;
     absl::Status st = lowerBlock(*n.blocks()[b]);
     for (size_t i = 0; st.ok() && i < n.outputs().size(); ++i) {
       const jit::Value *out = n.blocks()[b]->outputs()[i];
@@ -537,6 +595,7 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
         node->output(i)->setType(Type::tensor((*id)->type().elemType()));
     }
     cur_ = outer;
+    --runtimeDepth_;
     ONNXOPT_RETURN_IF_ERROR(st);
   }
   for (size_t i = 0; i < n.outputs().size(); ++i)
@@ -550,6 +609,31 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
   // structure, with the condition also an input of the body.
   jit::Block &blk = *n.blocks()[0];
   size_t carried = n.inputs().size() - 2;
+  // A `for` loop with a trip count known at import time (interpolate's
+  // per-dim loops, `for i in range(3)`): unrolled, so that list appends and
+  // other constant code in it fold.
+  auto trip = intOf(n.input(0));
+  auto start = boolOf(n.input(1));
+  auto again = boolOf(blk.outputs()[0]);
+  if (trip && *trip <= kMaxUnroll && start && *start && again && *again) {
+    std::vector<const jit::Value *> state(n.inputs().begin() + 2,
+                                          n.inputs().end());
+    for (int64_t i = 0; i < *trip; ++i) {
+      consts_[blk.inputs()[0]] = i;
+      for (size_t j = 0; j < carried; ++j)
+        bind(blk.inputs()[1 + j], state[j]);
+      ONNXOPT_RETURN_IF_ERROR(lowerBlock(blk));
+      for (size_t j = 0; j < carried; ++j)
+        state[j] = blk.outputs()[1 + j];
+      // Copies: the block's values are rebound in the next iteration.
+      for (size_t j = 0; j < carried; ++j)
+        bind(n.output(j), state[j]);
+      state.assign(n.outputs().begin(), n.outputs().end());
+    }
+    for (size_t j = 0; j < carried && *trip == 0; ++j)
+      bind(n.output(j), n.input(2 + j));
+    return absl::OkStatus();
+  }
   ONNXOPT_ASSIGN_OR_RETURN(auto trips, tensor(n.input(0), DataType::Int64));
   ONNXOPT_ASSIGN_OR_RETURN(trips, cast(trips, DataType::Int64));
   ONNXOPT_ASSIGN_OR_RETURN(auto cond, tensor(n.input(1)));
@@ -583,6 +667,7 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
   Builder inner(model_, *g);
   Builder *outer = cur_;
   cur_ = &inner;
+  ++runtimeDepth_;
   absl::Status st = [&]() -> absl::Status {
     ONNXOPT_RETURN_IF_ERROR(lowerBlock(blk));
     for (size_t i = 0; i < blk.outputs().size(); ++i) {
@@ -598,6 +683,7 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
     return absl::OkStatus();
   }();
   cur_ = outer;
+  --runtimeDepth_;
   ONNXOPT_RETURN_IF_ERROR(st);
   for (size_t i = 0; i < carried; ++i)
     tensors_[n.output(i)] = node->output(i);
@@ -621,6 +707,11 @@ bool Lowering::foldConstant(jit::Node &n) {
       kind.find("bernoulli") != std::string::npos ||
       kind.find("dropout") != std::string::npos)
     return false;
+  if (runtimeDepth_ > 0)
+    if (const c10::FunctionSchema *schema = n.maybeSchema())
+      for (const c10::Argument &a : schema->arguments())
+        if (a.alias_info() && a.alias_info()->isWrite())
+          return false; // mutating a constant only on some run-time path
   if (kind == "prim::ListConstruct" && n.inputs().empty()) {
     // An empty list to append constants to.
     consts_[n.output(0)] = c10::IValue(
@@ -629,7 +720,7 @@ bool Lowering::foldConstant(jit::Node &n) {
   }
   jit::Stack stack;
   for (const jit::Value *v : n.inputs()) {
-    if (tensors_.count(v) || lists_.count(v))
+    if (lists_.count(v))
       return false;
     auto c = constant(v);
     if (!c)
@@ -697,6 +788,10 @@ absl::Status Lowering::lower(jit::Node &n) {
                        c10::TypeKind::IntType;
     std::vector<Value *> items;
     for (const jit::Value *v : n.inputs()) {
+      if (isNone(v)) {
+        items.push_back(nullptr); // a None in a tuple (an absent output)
+        continue;
+      }
       ONNXOPT_ASSIGN_OR_RETURN(
           auto t, tensor(v, intList ? DataType::Int64 : DataType::Float));
       if (intList) {
@@ -716,20 +811,22 @@ absl::Status Lowering::lower(jit::Node &n) {
         consts_[n.output(i)] = list[i];
       return absl::OkStatus();
     }
-    std::vector<bool> known(n.outputs().size(), false);
-    for (size_t i = 0; i < n.outputs().size(); ++i)
-      if (auto d = staticSizeItem(n.input(0), int64_t(i))) {
-        consts_[n.output(i)] = *d;
-        known[i] = true;
-      }
-    if (std::all_of(known.begin(), known.end(), [](bool k) { return k; }))
-      return absl::OkStatus();
     ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), n.outputs().size()));
     if (parts.size() != n.outputs().size())
       return unsupported(n, "unpacking a list of another length");
-    for (size_t i = 0; i < n.outputs().size(); ++i)
-      if (!known[i])
+    for (size_t i = 0; i < n.outputs().size(); ++i) {
+      if (parts[i])
         tensors_[n.output(i)] = parts[i];
+      else
+        consts_[n.output(i)] = c10::IValue();
+    }
+    return absl::OkStatus();
+  }
+  if ((kind == "aten::list" || kind == "aten::copy") &&
+      n.inputs().size() == 1 &&
+      n.input(0)->type()->kind() == c10::TypeKind::ListType) {
+    // A copy of a list the lowering holds (constant ones fold).
+    bind(n.output(0), n.input(0));
     return absl::OkStatus();
   }
   if (kind == "aten::append") {
@@ -744,14 +841,10 @@ absl::Status Lowering::lower(jit::Node &n) {
     lists_[n.output(0)] = parts;
     return absl::OkStatus();
   }
-  if (kind == "aten::__getitem__" ||
+  if (kind == "prim::TupleIndex" || kind == "aten::__getitem__" ||
       kind == "aten::select" &&
           n.input(0)->type()->kind() == c10::TypeKind::ListType) {
     auto i = intOf(n.input(1));
-    if (auto d = i ? staticSizeItem(n.input(0), *i) : std::nullopt) {
-      consts_[n.output(0)] = *d;
-      return absl::OkStatus();
-    }
     if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
       int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
       if (k < 0 || k >= int64_t(it->second.size()))

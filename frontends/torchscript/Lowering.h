@@ -71,8 +71,6 @@ public:
   absl::StatusOr<std::vector<Value *>> items(const jit::Value *v,
                                              std::optional<size_t> count);
   std::optional<int64_t> intOf(const jit::Value *v);
-  /// Item `i` of `x.size()` when that dim of x is static.
-  std::optional<int64_t> staticSizeItem(const jit::Value *list, int64_t i);
   std::optional<double> numberOf(const jit::Value *v);
   std::optional<bool> boolOf(const jit::Value *v);
   std::optional<std::vector<int64_t>> intsOf(const jit::Value *v);
@@ -130,6 +128,10 @@ public:
   absl::Status lowerBlock(jit::Block &block);
   absl::Status lowerIf(jit::Node &n);
   absl::Status lowerLoop(jit::Node &n);
+  /// `to` stands for what `from` lowered to (replacing what it stood for).
+  void bind(const jit::Value *to, const jit::Value *from);
+  /// The most iterations a constant `for` loop is unrolled for.
+  static constexpr int64_t kMaxUnroll = 64;
   absl::Status lowerConvolution(jit::Node &n);
   absl::Status lowerArithmetic(jit::Node &n, std::string_view op);
   absl::Status lowerTensorOps(jit::Node &n, const std::string &kind);
@@ -156,15 +158,23 @@ public:
   Builder main_; ///< constants: the main graph
   Builder *cur_; ///< nodes: the graph being built
   IncrementalShapeInference shapes_;
+  /// Inside a run-time If branch or Loop body: constants must not be
+  /// mutated by folding there (the path may not run).
+  int runtimeDepth_ = 0;
   const std::vector<TorchInput> &inputs_;
   std::vector<std::string> argNames_;
   absl::flat_hash_map<const jit::Value *, Value *> tensors_;
   absl::flat_hash_map<const jit::Value *, std::vector<Value *>> lists_;
   absl::flat_hash_map<const jit::Value *, c10::IValue> consts_;
   absl::flat_hash_set<std::string> names_;
-  /// Constant tensors made initializers, with the tensor's version then.
-  absl::flat_hash_map<const jit::Value *, std::pair<Value *, int64_t>>
-      constTensors_;
+  /// Constant tensors made initializers, with the tensor (its impl and
+  /// version) they were made from.
+  struct ConstTensor {
+    Value *value;
+    const void *impl;
+    int64_t version;
+  };
+  absl::flat_hash_map<const jit::Value *, ConstTensor> constTensors_;
 };
 
 } // namespace onnxopt::torchscript

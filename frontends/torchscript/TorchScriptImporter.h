@@ -2,13 +2,19 @@
 // torch.jit.save, loaded with libtorch, frozen and inlined, and lowered from
 // aten/prim ops to ONNX ops in the IR (opset 17), weights as initializers.
 //
-// Graph inputs are forward()'s arguments by name, float tensors. A saved
+// Graph inputs are forward()'s arguments by name (float tensors unless
+// --input-type says otherwise; embedding indices default to int64). A saved
 // module records no input shapes, so each input needs one (--input-shape; a
-// missing one is an error naming the input): libtorch's shape propagation
-// runs on it (symbolic dims as 1) so that rank-dependent ops (transpose,
-// flatten) lower, and the IR keeps the symbols. Ints computed from sizes
-// (x.size(0), ...) stay computed, so a dynamic batch survives
-// `x.view(x.size(0), -1)`.
+// missing one is an error naming the input). The module is specialized for
+// inference on those ranks and dtypes: no grad, no autocast, CPU; what
+// scripted code computes from ranks, dtypes and static dims (its checks, the
+// fast-path conditions of nn.MultiheadAttention, error messages) is evaluated
+// at import time by libtorch's own kernels, and a branch that can only raise
+// is dropped (as torch.onnx.export does). Symbolic dims stay symbolic and
+// sizes computed from them stay computed, so a dynamic batch survives
+// `x.view(x.size(0), -1)`. A branch on a run-time condition becomes ONNX If,
+// a loop with a run-time trip count ONNX Loop (a constant `for` is
+// unrolled). Lowering.h describes the lowering itself.
 //
 // TorchScript can run arbitrary code when loaded: load only files you trust.
 #pragma once

@@ -247,6 +247,7 @@ private:
   void refineData(const Node &n);
   void refineSelect(const Node &n);
   void refineExpand(const Node &n);
+  void refineSlice(const Node &n);
 
   const Graph &graph_;
   int64_t opset_;
@@ -366,7 +367,7 @@ void Inferencer::propagateDiv(const Node &n) {
   // ONNX 1.12 propagates shape data through Add, Sub and Mul but not Div,
   // which exporters use for channel splits (C / 2). Static, non-negative
   // operands only, where integer division is unambiguous.
-  if (!n.is("Div") || n.numInputs() != 2 || !n.output(0))
+  if (!n.is("Div") || n.numInputs() != 2 || n.numOutputs() == 0 || !n.output(0))
     return;
   const onnx::TensorShapeProto *a = shapeDataOf(n.input(0));
   const onnx::TensorShapeProto *b = shapeDataOf(n.input(1));
@@ -462,7 +463,7 @@ void Inferencer::refineReshape(const Node &n) {
   // over the other entries', symbols cancelled as factors (the same symbol is
   // the same size: the dim_param convention fold-shape-ops relies on too).
   if (!n.is("Reshape") || n.op().isOpaque() || n.numInputs() < 2 ||
-      !n.output(0))
+      n.numOutputs() == 0 || !n.output(0))
     return;
   auto out = types_.find(n.output(0));
   const onnx::TypeProto *xt = typeOf(n.input(0));
@@ -654,10 +655,60 @@ void Inferencer::refineExpand(const Node &n) {
   }
 }
 
+void Inferencer::refineSlice(const Node &n) {
+  // ONNX 1.12 infers nothing when starts or ends are computed (torch.roll,
+  // pads from sizes): the rank is X's, and the dims the Slice does not
+  // touch (constant axes, or the first len(starts) without axes) are X's.
+  auto out = types_.find(n.output(0));
+  const onnx::TypeProto *xt = typeOf(n.input(0));
+  if (!xt || !xt->has_tensor_type() || !xt->tensor_type().has_shape() ||
+      (out != types_.end() && out->second.has_tensor_type() &&
+       out->second.tensor_type().has_shape()))
+    return;
+  const auto &xs = xt->tensor_type().shape();
+  int rank = xs.dim_size();
+  std::vector<bool> touched(size_t(rank), false);
+  bool known = true;
+  if (n.numInputs() > 3 && n.input(3)) {
+    const onnx::TensorShapeProto *axes = shapeDataOf(n.input(3));
+    known = axes != nullptr;
+    for (int i = 0; known && i < axes->dim_size(); ++i) {
+      if (!axes->dim(i).has_dim_value())
+        known = false;
+      else {
+        int64_t a = axes->dim(i).dim_value();
+        a = a < 0 ? a + rank : a;
+        if (a < 0 || a >= rank)
+          return;
+        touched[size_t(a)] = true;
+      }
+    }
+  } else {
+    const onnx::TypeProto *st = typeOf(n.input(1));
+    known = st && st->has_tensor_type() && st->tensor_type().has_shape() &&
+            st->tensor_type().shape().dim_size() == 1 &&
+            st->tensor_type().shape().dim(0).has_dim_value();
+    for (int64_t i = 0;
+         known && i < std::min<int64_t>(
+                          rank, st->tensor_type().shape().dim(0).dim_value());
+         ++i)
+      touched[size_t(i)] = true;
+  }
+  onnx::TypeProto &t = types_[n.output(0)];
+  t.mutable_tensor_type()->set_elem_type(xt->tensor_type().elem_type());
+  auto *dims = t.mutable_tensor_type()->mutable_shape();
+  dims->clear_dim();
+  for (int i = 0; i < rank; ++i) {
+    auto *d = dims->add_dim();
+    if (known && !touched[size_t(i)])
+      *d = xs.dim(i);
+  }
+}
+
 void Inferencer::refineData(const Node &n) {
   // Shape arithmetic on symbols, where ONNX 1.12 gives up: batch * 8 is
   // `8*batch`, seq + 1 is `seq+1`; Range(0, seq, 1) has seq elements.
-  if (n.op().isOpaque() || !n.output(0))
+  if (n.op().isOpaque() || n.numOutputs() == 0 || !n.output(0))
     return;
   if (n.is("Range") && n.numInputs() == 3) {
     auto out = types_.find(n.output(0));
@@ -683,6 +734,10 @@ void Inferencer::refineData(const Node &n) {
   }
   if (n.is("Expand")) {
     refineExpand(n);
+    return;
+  }
+  if (n.is("Slice") && n.numInputs() >= 3) {
+    refineSlice(n);
     return;
   }
   bool mul = n.is("Mul"), add = n.is("Add"), sub = n.is("Sub");

@@ -7,14 +7,17 @@ Runtime's on what onnx-opt makes of the .pt file.
 For each model (the corpus' torchvision classifiers, transformer encoders
 (batch_first, pre-norm with a padding mask, sequence-first), GPT-style decoder,
 LSTM and GRU: perf/make_corpus.py's definitions, random weights, fixed seeds,
-random BatchNorm statistics): torch.jit.trace and torch.jit.script, save;
+random BatchNorm statistics; a module of common functional ops):
+torch.jit.trace and torch.jit.script, save;
 `onnx-opt m.pt --input-shape x=batch,3,224,224 -O2 -o m.onnx` (sequence models:
 batch,seq); then at two sizes (batch 1 and 3; sequence models also sequence
 length 7 and 12) the module's own output (libtorch) on seeded inputs against
 ONNX Runtime 1.30 on the ONNX output: numpy.allclose with atol 1e-4 and rtol
-1e-3. Also the bad inputs: a truncated archive, a zip that is
-not TorchScript, a missing --input-shape, an op with no lowering: exit 1,
-no output file, a message naming the problem. Prints `N passed, N failed`.
+1e-3. A scripted module with a data-dependent `if` and loop must become ONNX
+If and Loop and match on inputs taking each branch. Also the bad inputs: a
+truncated archive, a zip that is not TorchScript, a missing --input-shape, an
+op with no lowering, a list mutated on a run-time path: exit 1, no output
+file, a message naming the problem. Prints `N passed, N failed`.
 """
 import argparse
 import os
@@ -25,6 +28,7 @@ import zipfile
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import torchvision
 from onnx import numpy_helper
 import warnings
@@ -40,7 +44,7 @@ CLASSIFIERS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121
                "shufflenet_v2_x1_0", "googlenet", "mnasnet1_0"]
 SEQUENCE = ["transformer_encoder", "transformer_encoder_prenorm", "transformer_seq_first",
             "tiny_gpt", "lstm_bidir", "gru_lm"]
-MODELS = CLASSIFIERS + SEQUENCE
+MODELS = CLASSIFIERS + SEQUENCE + ["functional"]
 
 
 class SeqFirstEncoder(nn.Module):
@@ -55,9 +59,43 @@ class SeqFirstEncoder(nn.Module):
         return self.enc(x)
 
 
+class Functional(nn.Module):
+    """The common functional ops: interpolate, pad, softmax, layer_norm,
+    group_norm, einsum, index ops, cat/stack/split/chunk, arithmetic with
+    scalars, type conversions."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.gn = nn.GroupNorm(4, 8)
+        self.ln = nn.LayerNorm(16)
+        self.w = nn.Parameter(torch.randn(16, 16))
+
+    def forward(self, x):
+        # x: [batch, 8, 16, 16]
+        up = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        bl = F.interpolate(x, size=(24, 24), mode="bilinear", align_corners=False)
+        y = F.avg_pool2d(up, 2) + F.adaptive_avg_pool2d(bl, 1)
+        y = F.pad(y, (1, 2, 0, 1), mode="constant", value=0.5)
+        y = F.pad(y, (2, 2, 1, 1), mode="reflect")[:, :, 1:-2, 2:-5]
+        y = self.gn(y) + self.ln(y)
+        a, b = torch.split(y, [3, 5], dim=1)
+        c, d = torch.chunk(y, 2, dim=1)
+        z = torch.cat([a, b], dim=1) + torch.stack([c, d], dim=0).sum(0).repeat(1, 2, 1, 1)
+        z = torch.einsum("bchw,wv->bchv", z, self.w)
+        z = F.softmax(z, dim=-1) + F.log_softmax(z, dim=1) * 0.1
+        idx = torch.tensor([3, 0, 5])
+        z = torch.index_select(z, 1, idx) + z[:, idx] - z[:, 1:4]
+        g = torch.gather(z, 3, (z > 0).long())
+        n = (z * 3).long().float() / 3 + (2 - z) * 0.5 - z / 4 + z // 2
+        return g.sum(-1), n.to(torch.float64).mean(dim=(2, 3))
+
+
 def spec(name):
     """(module, [(arg, onnx-opt shape, dtype, (low, high) or None)], axes):
     axes are the dims the test varies: batch (and seq)."""
+    if name == "functional":
+        return Functional().eval(), [("x", "batch,8,16,16", "float32", None)]
     if name == "transformer_seq_first":
         torch.manual_seed(0)
         return SeqFirstEncoder().eval(), [("x", "seq,batch,64", "float32", None)]
@@ -102,9 +140,11 @@ def run(cmd, **kw):
 
 
 def flatten(y):
+    """A module's outputs as onnx-opt's graph outputs: tuples flattened, None
+    (googlenet's absent aux outputs) dropped."""
     if isinstance(y, (tuple, list)):
         return [t for item in y for t in flatten(item)]
-    return [y]
+    return [] if y is None else [y]
 
 
 def check_model(onnx_opt, work, name, kind):
@@ -149,6 +189,57 @@ def check_model(onnx_opt, work, name, kind):
     return problems
 
 
+class ControlFlow(nn.Module):
+    """Scripted control flow that tracing would bake in: a branch on the data
+    and a loop whose trip count is computed from the data."""
+
+    def forward(self, x):
+        if bool(x.mean() > 0):
+            y = torch.relu(x) * 2.0
+        else:
+            y = torch.tanh(x) - 1.0
+        n = int((x > 0.5).sum())
+        for i in range(n):
+            y = y * 0.5 + float(i)
+        return y
+
+
+def check_control_flow(onnx_opt, work):
+    """Scripted ControlFlow must become ONNX If and Loop (not a baked
+    branch): inputs that take each branch, with different trip counts."""
+    d = os.path.join(work, "control_flow")
+    os.makedirs(d, exist_ok=True)
+    pt, out = os.path.join(d, "m.pt"), os.path.join(d, "m.onnx")
+    torch.jit.script(ControlFlow()).save(pt)
+    p = run([onnx_opt, pt, "--input-shape", "x=batch,8", "-O2", "-o", out])
+    if p.returncode != 0:
+        return ["onnx-opt: exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])]
+    problems = []
+    text = run([onnx_opt, out, "-O0"]).stdout
+    for op in ("If", "Loop"):
+        if " %s " % op not in text and " %s <" % op not in text:
+            problems.append("no ONNX %s in the output" % op)
+    loaded = torch.jit.load(pt)
+    trips = set()
+    for case, (batch, shift) in enumerate([(1, 1.0), (3, 1.0), (2, -1.0), (4, -0.2)]):
+        x = (np.random.default_rng(case).standard_normal((batch, 8)) + shift).astype(np.float32)
+        trips.add((bool(x.mean() > 0), int((x > 0.5).sum())))
+        y = loaded(torch.from_numpy(x)).numpy()
+        ins, ref = os.path.join(d, "in%d" % case), os.path.join(d, "ref%d" % case)
+        os.makedirs(ins, exist_ok=True)
+        os.makedirs(ref, exist_ok=True)
+        write_pb(os.path.join(ins, "input_0.pb"), x, "x")
+        write_pb(os.path.join(ref, "output_0.pb"), y, "y")
+        q = run(["node", os.path.join(HERE, "ort_vs_reference.js"), out, ins, ref,
+                 "--atol", "1e-4", "--rtol", "1e-3"])
+        if q.returncode != 0:
+            problems.append("case %d: %s" % (case, (q.stdout + q.stderr).strip()[-300:]))
+    if len({t[0] for t in trips}) != 2 or len({t[1] for t in trips}) < 3:
+        problems.append("the inputs do not take both branches with several trip counts: %s"
+                        % sorted(trips))
+    return problems
+
+
 def expect_error(onnx_opt, work, what, args, needle):
     out = os.path.join(work, "bad.onnx")
     if os.path.exists(out):
@@ -167,6 +258,17 @@ def expect_error(onnx_opt, work, what, args, needle):
 class Unlowerable(nn.Module):
     def forward(self, x):
         return torch.fft.fft(x).real
+
+
+class MutatesInBranch(nn.Module):
+    """A list changed only when a run-time condition holds: folding the
+    change at import time would be wrong for the other inputs."""
+
+    def forward(self, x):
+        sizes = [1, 2]
+        if bool(x.sum() > 0):
+            sizes[0] = 3
+        return x * sizes[0]
 
 
 def bad_inputs(onnx_opt, work):
@@ -192,6 +294,10 @@ def bad_inputs(onnx_opt, work):
     problems += expect_error(onnx_opt, work, "missing --input-shape", [src], "needs a shape")
     problems += expect_error(onnx_opt, work, "op with no lowering",
                              [unl, "--input-shape", "x=2x8"], "aten::fft_fft")
+    mut = os.path.join(work, "mutates-in-branch.pt")
+    torch.jit.script(MutatesInBranch()).save(mut)
+    problems += expect_error(onnx_opt, work, "list mutated on a run-time path",
+                             [mut, "--input-shape", "x=2x8"], "run-time condition")
     return problems
 
 
@@ -203,24 +309,27 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     names = args.only.split(",") if args.only else MODELS
-    passed = failed = 0
-    for name in names:
+    counts = [0, 0]  # passed, failed
+
+    def report(label, problems, ok_text):
+        counts[bool(problems)] += 1
+        if problems:
+            print("FAIL %s:\n    %s" % (label, "\n    ".join(problems)))
+        else:
+            print("ok   %s: %s" % (label, ok_text))
+        sys.stdout.flush()
+
+    for name in [n for n in names if n in MODELS]:
         for kind in ("trace", "script"):
-            problems = check_model(args.onnx_opt, args.work, name, kind)
-            if problems:
-                failed += 1
-                print("FAIL %s (%s):\n    %s" % (name, kind, "\n    ".join(problems)))
-            else:
-                passed += 1
-                print("ok   %s (%s): ONNX Runtime matches libtorch at both sizes" % (name, kind))
-            sys.stdout.flush()
-    problems = bad_inputs(args.onnx_opt, args.work)
-    if problems:
-        failed += 1
-        print("FAIL bad inputs:\n    " + "\n    ".join(problems))
-    else:
-        passed += 1
-        print("ok   bad inputs: truncated, not TorchScript, no --input-shape, no lowering")
+            report("%s (%s)" % (name, kind), check_model(args.onnx_opt, args.work, name, kind),
+                   "ONNX Runtime matches libtorch at both sizes")
+    if not args.only or "control_flow" in names:
+        report("control_flow (script)", check_control_flow(args.onnx_opt, args.work),
+               "ONNX If and Loop; both branches, several trip counts match libtorch")
+    report("bad inputs", bad_inputs(args.onnx_opt, args.work),
+           "truncated, not TorchScript, no --input-shape, no lowering, a list mutated on a "
+           "run-time path")
+    passed, failed = counts
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""onnx-opt's TorchScript frontend against torch.onnx.export, same modules, same run.
+
+    /usr/bin/python3 perf/bench_torchscript.py ONNX_OPT [--work DIR] [--only a,b]
+                                               [--runs N] [--out perf/TORCHSCRIPT.md]
+
+For each model, perf/make_corpus.py (run here, so its timings are from this run)
+builds the module (random weights, fixed seeds) and writes torch.onnx.export's
+opset-17 output (`<name>.onnx`, constant folding on, dynamic batch/seq axes) and
+torch.jit.trace / torch.jit.script archives. Then, per model:
+
+  - onnx-opt `m.trace.pt` and `m.script.pt` with `--input-shape` and `-O2`
+    (whole process: libtorch load, freeze, lowering, passes, write);
+  - node counts of torch.onnx.export's output and of onnx-opt's;
+  - ONNX Runtime median latency at batch 1 (sequence length 16) of each output,
+    with ORT's graph optimizations disabled and at `all` (perf/ort_run.js, one
+    thread).
+
+torch.onnx.export's time is the export call inside a running Python (torch
+already imported), as make_corpus.py measures it; onnx-opt's is a whole process.
+Writes a Markdown table (--out) and prints it. A benchmark, not a test.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121", "vit_b_16",
+          "swin_t", "convnext_tiny", "regnet_y_400mf", "squeezenet1_1", "shufflenet_v2_x1_0",
+          "googlenet", "mnasnet1_0", "transformer_encoder", "transformer_encoder_prenorm",
+          "tiny_gpt", "lstm_bidir", "gru_lm"]
+
+
+def shape_args(spec):
+    """onnx-opt's --input-shape/--input-type for a make_corpus input spec."""
+    args = []
+    for name, shape, dtype, _ in spec["inputs"]:
+        if spec["family"] in ("cnn", "transformer") and len(shape) == 4:
+            args += ["--input-shape", "x=batch,%d,%d,%d" % tuple(shape[1:])]
+            continue
+        dims = ["batch", "seq"] + [str(d) for d in shape[2:]]
+        args += ["--input-shape", "%s=%s" % (name, ",".join(dims))]
+        if dtype != "float32":
+            args += ["--input-type", "%s=%s" % (name, dtype)]
+    return args
+
+
+def nodes(path):
+    import onnx
+    return len(onnx.load(path, load_external_data=False).graph.node)
+
+
+def latency(path, runs, env):
+    out = {}
+    for level in ("disabled", "all"):
+        p = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), path, "--level", level,
+                            "--runs", str(runs), "--warmup", "1", "--json", "--dim", "batch=1",
+                            "--dim", "seq=16"], capture_output=True, text=True, env=env)
+        line = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
+        res = json.loads(line[-1][7:]) if line else {}
+        out[level] = res.get("timing", {}).get("median_ms")
+    return out
+
+
+def fmt(x, spec="%.2f"):
+    return "-" if x is None else spec % x
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("onnx_opt")
+    ap.add_argument("--work", default=os.path.join(HERE, "cache", "torchscript"))
+    ap.add_argument("--only")
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--out", default=os.path.join(HERE, "TORCHSCRIPT.md"))
+    a = ap.parse_args()
+    names = a.only.split(",") if a.only else MODELS
+    env = dict(os.environ)
+    env.setdefault("ORT_NODE_MODULES", os.path.join(HERE, "..", "tools", "ort", "node_modules"))
+    sys.path.insert(0, HERE)
+    import make_corpus
+    subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), "--out", a.work,
+                    "--only", ",".join(names)], check=True, capture_output=True)
+    summary = json.load(open(os.path.join(a.work, "models", "summary.json")))["models"]
+    rows = []
+    for name in names:
+        rec = summary[name]
+        ref = os.path.join(a.work, "models", name + ".onnx")
+        row = dict(name=name, export_s=rec["variants"]["default"].get("export_s"),
+                   export_nodes=nodes(ref), export_lat=latency(ref, a.runs, env))
+        for kind in ("trace", "script"):
+            pt = os.path.join(a.work, "torchscript", "%s.%s.pt" % (name, kind))
+            out = os.path.join(a.work, "%s.%s.onnx" % (name, kind))
+            if not os.path.exists(pt):
+                row[kind] = dict(status="no archive")
+                continue
+            t0 = time.time()
+            p = subprocess.run([a.onnx_opt, pt, "-O2", "-o", out] +
+                               shape_args(make_corpus.MODELS[name]),
+                               capture_output=True, text=True)
+            wall = time.time() - t0
+            if p.returncode != 0:
+                row[kind] = dict(status="exit %d: %s" % (p.returncode, p.stderr.strip()[-120:]))
+                continue
+            row[kind] = dict(status="ok", seconds=wall, nodes=nodes(out),
+                             lat=latency(out, a.runs, env))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    lines = [
+        "# TorchScript frontend vs torch.onnx.export",
+        "",
+        "Generated by `/usr/bin/python3 perf/bench_torchscript.py build/onnx-opt` at commit "
+        "%s on this 2-core machine (one ORT thread, batch 1, sequence length 16, median of %d "
+        "runs). torch.onnx.export: opset 17, constant folding on, timed inside a running "
+        "Python; onnx-opt: `onnx-opt m.pt --input-shape ... -O2`, timed as a whole process "
+        "(libtorch load included). Latency in ms with ORT's graph optimizations disabled / "
+        "at `all`." % (commit, a.runs),
+        "",
+        "| model | export nodes | export s | export ms (off / all) | trace nodes | trace s "
+        "| trace ms (off / all) | script nodes | script s | script ms (off / all) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cells = [r["name"], str(r["export_nodes"]), fmt(r["export_s"]),
+                 "%s / %s" % (fmt(r["export_lat"]["disabled"]), fmt(r["export_lat"]["all"]))]
+        for kind in ("trace", "script"):
+            k = r[kind]
+            if k["status"] != "ok":
+                cells += [k["status"], "-", "-"]
+            else:
+                cells += [str(k["nodes"]), fmt(k["seconds"]),
+                          "%s / %s" % (fmt(k["lat"]["disabled"]), fmt(k["lat"]["all"]))]
+        lines.append("| " + " | ".join(cells) + " |")
+    open(a.out, "w").write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
