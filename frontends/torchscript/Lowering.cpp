@@ -510,8 +510,7 @@ absl::Status Lowering::lowerBlock(jit::Block &block) {
 
 namespace {
 
-/// Carries what one jit value lowered to over to another (block outputs to
-/// the If/Loop results when a branch is inlined).
+/// Carries what one jit value lowered to in `map` over to another.
 template <class M>
 void forward(M &map, const jit::Value *from, const jit::Value *to) {
   if (auto it = map.find(from); it != map.end())
@@ -540,13 +539,8 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
   if (auto c = boolOf(n.input(0))) {
     jit::Block &taken = *n.blocks()[*c ? 0 : 1];
     ONNXOPT_RETURN_IF_ERROR(lowerBlock(taken));
-    for (size_t i = 0; i < n.outputs().size(); ++i) {
-      const jit::Value *from = taken.outputs()[i];
-      forward(tensors_, from, n.output(i));
-      forward(lists_, from, n.output(i));
-      if (auto k = constant(from))
-        consts_[n.output(i)] = *k;
-    }
+    for (size_t i = 0; i < n.outputs().size(); ++i)
+      bind(n.output(i), taken.outputs()[i]);
     return absl::OkStatus();
   }
   ONNXOPT_ASSIGN_OR_RETURN(auto cond, tensor(n.input(0)));
