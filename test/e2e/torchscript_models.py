@@ -6,7 +6,7 @@ Runtime's on what onnx-opt makes of the .pt file.
 
 For each model (the corpus' torchvision classifiers, transformer encoders
 (batch_first, pre-norm with a padding mask, sequence-first), GPT-style decoder,
-LSTM and GRU: perf/make_corpus.py's definitions, random weights, fixed seeds,
+LSTM and GRU (also sequence-first, bidirectional GRU): perf/make_corpus.py's definitions, random weights, fixed seeds,
 random BatchNorm statistics; a module of common functional ops):
 torch.jit.trace and torch.jit.script, save;
 `onnx-opt m.pt --input-shape x=batch,3,224,224 -O2 -o m.onnx` (sequence models:
@@ -43,7 +43,7 @@ CLASSIFIERS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121
                "vit_b_16", "swin_t", "convnext_tiny", "regnet_y_400mf", "squeezenet1_1",
                "shufflenet_v2_x1_0", "googlenet", "mnasnet1_0"]
 SEQUENCE = ["transformer_encoder", "transformer_encoder_prenorm", "transformer_seq_first",
-            "tiny_gpt", "lstm_bidir", "gru_lm"]
+            "tiny_gpt", "lstm_bidir", "gru_lm", "rnn_seq_first"]
 MODELS = CLASSIFIERS + SEQUENCE + ["functional"]
 
 
@@ -57,6 +57,23 @@ class SeqFirstEncoder(nn.Module):
 
     def forward(self, x):
         return self.enc(x)
+
+
+class SeqFirstRnn(nn.Module):
+    """The other RNN layouts: sequence-first, a 2-layer LSTM and a 2-layer
+    bidirectional GRU, with given initial states."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.lstm = nn.LSTM(12, 16, 2)
+        self.gru = nn.GRU(16, 8, 2, bidirectional=True)
+
+    def forward(self, x):
+        h0 = torch.zeros(2, x.size(1), 16) + 0.1
+        y, (h, c) = self.lstm(x, (h0, h0 * 2))
+        z, g = self.gru(y)
+        return z, h, c, g
 
 
 class Functional(nn.Module):
@@ -94,6 +111,8 @@ class Functional(nn.Module):
 def spec(name):
     """(module, [(arg, onnx-opt shape, dtype, (low, high) or None)], axes):
     axes are the dims the test varies: batch (and seq)."""
+    if name == "rnn_seq_first":
+        return SeqFirstRnn().eval(), [("x", "seq,batch,12", "float32", None)]
     if name == "functional":
         return Functional().eval(), [("x", "batch,8,16,16", "float32", None)]
     if name == "transformer_seq_first":
