@@ -52,14 +52,8 @@ absl::Status Lowering::lowerCreation(jit::Node &n, const std::string &kind) {
   if (like || fresh) {
     ONNXOPT_ASSIGN_OR_RETURN(like0, tensor(n.input(0)));
   }
-  size_t next = like ? 1 : fresh ? 1 : 0;
-  Value *shape = nullptr;
-  if (like) {
-    ONNXOPT_ASSIGN_OR_RETURN(shape, step("Shape", {like0}));
-  } else {
-    ONNXOPT_ASSIGN_OR_RETURN(shape, intList(n.input(next)));
-    ++next;
-  }
+  size_t next = like || fresh ? 1 : 0;
+  const jit::Value *sizeArg = like ? nullptr : n.input(next++);
   const jit::Value *fillArg = full ? n.input(next++) : nullptr;
   DataType fallback = like0 ? typeOf(like0) : DataType::Float;
   if (fillArg && !like0 && intOf(fillArg))
@@ -72,40 +66,44 @@ absl::Status Lowering::lowerCreation(jit::Node &n, const std::string &kind) {
   // Static size, constant fill: a constant tensor at import time, so that
   // masks built in place from it (swin's shifted windows) fold.
   std::optional<std::vector<int64_t>> sizes;
-  if (like) {
-    if (const auto &sh = like0->type().shape();
-        sh && std::all_of(sh->begin(), sh->end(),
-                          [](const Dim &d) { return d.isConstant(); })) {
-      sizes.emplace();
-      for (const Dim &d : *sh)
-        sizes->push_back(d.value());
-    }
-  } else {
-    sizes = intsOf(n.input(like || fresh ? 1 : 0));
+  if (sizeArg) {
+    sizes = intsOf(sizeArg);
+  } else if (const auto &sh = like0->type().shape();
+             sh && std::all_of(sh->begin(), sh->end(),
+                               [](const Dim &d) { return d.isConstant(); })) {
+    sizes.emplace();
+    for (const Dim &d : *sh)
+      sizes->push_back(d.value());
   }
-  auto fillValue = fillArg
-                       ? numberOf(fillArg)
-                       : std::optional<double>(
-                             kind.find("ones") != std::string::npos ? 1 : 0);
+  double ones = kind.find("ones") != std::string::npos ? 1 : 0;
+  auto fillValue = fillArg ? numberOf(fillArg) : std::optional<double>(ones);
   if (fillArg && boolOf(fillArg))
     fillValue = *boolOf(fillArg) ? 1 : 0;
   auto st = scalarTypeOf(*dt);
+  constexpr int64_t kMaxFolded = int64_t(1) << 20;
   if (sizes && fillValue && st) {
     int64_t count = 1;
     for (int64_t d : *sizes)
-      count *= d;
-    if (count <= (int64_t(1) << 20)) {
+      count = d < 0 || (d > 0 && count > kMaxFolded / d) ? kMaxFolded + 1
+                                                         : count * d;
+    if (count <= kMaxFolded) {
       consts_[n.output(0)] =
           at::full(*sizes, *fillValue, at::TensorOptions(*st));
       return absl::OkStatus();
     }
+  }
+  Value *shape = nullptr;
+  if (sizeArg) {
+    ONNXOPT_ASSIGN_OR_RETURN(shape, intList(sizeArg));
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(shape, step("Shape", {like0}));
   }
   Value *fill = nullptr;
   if (fillArg) {
     ONNXOPT_ASSIGN_OR_RETURN(fill, tensor(fillArg, *dt));
     ONNXOPT_ASSIGN_OR_RETURN(fill, cast(fill, *dt));
   } else {
-    fill = scalar(kind.find("ones") != std::string::npos ? 1 : 0, *dt);
+    fill = scalar(ones, *dt);
   }
   ONNXOPT_ASSIGN_OR_RETURN(auto out, filled(shape, fill));
   alias(n, out);
