@@ -9,10 +9,13 @@
 //   y = MatMul (X, W');  z = Add (y, b');  Y = Transpose <perm> (z)
 //   W'[:, j] = W[:, j] * c[j],  b'[j] = b[j] * c[j]
 //
-// Before (in front of the MatMul, as GELU's final x 0.5):
+// Before (in front of the MatMul):
 //   h = Mul (X, s);  Y = MatMul (h, W)        # s a one-element constant
 // After:
 //   Y = MatMul (X, W'),  W' = W * s
+// except the final x 0.5 of an erf GELU, X = x * (1 + erf(...)): ONNX
+// Runtime, TensorRT and OpenVINO fuse the whole canonical GELU (ORT with the
+// bias before it as BiasGelu), which is worth more than the Mul.
 //
 // Preconditions: W a 2-D float constant, b a 1-D constant of W's width, c or
 // s constants of W's type; every intermediate private (one user, not a graph
