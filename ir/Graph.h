@@ -21,6 +21,7 @@ namespace onnxopt {
 class Graph;
 class Node;
 class Value;
+class Verifier;
 
 /// One operand: a node input or a graph output. Uses of a value form an
 /// intrusive doubly linked list on that value, so unlinking is O(1).
@@ -108,6 +109,7 @@ private:
   friend class Use;
   friend class Node;
   friend class Graph;
+  friend class Verifier;
   Value(Kind kind, Graph *graph, Node *def, unsigned index)
       : kind_(kind), def_(def), resultIndex_(index), graph_(graph) {}
   Kind kind_;
@@ -120,6 +122,8 @@ private:
   std::shared_ptr<const SparseTensor> sparse_;
   Use *firstUse_ = nullptr;
   size_t numUses_ = 0;
+  /// The verifier's "defined so far" mark (the run that saw the definition).
+  uint64_t verifyMark_ = 0;
 };
 
 /// An operation. Owns its results and its subgraph attributes.

@@ -4,7 +4,6 @@
 #include "ir/Graph.h"
 #include "utils/Diagnostics.h"
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 #include <vector>
@@ -17,21 +16,52 @@ std::string describe(const Node &n) {
   return absl::StrCat("node '", n.name, "' (", n.op().type, ")");
 }
 
+} // namespace
+
+/// Checks the back-pointers, use lists and def-before-use of a graph and its
+/// subgraphs. Scope is a mark on each value (this run's number once its
+/// definition is seen, cleared when a subgraph's scope ends), not a set:
+/// verify-each runs after every pass, and on large graphs hashing every
+/// value every time cost more than the passes.
 class Verifier {
 public:
-  absl::Status run(const Graph &g) {
-    // Membership only; never iterated.
-    scopes_.emplace_back();
-    auto &scope = scopes_.back();
+  Verifier() : mark_(++runs_) {}
+
+  /// A top-level graph: its marks go stale with the next run's number.
+  absl::Status run(const Graph &g) { return check(g); }
+
+private:
+  /// A subgraph: its values leave scope when it ends.
+  absl::Status runNested(const Graph &g) {
+    absl::Status st = check(g);
+    unmark(g);
+    return st;
+  }
+
+  void define(const Value *v) { const_cast<Value *>(v)->verifyMark_ = mark_; }
+  bool inScope(const Value *v) const { return v->verifyMark_ == mark_; }
+
+  void unmark(const Graph &g) {
+    for (size_t i = 0; i < g.numInputs(); ++i)
+      const_cast<Value *>(g.input(i))->verifyMark_ = 0;
+    for (size_t i = 0; i < g.numInitializers(); ++i)
+      const_cast<Value *>(g.initializer(i))->verifyMark_ = 0;
+    for (const Node *n : g.nodes())
+      for (size_t i = 0; i < n->numOutputs(); ++i)
+        if (const Value *v = n->output(i))
+          const_cast<Value *>(v)->verifyMark_ = 0;
+  }
+
+  absl::Status check(const Graph &g) {
     for (size_t i = 0; i < g.numInputs(); ++i) {
       const Value *v = g.input(i);
       if (v->graph() != &g || v->kind() != Value::Kind::GraphInput)
         return absl::InternalError(absl::StrCat("graph input '", v->name(),
                                                 "' has a wrong back-pointer"));
-      scope.insert(v);
+      define(v);
     }
     for (size_t i = 0; i < g.numInitializers(); ++i)
-      scope.insert(g.initializer(i));
+      define(g.initializer(i));
     size_t count = 0;
     for (const Node *n : g.nodes()) {
       ++count;
@@ -55,7 +85,7 @@ public:
             return absl::InternalError(
                 absl::StrCat(describe(*n), " attribute '", a.name,
                              "' holds a subgraph with a wrong parent"));
-          ONNXOPT_RETURN_IF_ERROR(run(*sub));
+          ONNXOPT_RETURN_IF_ERROR(runNested(*sub));
         }
       for (size_t i = 0; i < n->numOutputs(); ++i) {
         const Value *v = n->output(i);
@@ -74,7 +104,7 @@ public:
         if (listed != v->numUses())
           return absl::InternalError(absl::StrCat(describe(*n), " result ", i,
                                                   " has a wrong use count"));
-        scopes_.back().insert(v);
+        define(v);
       }
     }
     if (count != g.numNodes())
@@ -90,21 +120,12 @@ public:
                                                 i, " ('", v->name(),
                                                 "') is not defined in scope"));
     }
-    scopes_.pop_back();
     return absl::OkStatus();
   }
 
-private:
-  bool inScope(const Value *v) const {
-    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
-      if (it->contains(v))
-        return true;
-    return false;
-  }
-  std::vector<absl::flat_hash_set<const Value *>> scopes_;
+  static inline uint64_t runs_ = 0;
+  uint64_t mark_;
 };
-
-} // namespace
 
 absl::Status verifyGraph(const Graph &g) { return Verifier().run(g); }
 

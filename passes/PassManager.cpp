@@ -271,11 +271,14 @@ absl::StatusOr<bool> PassManager::runOnGraph(Pass &p, Graph &g,
   // Innermost bodies first: what they stop using can then die in the outer
   // graph.
   bool changed = false;
-  for (Node *n : g.nodes())
+  for (Node *n : g.nodes()) {
+    if (n->attrs().empty())
+      continue; // most nodes: no subgraph to look for
     for (Graph *sub : n->subgraphs()) {
       ONNXOPT_ASSIGN_OR_RETURN(bool c, runOnGraph(p, *sub, ctx));
       changed |= c;
     }
+  }
   ONNXOPT_ASSIGN_OR_RETURN(bool c, p.run(g, ctx));
   return changed || c;
 }

@@ -60,9 +60,15 @@ absl::StatusOr<size_t> applyPatternsGreedily(
     byType[p->opType()].push_back(p.get());
   Rewriter rewriter(g);
   for (int64_t sweep = 0; sweep < config.maxIterations; ++sweep) {
+    // Only nodes a pattern (or the fold hooks) could apply to start on the
+    // worklist, in program order: most passes match a few op types, and a
+    // sweep over the rest would only hash and miss the cache. Nodes a rewrite
+    // touches are added as they change.
     std::deque<Node *> worklist;
     absl::flat_hash_set<Node *> members;
     for (Node *n : g.nodes()) {
+      if (!config.fold && !byType.contains(n->op().type))
+        continue;
       worklist.push_back(n);
       members.insert(n);
     }

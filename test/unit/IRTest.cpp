@@ -181,6 +181,39 @@ TEST(IR, VerifierRejectsCaptureOfALaterOuterValue) {
   EXPECT_FALSE(verifyModel(*m).ok());
 }
 
+TEST(IR, VerifierEndsASubgraphsScopeWithIt) {
+  // A value defined in a branch is visible neither in the other branch nor
+  // in the outer graph after the If (the verifier's marks are cleared when
+  // a subgraph ends), and a second run sees the same.
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Builder b(*m, g);
+  Node *ifNode = *b.create("If", {c});
+  auto thenBody = std::make_unique<Graph>();
+  Node *inner = thenBody->createNode(*resolveOp("", "Neg", 17), {x}, 1);
+  thenBody->addOutput(inner->output(0), "t");
+  ifNode->setAttr(Attribute::makeGraph("then_branch", std::move(thenBody)));
+  auto elseBody = std::make_unique<Graph>();
+  Node *other =
+      elseBody->createNode(*resolveOp("", "Relu", 17), {inner->output(0)}, 1);
+  elseBody->addOutput(other->output(0), "e");
+  ifNode->setAttr(Attribute::makeGraph("else_branch", std::move(elseBody)));
+  EXPECT_FALSE(verifyModel(*m).ok());
+  other->setInput(0, x);
+  EXPECT_TRUE(verifyModel(*m).ok());
+  Node *after = *b.create("Abs", {inner->output(0)});
+  g.addOutput(after->output(0), "Y");
+  absl::Status st = verifyModel(*m);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("not defined before its use"),
+            std::string::npos);
+  EXPECT_FALSE(verifyModel(*m).ok());
+  after->setInput(0, ifNode->output(0));
+  EXPECT_TRUE(verifyModel(*m).ok());
+}
+
 TEST(IR, InitializersAreConstantsAndInputDefaultsAreNot) {
   auto m = makeModel();
   Graph &g = *m->graph;
