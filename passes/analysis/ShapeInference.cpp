@@ -582,40 +582,6 @@ void Inferencer::refineExpand(const Node &n) {
   auto out = types_.find(n.output(0));
   const onnx::TypeProto *xt = typeOf(n.input(0));
   const onnx::TensorShapeProto *s = shapeDataOf(n.input(1));
-  if (out != types_.end() && out->second.has_tensor_type() &&
-      !out->second.tensor_type().has_shape()) {
-    // ONNX 1.12 gives no rank for a computed shape: the shape operand's
-    // length is the rank, and its propagated entries are dims (0 copies
-    // X's dim unless allowzero; -1 is resolved below).
-    const onnx::TypeProto *st = typeOf(n.input(1));
-    const Attribute *az = n.attr("allowzero");
-    bool allowZero = az && az->i != 0;
-    auto *dims = out->second.mutable_tensor_type()->mutable_shape();
-    if (s) {
-      for (int i = 0; i < s->dim_size(); ++i) {
-        auto *d = dims->add_dim();
-        const auto &e = s->dim(i);
-        if (e.has_dim_value() && e.dim_value() > 0)
-          d->set_dim_value(e.dim_value());
-        else if (e.has_dim_param())
-          d->set_dim_param(e.dim_param());
-        else if (e.has_dim_value() && e.dim_value() == 0 && !allowZero && xt &&
-                 xt->tensor_type().has_shape() &&
-                 i < xt->tensor_type().shape().dim_size())
-          *d = xt->tensor_type().shape().dim(i);
-      }
-    } else if (st && st->has_tensor_type() && st->tensor_type().has_shape() &&
-               st->tensor_type().shape().dim_size() == 1 &&
-               st->tensor_type().shape().dim(0).has_dim_value()) {
-      for (int64_t i = 0;
-           i < std::min<int64_t>(st->tensor_type().shape().dim(0).dim_value(),
-                                 kMaxRank);
-           ++i)
-        dims->add_dim();
-    } else {
-      out->second.mutable_tensor_type()->clear_shape();
-    }
-  }
   if (out == types_.end() || !xt || !s || !out->second.has_tensor_type() ||
       !xt->tensor_type().has_shape())
     return;
