@@ -33,6 +33,18 @@ void Use::set(Value *v) {
   }
 }
 
+void Use::operator delete(Use *u, std::destroying_delete_t) {
+  Graph *g = u->user_ ? u->user_->graph() : u->outputOf_;
+  u->~Use();
+  g->usePool_.release(u);
+}
+
+void Value::operator delete(Value *v, std::destroying_delete_t) {
+  Graph *g = v->graph_;
+  v->~Value();
+  g->valuePool_.release(v);
+}
+
 std::vector<Use *> Value::uses() const {
   std::vector<Use *> out;
   out.reserve(numUses_);
@@ -67,6 +79,12 @@ void Value::replaceUsesWithIf(Value *v,
 
 // ---------------------------------------------------------------- Node
 
+void Node::operator delete(Node *n, std::destroying_delete_t) {
+  Graph *g = n->graph_;
+  n->~Node();
+  g->nodePool_.release(n);
+}
+
 Node::~Node() {
   // Operands first (they may point at values of other nodes), then attributes
   // (subgraph bodies may use our results only through outer values, which are
@@ -78,7 +96,8 @@ Node::~Node() {
 
 void Node::addInput(Value *v) {
   inputs_.push_back(std::unique_ptr<Use>(
-      new Use(this, nullptr, static_cast<unsigned>(inputs_.size()))));
+      ::new (graph_->usePool_.allocate())
+          Use(this, nullptr, static_cast<unsigned>(inputs_.size()))));
   inputs_.back()->set(v);
 }
 
@@ -93,7 +112,8 @@ Value *Node::addOutput(bool present) {
     return nullptr;
   }
   outputs_.push_back(std::unique_ptr<Value>(
-      new Value(Value::Kind::NodeOutput, graph_, this,
+      ::new (graph_->valuePool_.allocate())
+          Value(Value::Kind::NodeOutput, graph_, this,
                 static_cast<unsigned>(outputs_.size()))));
   return outputs_.back().get();
 }
@@ -193,9 +213,9 @@ unsigned Graph::depth() const {
 }
 
 Value *Graph::addInput(std::string n, Type type) {
-  auto v =
-      std::unique_ptr<Value>(new Value(Value::Kind::GraphInput, this, nullptr,
-                                       static_cast<unsigned>(inputs_.size())));
+  auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
+      Value::Kind::GraphInput, this, nullptr,
+      static_cast<unsigned>(inputs_.size())));
   v->setName(std::move(n));
   v->setType(std::move(type));
   inputs_.push_back(std::move(v));
@@ -208,9 +228,9 @@ void Graph::eraseInput(size_t i) {
 }
 
 Value *Graph::addInitializer(std::string n, std::shared_ptr<const Tensor> t) {
-  auto v = std::unique_ptr<Value>(
-      new Value(Value::Kind::Initializer, this, nullptr,
-                static_cast<unsigned>(initializers_.size())));
+  auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
+      Value::Kind::Initializer, this, nullptr,
+      static_cast<unsigned>(initializers_.size())));
   v->setName(std::move(n));
   v->setType(Type::tensor(t->dtype(), [&] {
     std::vector<Dim> dims;
@@ -225,9 +245,9 @@ Value *Graph::addInitializer(std::string n, std::shared_ptr<const Tensor> t) {
 
 Value *Graph::addSparseInitializer(std::string n,
                                    std::shared_ptr<const SparseTensor> t) {
-  auto v = std::unique_ptr<Value>(
-      new Value(Value::Kind::Initializer, this, nullptr,
-                static_cast<unsigned>(initializers_.size())));
+  auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
+      Value::Kind::Initializer, this, nullptr,
+      static_cast<unsigned>(initializers_.size())));
   v->setName(std::move(n));
   std::vector<Dim> dims;
   for (int64_t d : t->dims)
@@ -267,14 +287,14 @@ void Graph::reorder(const std::vector<Node *> &order) {
 
 void Graph::addOutput(Value *v, std::string name) {
   outputNames_.push_back(name.empty() && v ? v->name() : std::move(name));
-  outputs_.push_back(std::unique_ptr<Use>(
-      new Use(nullptr, this, static_cast<unsigned>(outputs_.size()))));
+  outputs_.push_back(std::unique_ptr<Use>(::new (usePool_.allocate()) Use(
+      nullptr, this, static_cast<unsigned>(outputs_.size()))));
   outputs_.back()->set(v);
 }
 
 Node *Graph::createNode(OpId op, const std::vector<Value *> &inputs,
                         size_t numOutputs, Node *pos) {
-  Node *n = new Node(this, std::move(op));
+  Node *n = ::new (nodePool_.allocate()) Node(this, std::move(op));
   for (Value *v : inputs)
     n->addInput(v);
   for (size_t i = 0; i < numOutputs; ++i)
@@ -284,7 +304,8 @@ Node *Graph::createNode(OpId op, const std::vector<Value *> &inputs,
 }
 
 void Graph::link(Node *n, Node *pos) {
-  n->graph_ = this;
+  // A node's storage belongs to its graph's pool: nodes never change graphs.
+  assert(n->graph_ == this && "linking a node of another graph");
   if (!pos) {
     n->prev_ = last_;
     n->next_ = nullptr;

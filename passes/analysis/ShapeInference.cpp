@@ -4,7 +4,7 @@
 #include "backends/onnx/OnnxExporter.h"
 #include "passes/Pass.h"
 
-#include "absl/container/node_hash_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -12,6 +12,8 @@
 #include "onnx/defs/schema.h"
 #include "onnx/defs/shape_inference.h"
 #include "onnx/onnx_pb.h"
+
+#include <google/protobuf/arena.h>
 
 namespace onnxopt {
 
@@ -126,6 +128,30 @@ bool toAttributeProto(const Attribute &a, onnx::AttributeProto &ap) {
   }
 }
 
+/// Protos keyed by value, on an arena: addresses stay put (inference
+/// functions hold pointers into the table while later lookups insert).
+/// Looked up, never iterated.
+template <class T> class ProtoTable {
+public:
+  explicit ProtoTable(google::protobuf::Arena &arena) : arena_(arena) {}
+  T *find(const Value *v) const {
+    auto it = map_.find(v);
+    return it == map_.end() ? nullptr : it->second;
+  }
+  /// The entry for `v`, made empty when absent (then `fresh` is true).
+  std::pair<T *, bool> tryEmplace(const Value *v) {
+    auto [it, fresh] = map_.try_emplace(v, nullptr);
+    if (fresh)
+      it->second = google::protobuf::Arena::CreateMessage<T>(&arena_);
+    return {it->second, fresh};
+  }
+  T &operator[](const Value *v) { return *tryEmplace(v).first; }
+
+private:
+  google::protobuf::Arena &arena_;
+  absl::flat_hash_map<const Value *, T *> map_;
+};
+
 /// Runs ONNX's inference and data-propagation functions over one graph in
 /// program order, keeping what they produce on the side.
 class Inferencer {
@@ -141,13 +167,12 @@ public:
   }
   /// The inferred type of a node result (Unknown when inference said nothing).
   Type inferred(const Value *v) const {
-    auto it = types_.find(v);
-    return it == types_.end() ? Type() : fromTypeProto(it->second);
+    const onnx::TypeProto *t = types_.find(v);
+    return t ? fromTypeProto(*t) : Type();
   }
   /// The statically known value of an int64 shape computation, if any.
   const onnx::TensorShapeProto *data(const Value *v) const {
-    auto it = data_.find(v);
-    return it == data_.end() ? nullptr : &it->second;
+    return data_.find(v);
   }
   uint64_t failed = 0;
 
@@ -159,8 +184,8 @@ private:
   const onnx::TypeProto *typeOf(const Value *v) {
     if (!v)
       return nullptr;
-    if (auto it = types_.find(v); it != types_.end())
-      return &it->second;
+    if (const onnx::TypeProto *t = types_.find(v))
+      return t;
     bool contract = v->kind() != Value::Kind::NodeOutput ||
                     v->graph() != &graph_ || trustDeclared_;
     if (!contract || v->type().isUnknown())
@@ -181,44 +206,44 @@ private:
         v->tensor()->numElements() > kMaxDataElements ||
         v->tensor()->dtype() == DataType::String)
       return nullptr;
-    auto [it, fresh] = tensors_.try_emplace(v);
+    auto [t, fresh] = tensors_.tryEmplace(v);
     if (fresh)
-      toTensorProto(*v->tensor(), v->name(), it->second);
-    return &it->second;
+      toTensorProto(*v->tensor(), v->name(), *t);
+    return t;
   }
 
   const onnx::TensorProto *staticDataOf(const Value *v) {
-    auto d = data_.find(v);
+    const onnx::TensorShapeProto *d = data_.find(v);
     const onnx::TypeProto *t = typeOf(v);
-    if (d == data_.end() || !t || !t->has_tensor_type() ||
+    if (!d || !t || !t->has_tensor_type() ||
         t->tensor_type().elem_type() != onnx::TensorProto::INT64 ||
         !t->tensor_type().has_shape() ||
         t->tensor_type().shape().dim_size() > 1)
       return nullptr;
     bool scalar = t->tensor_type().shape().dim_size() == 0;
-    if (scalar && d->second.dim_size() != 1)
+    if (scalar && d->dim_size() != 1)
       return nullptr;
-    for (const auto &dim : d->second.dim())
+    for (const auto &dim : d->dim())
       if (!dim.has_dim_value())
         return nullptr;
-    auto [it, fresh] = tensors_.try_emplace(v);
+    auto [t2, fresh] = tensors_.tryEmplace(v);
     if (fresh) {
-      onnx::TensorProto &tp = it->second;
+      onnx::TensorProto &tp = *t2;
       tp.set_data_type(onnx::TensorProto::INT64);
       if (!scalar)
-        tp.add_dims(d->second.dim_size());
-      for (const auto &dim : d->second.dim())
+        tp.add_dims(d->dim_size());
+      for (const auto &dim : d->dim())
         tp.add_int64_data(dim.dim_value());
     }
-    return &it->second;
+    return t2;
   }
 
   /// Shape data of an input: propagated, or a 0-/1-D int constant.
   const onnx::TensorShapeProto *shapeDataOf(const Value *v) {
     if (!v)
       return nullptr;
-    if (auto it = data_.find(v); it != data_.end())
-      return &it->second;
+    if (const onnx::TensorShapeProto *d = data_.find(v))
+      return d;
     if (!v->isConstant() || !v->tensor())
       return nullptr;
     const Tensor &t = *v->tensor();
@@ -252,11 +277,12 @@ private:
   const Graph &graph_;
   int64_t opset_;
   bool trustDeclared_;
-  // Keyed by value; looked up, never iterated. Node maps: inference
-  // functions hold pointers into them while later lookups insert.
-  absl::node_hash_map<const Value *, onnx::TypeProto> types_;
-  absl::node_hash_map<const Value *, onnx::TensorProto> tensors_;
-  absl::node_hash_map<const Value *, onnx::TensorShapeProto> data_;
+  // One arena for every proto made while inferring: no malloc and free per
+  // value (which dominated on large graphs), all released at once.
+  google::protobuf::Arena arena_;
+  ProtoTable<onnx::TypeProto> types_{arena_};
+  ProtoTable<onnx::TensorProto> tensors_{arena_};
+  ProtoTable<onnx::TensorShapeProto> data_{arena_};
 };
 
 class NodeContext final : public onnx::InferenceContext {
@@ -465,18 +491,17 @@ void Inferencer::refineReshape(const Node &n) {
   if (!n.is("Reshape") || n.op().isOpaque() || n.numInputs() < 2 ||
       n.numOutputs() == 0 || !n.output(0))
     return;
-  auto out = types_.find(n.output(0));
+  onnx::TypeProto *out = types_.find(n.output(0));
   const onnx::TypeProto *xt = typeOf(n.input(0));
   const onnx::TensorShapeProto *s = shapeDataOf(n.input(1));
-  if (out != types_.end() && out->second.has_tensor_type() &&
-      !out->second.tensor_type().has_shape()) {
+  if (out && out->has_tensor_type() && !out->tensor_type().has_shape()) {
     // ONNX 1.12 gives no rank for a computed shape: the shape operand's
     // length is the rank, and its propagated entries are dims (0 copies
     // X's dim unless allowzero; -1 is resolved below).
     const onnx::TypeProto *st = typeOf(n.input(1));
     const Attribute *az = n.attr("allowzero");
     bool allowZero = az && az->i != 0;
-    auto *dims = out->second.mutable_tensor_type()->mutable_shape();
+    auto *dims = out->mutable_tensor_type()->mutable_shape();
     if (s) {
       for (int i = 0; i < s->dim_size(); ++i) {
         auto *d = dims->add_dim();
@@ -499,19 +524,18 @@ void Inferencer::refineReshape(const Node &n) {
            ++i)
         dims->add_dim();
     } else {
-      out->second.mutable_tensor_type()->clear_shape();
+      out->mutable_tensor_type()->clear_shape();
     }
   }
-  if (out == types_.end() || !xt || !s || !out->second.has_tensor_type() ||
-      !out->second.tensor_type().has_shape() ||
-      !xt->tensor_type().has_shape() ||
-      out->second.tensor_type().shape().dim_size() != s->dim_size())
+  if (!out || !xt || !s || !out->has_tensor_type() ||
+      !out->tensor_type().has_shape() || !xt->tensor_type().has_shape() ||
+      out->tensor_type().shape().dim_size() != s->dim_size())
     return;
   int inferAt = -1;
   for (int i = 0; i < s->dim_size(); ++i)
     if (s->dim(i).has_dim_value() && s->dim(i).dim_value() == -1)
       inferAt = i;
-  auto *dims = out->second.mutable_tensor_type()->mutable_shape();
+  auto *dims = out->mutable_tensor_type()->mutable_shape();
   if (inferAt < 0 || isKnown(dims->dim(inferAt)))
     return;
   Factors count;
@@ -579,15 +603,15 @@ void Inferencer::refineExpand(const Node &n) {
   // the shape's, where one side is 1 or both agree.
   if (n.numInputs() != 2)
     return;
-  auto out = types_.find(n.output(0));
+  onnx::TypeProto *out = types_.find(n.output(0));
   const onnx::TypeProto *xt = typeOf(n.input(0));
   const onnx::TensorShapeProto *s = shapeDataOf(n.input(1));
-  if (out == types_.end() || !xt || !s || !out->second.has_tensor_type() ||
+  if (!out || !xt || !s || !out->has_tensor_type() ||
       !xt->tensor_type().has_shape())
     return;
   const auto &xs = xt->tensor_type().shape();
   int rank = std::max(xs.dim_size(), s->dim_size());
-  auto *shape = out->second.mutable_tensor_type()->mutable_shape();
+  auto *shape = out->mutable_tensor_type()->mutable_shape();
   if (shape->dim_size() == 0)
     for (int i = 0; i < rank; ++i)
       shape->add_dim();
@@ -625,11 +649,10 @@ void Inferencer::refineSlice(const Node &n) {
   // ONNX 1.12 infers nothing when starts or ends are computed (torch.roll,
   // pads from sizes): the rank is X's, and the dims the Slice does not
   // touch (constant axes, or the first len(starts) without axes) are X's.
-  auto out = types_.find(n.output(0));
+  onnx::TypeProto *out = types_.find(n.output(0));
   const onnx::TypeProto *xt = typeOf(n.input(0));
   if (!xt || !xt->has_tensor_type() || !xt->tensor_type().has_shape() ||
-      (out != types_.end() && out->second.has_tensor_type() &&
-       out->second.tensor_type().has_shape()))
+      (out && out->has_tensor_type() && out->tensor_type().has_shape()))
     return;
   const auto &xs = xt->tensor_type().shape();
   int rank = xs.dim_size();
@@ -677,20 +700,19 @@ void Inferencer::refineData(const Node &n) {
   if (n.op().isOpaque() || n.numOutputs() == 0 || !n.output(0))
     return;
   if (n.is("Range") && n.numInputs() == 3) {
-    auto out = types_.find(n.output(0));
+    onnx::TypeProto *out = types_.find(n.output(0));
     const auto *start = shapeDataOf(n.input(0));
     const auto *limit = shapeDataOf(n.input(1));
     const auto *delta = shapeDataOf(n.input(2));
-    if (out == types_.end() || !start || !limit || !delta ||
-        start->dim_size() != 1 || limit->dim_size() != 1 ||
-        delta->dim_size() != 1 || !out->second.has_tensor_type() ||
-        out->second.tensor_type().shape().dim_size() != 1 ||
-        isKnown(out->second.tensor_type().shape().dim(0)))
+    if (!out || !start || !limit || !delta || start->dim_size() != 1 ||
+        limit->dim_size() != 1 || delta->dim_size() != 1 ||
+        !out->has_tensor_type() || out->tensor_type().shape().dim_size() != 1 ||
+        isKnown(out->tensor_type().shape().dim(0)))
       return;
     if (start->dim(0).has_dim_value() && start->dim(0).dim_value() == 0 &&
         delta->dim(0).has_dim_value() && delta->dim(0).dim_value() == 1 &&
         isKnown(limit->dim(0)))
-      *out->second.mutable_tensor_type()->mutable_shape()->mutable_dim(0) =
+      *out->mutable_tensor_type()->mutable_shape()->mutable_dim(0) =
           limit->dim(0);
     return;
   }
@@ -717,9 +739,9 @@ void Inferencer::refineData(const Node &n) {
     return;
   int size = std::max(a->dim_size(), b->dim_size());
   onnx::TensorShapeProto result;
-  if (auto it = data_.find(n.output(0));
-      it != data_.end() && it->second.dim_size() == size)
-    result = it->second;
+  if (const onnx::TensorShapeProto *d = data_.find(n.output(0));
+      d && d->dim_size() == size)
+    result = *d;
   else
     for (int i = 0; i < size; ++i)
       result.add_dim();
@@ -790,12 +812,13 @@ bool mergeInto(const Type &from, Type &into) {
 } // namespace
 
 struct IncrementalShapeInference::Impl {
+  Impl(const Graph &g, int64_t opset) : inf(g, opset, true) {}
   Inferencer inf;
 };
 
 IncrementalShapeInference::IncrementalShapeInference(const Graph &g,
                                                      int64_t opset)
-    : impl_(std::make_unique<Impl>(Impl{Inferencer(g, opset, true)})) {}
+    : impl_(std::make_unique<Impl>(g, opset)) {}
 
 IncrementalShapeInference::~IncrementalShapeInference() = default;
 
