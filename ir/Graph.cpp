@@ -7,11 +7,22 @@
 
 namespace onnxopt {
 
+// ---------------------------------------------------------------- mutations
+
+namespace {
+// Per thread: a pass runs on one thread, and a counter another thread moves
+// would only cost a verification, never skip one.
+thread_local uint64_t mutations = 0;
+} // namespace
+
+uint64_t Graph::structuralMutations() { return mutations; }
+
 // ---------------------------------------------------------------- Use / Value
 
 void Use::set(Value *v) {
   if (value_ == v)
     return;
+  ++mutations;
   if (value_) {
     if (prev_)
       prev_->next_ = next_;
@@ -95,6 +106,7 @@ Node::~Node() {
 }
 
 void Node::addInput(Value *v) {
+  ++mutations;
   inputs_.push_back(std::unique_ptr<Use>(
       ::new (graph_->usePool_.allocate())
           Use(this, nullptr, static_cast<unsigned>(inputs_.size()))));
@@ -102,11 +114,13 @@ void Node::addInput(Value *v) {
 }
 
 void Node::truncateInputs(size_t n) {
+  ++mutations;
   while (inputs_.size() > n)
     inputs_.pop_back();
 }
 
 Value *Node::addOutput(bool present) {
+  ++mutations;
   if (!present) {
     outputs_.push_back(nullptr);
     return nullptr;
@@ -133,9 +147,12 @@ const Attribute *Node::attr(std::string_view n) const {
 }
 
 void Node::setAttr(Attribute a) {
+  ++mutations;
   for (auto &g : a.graphs)
     if (g)
       g->setParentNode(this);
+  if (!a.graphs.empty())
+    graph_->maySubgraphs_ = true;
   for (Attribute &existing : attrs_)
     if (existing.name == a.name) {
       existing = std::move(a);
@@ -144,7 +161,15 @@ void Node::setAttr(Attribute a) {
   attrs_.push_back(std::move(a));
 }
 
+std::vector<Attribute> &Node::mutableAttrs() {
+  // The caller may attach subgraphs or re-parent them.
+  ++mutations;
+  graph_->maySubgraphs_ = true;
+  return attrs_;
+}
+
 bool Node::removeAttr(std::string_view n) {
+  ++mutations;
   auto it = std::find_if(attrs_.begin(), attrs_.end(),
                          [&](const Attribute &a) { return a.name == n; });
   if (it == attrs_.end())
@@ -163,6 +188,7 @@ std::vector<Graph *> Node::subgraphs() const {
 
 void Node::erase() {
   assert(!hasUses() && "erasing a node whose results are still used");
+  ++mutations;
   Graph *g = graph_;
   g->unlink(this);
   delete this;
@@ -172,6 +198,7 @@ void Node::moveBefore(Node *pos) {
   assert(pos && pos->graph_ == graph_ && "moveBefore across graphs");
   if (pos == this)
     return;
+  ++mutations;
   graph_->unlink(this);
   graph_->link(this, pos);
 }
@@ -205,6 +232,19 @@ Graph::~Graph() {
   first_ = last_ = nullptr;
 }
 
+void Graph::setParentNode(Node *n) {
+  ++mutations;
+  parent_ = n;
+}
+
+void Graph::refreshMayHaveSubgraphs() {
+  maySubgraphs_ = false;
+  for (Node *n = first_; n && !maySubgraphs_; n = n->next_)
+    for (const Attribute &a : n->attrs_)
+      if (!a.graphs.empty())
+        maySubgraphs_ = true;
+}
+
 unsigned Graph::depth() const {
   unsigned d = 0;
   for (const Node *p = parent_; p; p = p->graph()->parent_)
@@ -213,6 +253,7 @@ unsigned Graph::depth() const {
 }
 
 Value *Graph::addInput(std::string n, Type type) {
+  ++mutations;
   auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
       Value::Kind::GraphInput, this, nullptr,
       static_cast<unsigned>(inputs_.size())));
@@ -224,10 +265,12 @@ Value *Graph::addInput(std::string n, Type type) {
 
 void Graph::eraseInput(size_t i) {
   assert(inputs_[i]->useEmpty() && "erasing a used graph input");
+  ++mutations;
   inputs_.erase(inputs_.begin() + static_cast<ptrdiff_t>(i));
 }
 
 Value *Graph::addInitializer(std::string n, std::shared_ptr<const Tensor> t) {
+  ++mutations;
   auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
       Value::Kind::Initializer, this, nullptr,
       static_cast<unsigned>(initializers_.size())));
@@ -245,6 +288,7 @@ Value *Graph::addInitializer(std::string n, std::shared_ptr<const Tensor> t) {
 
 Value *Graph::addSparseInitializer(std::string n,
                                    std::shared_ptr<const SparseTensor> t) {
+  ++mutations;
   auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
       Value::Kind::Initializer, this, nullptr,
       static_cast<unsigned>(initializers_.size())));
@@ -260,6 +304,7 @@ Value *Graph::addSparseInitializer(std::string n,
 
 void Graph::eraseInitializer(Value *v) {
   assert(v->useEmpty() && "erasing a used initializer");
+  ++mutations;
   auto it = std::find_if(initializers_.begin(), initializers_.end(),
                          [&](const auto &p) { return p.get() == v; });
   assert(it != initializers_.end() && "initializer of another graph");
@@ -268,6 +313,7 @@ void Graph::eraseInitializer(Value *v) {
 
 size_t
 Graph::eraseInitializersIf(const std::function<bool(const Value &)> &pred) {
+  ++mutations;
   auto it = std::stable_partition(initializers_.begin(), initializers_.end(),
                                   [&](const auto &v) { return !pred(*v); });
   size_t n = static_cast<size_t>(initializers_.end() - it);
@@ -279,6 +325,7 @@ Graph::eraseInitializersIf(const std::function<bool(const Value &)> &pred) {
 
 void Graph::reorder(const std::vector<Node *> &order) {
   assert(order.size() == numNodes_ && "reorder needs every node once");
+  ++mutations;
   first_ = last_ = nullptr;
   numNodes_ = 0;
   for (Node *n : order)
@@ -286,6 +333,7 @@ void Graph::reorder(const std::vector<Node *> &order) {
 }
 
 void Graph::addOutput(Value *v, std::string name) {
+  ++mutations;
   outputNames_.push_back(name.empty() && v ? v->name() : std::move(name));
   outputs_.push_back(std::unique_ptr<Use>(::new (usePool_.allocate()) Use(
       nullptr, this, static_cast<unsigned>(outputs_.size()))));
@@ -294,6 +342,7 @@ void Graph::addOutput(Value *v, std::string name) {
 
 Node *Graph::createNode(OpId op, const std::vector<Value *> &inputs,
                         size_t numOutputs, Node *pos) {
+  ++mutations;
   Node *n = ::new (nodePool_.allocate()) Node(this, std::move(op));
   for (Value *v : inputs)
     n->addInput(v);

@@ -172,7 +172,7 @@ public:
 
   // --- Attributes (kept in insertion order) ---
   const std::vector<Attribute> &attrs() const { return attrs_; }
-  std::vector<Attribute> &mutableAttrs() { return attrs_; }
+  std::vector<Attribute> &mutableAttrs();
   const Attribute *attr(std::string_view name) const;
   void setAttr(Attribute a);
   bool removeAttr(std::string_view name);
@@ -242,7 +242,7 @@ public:
   /// The node whose attribute owns this graph, or nullptr for a model's main
   /// graph.
   Node *parentNode() const { return parent_; }
-  void setParentNode(Node *n) { parent_ = n; }
+  void setParentNode(Node *n);
   /// Nesting depth: 0 for the main graph.
   unsigned depth() const;
 
@@ -292,6 +292,18 @@ public:
   /// Every value name used in this graph and its subgraphs (for fresh names).
   void collectNames(std::vector<std::string> &out) const;
 
+  /// How many structural mutations (operands, nodes, results, graph inputs,
+  /// initializers and outputs, subgraph attributes) this thread has made to
+  /// any graph. What the verifier checks can only have changed if this
+  /// moved, so the pass manager re-verifies only then.
+  static uint64_t structuralMutations();
+
+  /// Whether some node may hold a subgraph: set by anything that can attach
+  /// one, cleared by a walk that found none (see mayHaveSubgraphs()).
+  bool mayHaveSubgraphs() const { return maySubgraphs_; }
+  /// Walks the nodes once and clears the flag if none holds a subgraph.
+  void refreshMayHaveSubgraphs();
+
 private:
   friend class Node;
   friend class Value;
@@ -304,6 +316,7 @@ private:
   SlotPool valuePool_{sizeof(Value), alignof(Value)};
   SlotPool usePool_{sizeof(Use), alignof(Use)};
   Node *parent_ = nullptr;
+  bool maySubgraphs_ = false;
   std::vector<std::unique_ptr<Value>> inputs_;
   std::vector<std::unique_ptr<Value>> initializers_;
   std::vector<std::unique_ptr<Use>> outputs_;

@@ -271,14 +271,19 @@ absl::StatusOr<bool> PassManager::runOnGraph(Pass &p, Graph &g,
   // Innermost bodies first: what they stop using can then die in the outer
   // graph.
   bool changed = false;
-  for (Node *n : g.nodes()) {
-    if (n->attrs().empty())
-      continue; // most nodes: no subgraph to look for
-    for (Graph *sub : n->subgraphs()) {
-      ONNXOPT_ASSIGN_OR_RETURN(bool c, runOnGraph(p, *sub, ctx));
-      changed |= c;
+  // Most graphs hold no subgraph: skip the walk (which, beyond the caches,
+  // costs as much as a simple pass) unless one may have been attached.
+  if (g.mayHaveSubgraphs())
+    g.refreshMayHaveSubgraphs();
+  if (g.mayHaveSubgraphs())
+    for (Node *n : g.nodes()) {
+      if (n->attrs().empty())
+        continue; // most nodes: no subgraph to look for
+      for (Graph *sub : n->subgraphs()) {
+        ONNXOPT_ASSIGN_OR_RETURN(bool c, runOnGraph(p, *sub, ctx));
+        changed |= c;
+      }
     }
-  }
   ONNXOPT_ASSIGN_OR_RETURN(bool c, p.run(g, ctx));
   return changed || c;
 }
@@ -293,6 +298,7 @@ absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
   std::vector<uint64_t> before;
   for (const Statistic *s : p.statistics())
     before.push_back(s->value());
+  uint64_t mutationsBefore = Graph::structuralMutations();
   auto t0 = std::chrono::steady_clock::now();
   auto result = runOnGraph(p, *m.graph, ctx);
   auto t1 = std::chrono::steady_clock::now();
@@ -316,7 +322,10 @@ absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
     else
       it->second += delta;
   }
-  if (inst_.verifyEach)
+  // The verifier checks structure only: a pass that made no structural
+  // mutation cannot have broken it (MLIR skips likewise after a pass that
+  // preserved everything).
+  if (inst_.verifyEach && Graph::structuralMutations() != mutationsBefore)
     if (absl::Status st = verifyModel(m); !st.ok()) {
       failedPass_ = name;
       return absl::InternalError(absl::StrCat("the IR is invalid after pass '",

@@ -214,6 +214,65 @@ TEST(IR, VerifierEndsASubgraphsScopeWithIt) {
   EXPECT_TRUE(verifyModel(*m).ok());
 }
 
+TEST(IR, SlotPoolReusesReleasedSlotsAndKeepsAlignment) {
+  SlotPool pool(40, 8);
+  std::vector<void *> slots;
+  for (int i = 0; i < 1000; ++i) {
+    slots.push_back(pool.allocate());
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(slots.back()) % 8, 0u);
+  }
+  // Slots of one chunk are consecutive, in allocation order.
+  EXPECT_EQ(static_cast<char *>(slots[1]) - static_cast<char *>(slots[0]), 40);
+  pool.release(slots[500]);
+  pool.release(slots[7]);
+  EXPECT_EQ(pool.allocate(), slots[7]);
+  EXPECT_EQ(pool.allocate(), slots[500]);
+  void *fresh = pool.allocate();
+  for (void *s : slots)
+    EXPECT_NE(fresh, s);
+}
+
+TEST(IR, StructuralMutationsCountWhatTheVerifierChecks) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *relu = *b.create("Relu", {x});
+  g.addOutput(relu->output(0), "Y");
+  uint64_t before = Graph::structuralMutations();
+  // Types, names and attributes without subgraphs are not structure.
+  relu->output(0)->setType(Type::tensor(DataType::Float, {Dim::constant(2)}));
+  relu->name = "r";
+  EXPECT_EQ(Graph::structuralMutations(), before);
+  Node *neg = *b.create("Neg", {x});
+  EXPECT_GT(Graph::structuralMutations(), before);
+  before = Graph::structuralMutations();
+  g.outputUse(0).set(neg->output(0));
+  EXPECT_GT(Graph::structuralMutations(), before);
+  before = Graph::structuralMutations();
+  relu->erase();
+  EXPECT_GT(Graph::structuralMutations(), before);
+}
+
+TEST(IR, MayHaveSubgraphsIsSetByAttachingAndClearedByAWalk) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Builder b(*m, g);
+  EXPECT_FALSE(g.mayHaveSubgraphs());
+  Node *ifNode = *b.create("If", {c});
+  EXPECT_FALSE(g.mayHaveSubgraphs());
+  auto body = std::make_unique<Graph>();
+  body->addOutput(c, "o");
+  ifNode->setAttr(Attribute::makeGraph("then_branch", std::move(body)));
+  EXPECT_TRUE(g.mayHaveSubgraphs());
+  g.refreshMayHaveSubgraphs();
+  EXPECT_TRUE(g.mayHaveSubgraphs());
+  ifNode->erase();
+  g.refreshMayHaveSubgraphs();
+  EXPECT_FALSE(g.mayHaveSubgraphs());
+}
+
 TEST(IR, InitializersAreConstantsAndInputDefaultsAreNot) {
   auto m = makeModel();
   Graph &g = *m->graph;
