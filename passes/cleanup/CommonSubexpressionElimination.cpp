@@ -5,7 +5,10 @@
 #include "passes/Pass.h"
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
+
+#include <tuple>
 
 namespace onnxopt {
 
@@ -21,20 +24,49 @@ bool isNonDeterministic(const Node &n) {
   return false;
 }
 
-/// A cheap key: op identity, operand identities and attribute names and kinds.
-/// Candidates with the same key are compared exactly.
-std::string keyOf(const Node &n) {
-  std::string k =
-      absl::StrCat(isDefaultDomain(n.op().domain) ? "" : n.op().domain, "/",
-                   n.op().type, "/", n.op().sinceVersion, "(");
-  for (size_t i = 0; i < n.numInputs(); ++i)
-    absl::StrAppend(&k, reinterpret_cast<uintptr_t>(n.input(i)), ",");
-  absl::StrAppend(&k, ")<");
-  for (const Attribute &a : n.attrs())
-    absl::StrAppend(&k, a.name, ":", static_cast<int>(a.kind), ";");
-  absl::StrAppend(&k, ">", n.numOutputs());
-  return k;
-}
+/// A cheap key over a node: op identity, operand identities, attribute names
+/// and kinds, result count. Nodes with equal keys are compared exactly. Hashed
+/// and compared in place: building a key string per node made cse allocate
+/// once per node.
+struct KeyHash {
+  size_t operator()(const Node *n) const {
+    size_t h = absl::Hash<
+        std::tuple<std::string_view, std::string_view, int, size_t, size_t>>()(
+        {isDefaultDomain(n->op().domain) ? "" : n->op().domain, n->op().type,
+         n->op().sinceVersion, n->numInputs(), n->numOutputs()});
+    for (size_t i = 0; i < n->numInputs(); ++i)
+      h = mix(h, std::hash<const Value *>()(n->input(i)));
+    for (const Attribute &a : n->attrs())
+      h = mix(h, std::hash<std::string_view>()(a.name) +
+                     static_cast<size_t>(a.kind));
+    return h;
+  }
+  static size_t mix(size_t h, size_t v) {
+    return (h ^ v) * 0x9E3779B97F4A7C15ull + (h >> 29);
+  }
+};
+
+struct KeyEq {
+  bool operator()(const Node *a, const Node *b) const {
+    if (a->op().type != b->op().type ||
+        a->op().sinceVersion != b->op().sinceVersion ||
+        isDefaultDomain(a->op().domain) != isDefaultDomain(b->op().domain) ||
+        (!isDefaultDomain(a->op().domain) &&
+         a->op().domain != b->op().domain) ||
+        a->numInputs() != b->numInputs() ||
+        a->numOutputs() != b->numOutputs() ||
+        a->attrs().size() != b->attrs().size())
+      return false;
+    for (size_t i = 0; i < a->numInputs(); ++i)
+      if (a->input(i) != b->input(i))
+        return false;
+    for (size_t i = 0; i < a->attrs().size(); ++i)
+      if (a->attrs()[i].name != b->attrs()[i].name ||
+          a->attrs()[i].kind != b->attrs()[i].kind)
+        return false;
+    return true;
+  }
+};
 
 class CommonSubexpressionEliminationPass final : public Pass {
 public:
@@ -45,12 +77,15 @@ public:
   absl::StatusOr<bool> run(Graph &g, PassContext &) override {
     // Looked up by key; never iterated. Candidates keep program order, so the
     // earliest equivalent node survives.
-    absl::flat_hash_map<std::string, std::vector<Node *>> seen;
+    // Keyed by the first node with that key, which is never erased.
+    absl::flat_hash_map<const Node *, absl::InlinedVector<Node *, 1>, KeyHash,
+                        KeyEq>
+        seen;
     bool changed = false;
     for (Node *n : g.nodes()) {
       if (n->op().isOpaque() || isNonDeterministic(*n) || n->numOutputs() == 0)
         continue;
-      auto &candidates = seen[keyOf(*n)];
+      auto &candidates = seen[n];
       Node *match = nullptr;
       for (Node *m : candidates) {
         bool covers = true;
