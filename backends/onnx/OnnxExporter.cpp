@@ -11,6 +11,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -385,7 +386,8 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   if (dataName.empty()) {
     // Measure the inline model first; past protobuf's limit, weights move out.
     Exporter probe(0, false);
-    onnx::ModelProto p;
+    google::protobuf::Arena arena; // see importModelFile
+    auto &p = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
     probe.exportModel(m, p);
     std::string skeleton = serializeDeterministic(p);
     ONNXOPT_ASSIGN_OR_RETURN(uint64_t size,
@@ -414,7 +416,8 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
         "the external data file cannot be the model file itself");
 
   Exporter ex(opts.externalThreshold, true);
-  onnx::ModelProto p;
+  google::protobuf::Arena arena;
+  auto &p = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   ex.exportModel(m, p);
   std::string dataPath = dirName(path) + "/" + dataName;
   ONNXOPT_ASSIGN_OR_RETURN(auto data, OutputFile::create(dataPath));

@@ -16,6 +16,8 @@
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
+#include <google/protobuf/arena.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -958,12 +960,17 @@ importModelFile(const std::string &path, const ImportOptions &opts) {
                             opts.mapThreshold, skeleton, slots, limits);
   if (!st.ok())
     return prefix(st);
-  onnx::ModelProto proto;
-  if (!proto.ParseFromString(skeleton))
+  // On an arena: the parsed messages are allocated by bumping and freed at
+  // once, where a heap parse of a large graph spends as long in malloc and
+  // free as in importing.
+  google::protobuf::Arena arena;
+  auto *proto =
+      google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
+  if (!proto->ParseFromString(skeleton))
     return invalidInput(path,
                         ": not a valid ONNX model (protobuf parsing failed)");
   Importer imp(opts, dir, file, std::move(slots));
-  auto m = imp.importModel(proto);
+  auto m = imp.importModel(*proto);
   if (!m.ok())
     return prefix(m.status());
   return m;
