@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -175,6 +176,10 @@ def main():
     ap.add_argument("--svg-dir", default=HERE)
     ap.add_argument("--md", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    ap.add_argument("--no-scaling", dest="scaling", action="store_false",
+                    help="skip the scaling studies (generated graphs, big external weights)")
+    ap.add_argument("--gib", type=int, default=None,
+                    help="external weights of the I/O study (default 4, 1 with --quick)")
     args = ap.parse_args()
     models_dir = os.path.join(args.corpus, "models")
     names = sorted(f[:-5] for f in os.listdir(models_dir) if f.endswith(".onnx"))
@@ -311,7 +316,8 @@ def main():
                 "-" if best is None or ours is None else ("yes" if ours <= best else "**no**")))
     if args.latency:
         write_latency(args, rows)
-    write_targets(args, rows)
+    scaling = run_scaling(args, work) if args.scaling else None
+    write_targets(args, rows, scaling)
     charts(args, rows)
     print("wrote", args.md, "and", args.json)
 
@@ -345,7 +351,36 @@ def write_latency(args, rows):
                                                        create))
 
 
-def write_targets(args, rows):
+def run_scaling(args, work):
+    """The scaling studies (perf/bench_passes.py, perf/bench_io.py), appended to
+    RESULTS.md; returns their rows for the targets."""
+    sys.path.insert(0, HERE)
+    import bench_io
+    import bench_passes
+    gib = args.gib or (1 if args.quick else 4)
+    passes = bench_passes.run(args.onnx_opt, os.path.join(work, "scaling"), repeat=args.repeat)
+    io = bench_io.run(args.onnx_opt, os.path.join(work, "io"), gib=gib, repeat=args.repeat)
+    shutil.rmtree(os.path.join(work, "io"), ignore_errors=True)
+    with open(args.md, "a") as f:
+        f.write("\n## Scaling: pass time per node\n\n`perf/bench_passes.py` in this run: "
+                "generated graphs (chains of Relu/Add/Identity/Mul with duplicate and dead "
+                "nodes, so every -O1 pass has work), time inside passes from `--report` "
+                "(verify-each on), median of %d runs.\n\n" % args.repeat)
+        f.write("\n".join(bench_passes.table(passes)) + "\n")
+        f.write("\n## Scaling: load and write against cp\n\n`perf/bench_io.py` in this run: "
+                "`onnx-opt IN -o OUT` (empty pipeline) against `cp` of the same bytes, median "
+                "of %d runs; peak anon is RssAnon sampled from /proc (mapped file pages "
+                "excluded).\n\n" % args.repeat)
+        f.write("\n".join(bench_io.table(io)) + "\n")
+    with open(args.json) as f:
+        data = json.load(f)
+    data["scaling"] = {"passes": passes, "io": io}
+    with open(args.json, "w") as f:
+        json.dump(data, f, indent=1)
+    return {"passes": passes, "io": io}
+
+
+def write_targets(args, rows, scaling):
     """How far each target of the issue is, from this run's numbers."""
     ratios = [r["ort_extended"]["wall_s"] / r["O2"]["wall_s"] for r in rows
               if r.get("O2") and r.get("ort_extended")]
@@ -377,8 +412,14 @@ def write_targets(args, rows):
                     "basic's output (within 5%%): %s.\n"
                     % ("all models" if not slower else "slower on " + ", ".join(
                         "%s %.1f vs %.1f ms" % s for s in slower)))
-        f.write("- Time per node flat from 1k to 100k nodes: see `perf/bench_passes.py` "
-                "(README's table).\n")
+        if scaling:
+            per = [(r["nodes"], r["o1_passes_s"] * 1e6 / r["nodes"]) for r in scaling["passes"]]
+            f.write("- Time per node flat from 1k to 100k nodes: -O1 %s µs per node "
+                    "(largest / smallest %.1fx).\n" % (
+                        ", ".join("%.2f at %d" % (u, n) for n, u in per),
+                        per[-1][1] / per[0][1]))
+        else:
+            f.write("- Time per node flat from 1k to 100k nodes: not run (--no-scaling).\n")
 
 
 def charts(args, rows):

@@ -2,16 +2,18 @@
 """Pass-manager scaling: time per node of -O1 and of an empty fixpoint.
 
     /usr/bin/python3 perf/bench_passes.py ONNX_OPT [--work DIR] [--sizes 1000,10000,100000]
+        [--repeat 3]
 
 Generates graphs of N nodes (chains of Relu/Add/Identity/Mul with small weights,
 with duplicate subexpressions and dead branches so every -O1 pass has work), runs
 `onnx-opt G -O1 --report=...` and `onnx-opt G -p 'fixpoint(topo-sort)'`, and prints
-the time spent in passes, per node. Flat figures mean linear passes. Measurement
+the time spent in passes, per node (median of --repeat runs). Flat figures mean linear passes. Measurement
 only; nothing passes or fails.
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 
 import numpy as np
@@ -50,23 +52,47 @@ def pass_seconds(onnx_opt, model, args, report):
     return r["seconds"], r["before"]["nodes"], r["after"]["nodes"]
 
 
+def run(onnx_opt, work, sizes=(1000, 10000, 100000), repeat=3):
+    """Rows of the scaling study: per size, the median of `repeat` runs."""
+    os.makedirs(work, exist_ok=True)
+    rows = []
+    for n in sizes:
+        model = os.path.join(work, f"scale{n}.onnx")
+        n = make(model, n)
+        rep = os.path.join(work, f"scale{n}.json")
+        o1 = [pass_seconds(onnx_opt, model, ["-O1"], rep) for _ in range(repeat)]
+        fix = [pass_seconds(onnx_opt, model, ["-p", "fixpoint(topo-sort)"], rep)
+               for _ in range(repeat)]
+        med = lambda runs, k: statistics.median(r[0][k] for r in runs)
+        rows.append(dict(nodes=o1[0][1], nodes_after=o1[0][2],
+                         o1_passes_s=med(o1, "passes"), fixpoint_s=med(fix, "passes"),
+                         load_s=med(o1, "load"), write_s=med(o1, "write")))
+    return rows
+
+
+def table(rows):
+    """The study as Markdown table lines."""
+    out = ["| nodes | -O1 passes (ms) | -O1 per node (µs) | nodes after | empty "
+           "fixpoint(topo-sort) (ms) | per node (µs) | load (ms) | write (ms) |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        n = r["nodes"]
+        out.append(f"| {n} | {r['o1_passes_s'] * 1e3:.1f} | {r['o1_passes_s'] * 1e6 / n:.2f} "
+                   f"| {r['nodes_after']} | {r['fixpoint_s'] * 1e3:.1f} "
+                   f"| {r['fixpoint_s'] * 1e6 / n:.2f} | {r['load_s'] * 1e3:.0f} "
+                   f"| {r['write_s'] * 1e3:.0f} |")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("onnx_opt")
     ap.add_argument("--work", default=os.path.join(os.path.dirname(__file__), "cache"))
     ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    os.makedirs(a.work, exist_ok=True)
-    print("| nodes | -O1 passes (ms) | -O1 per node (µs) | nodes after | empty fixpoint(topo-sort) (ms) | per node (µs) | load (ms) | write (ms) |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n in [int(x) for x in a.sizes.split(",")]:
-        model = os.path.join(a.work, f"scale{n}.onnx")
-        n = make(model, n)
-        rep = os.path.join(a.work, f"scale{n}.json")
-        s1, before, after = pass_seconds(a.onnx_opt, model, ["-O1"], rep)
-        s2, _, _ = pass_seconds(a.onnx_opt, model, ["-p", "fixpoint(topo-sort)"], rep)
-        print(f"| {before} | {s1['passes'] * 1e3:.1f} | {s1['passes'] * 1e6 / before:.2f} | {after} "
-              f"| {s2['passes'] * 1e3:.1f} | {s2['passes'] * 1e6 / before:.2f} | {s1['load'] * 1e3:.0f} | {s1['write'] * 1e3:.0f} |")
+    rows = run(a.onnx_opt, a.work, [int(x) for x in a.sizes.split(",")], a.repeat)
+    print("\n".join(table(rows)))
 
 
 if __name__ == "__main__":
