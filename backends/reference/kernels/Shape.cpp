@@ -429,9 +429,21 @@ absl::Status kSlice(KernelContext &ctx) {
     base += begin[i] * inStrides[i];
   }
   Mover mv(*x, out);
-  forEachBroadcast<1>(
-      dims, st,
-      [&](int64_t i, const std::array<int64_t, 1> &o) { mv(i, base + o[0]); });
+  if (r > 0 && step[size_t(r - 1)] == 1) {
+    // Unit step on the last axis (nearly every slice): copy whole rows.
+    int64_t row = dims[size_t(r - 1)];
+    std::vector<int64_t> rows = dims;
+    rows[size_t(r - 1)] = 1;
+    forEachBroadcast<1>(rows, st,
+                        [&](int64_t i, const std::array<int64_t, 1> &o) {
+                          mv.run(i * row, base + o[0], row);
+                        });
+  } else {
+    forEachBroadcast<1>(dims, st,
+                        [&](int64_t i, const std::array<int64_t, 1> &o) {
+                          mv(i, base + o[0]);
+                        });
+  }
   ctx.setOutput(0, out.finish());
   return absl::OkStatus();
 }
