@@ -222,6 +222,65 @@ public:
   }
 };
 
+// --- eliminate-slice-of-concat
+// ------------------------------------------------
+
+class SliceOfConcat final : public CleanupPattern {
+public:
+  explicit SliceOfConcat(CleanupPass &pass) : CleanupPattern("Slice", pass) {}
+
+  bool matchAndRewrite(Node &slice, Rewriter &r) override {
+    if (slice.op().isOpaque() || !slice.input(0) || !slice.output(0))
+      return r.notifyMatchFailure(slice, "opaque or malformed");
+    Node *concat = producer(slice, "Concat");
+    if (!concat || concat->op().isOpaque())
+      return r.notifyMatchFailure(slice, "not fed by a Concat");
+    auto rank = concatRank(*concat);
+    auto axis = axisOf(*concat, 0, rank);
+    auto p = sliceParams(slice, rank);
+    if (!axis || !p)
+      return r.notifyMatchFailure(slice,
+                                  "operands not constant (or opset < 10)");
+    if (p->axes.size() != 1 || p->axes[0] != *axis || p->steps[0] != 1)
+      return r.notifyMatchFailure(
+          slice, "not a unit-step slice of the Concat axis alone");
+    // Where each input sits along the axis: every extent must be static.
+    std::vector<int64_t> offsets = {0};
+    for (size_t i = 0; i < concat->numInputs(); ++i) {
+      auto d =
+          concat->input(i) ? staticDim(concat->input(i), *axis) : std::nullopt;
+      if (!d)
+        return r.notifyMatchFailure(slice, "an input's extent is not static");
+      offsets.push_back(offsets.back() + *d);
+    }
+    // ONNX's clamping of starts and ends (step 1).
+    int64_t total = offsets.back();
+    auto clampIndex = [&](int64_t x) {
+      return std::clamp<int64_t>(x < 0 ? x + total : x, 0, total);
+    };
+    int64_t b = clampIndex(p->starts[0]), e = clampIndex(p->ends[0]);
+    if (e <= b)
+      return r.notifyMatchFailure(slice, "an empty slice");
+    for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+      if (b < offsets[i] || e > offsets[i + 1])
+        continue;
+      Value *x = concat->input(i);
+      if (b == offsets[i] && e == offsets[i + 1])
+        return forward(slice, x, r);
+      // Inside one input: slice that input instead (the Concat may die).
+      Graph &g = r.graph();
+      slice.setInput(0, x);
+      slice.setInput(1, g.addInitializer(pass().freshName("slice"),
+                                         makeInt64Tensor({b - offsets[i]})));
+      slice.setInput(2, g.addInitializer(pass().freshName("slice"),
+                                         makeInt64Tensor({e - offsets[i]})));
+      ++pass().counter();
+      return true;
+    }
+    return r.notifyMatchFailure(slice, "the range spans several inputs");
+  }
+};
+
 // --- fuse-consecutive-log-softmax
 // ------------------------------------------------
 
@@ -348,6 +407,12 @@ std::unique_ptr<Pass> createFuseConsecutiveSlicesPass() {
   return makeCleanupPass<SliceOfSlice>(
       "fuse-consecutive-slices", "Merge a Slice of a Slice over disjoint axes",
       "num-fused", "Slice pairs merged");
+}
+std::unique_ptr<Pass> createEliminateSliceOfConcatPass() {
+  return makeCleanupPass<SliceOfConcat>(
+      "eliminate-slice-of-concat",
+      "Read a Slice of a Concat along its axis from the one input it covers",
+      "num-rewired", "Slices reading a Concat input directly");
 }
 std::unique_ptr<Pass> createFuseConsecutiveLogSoftmaxPass() {
   auto p = makeCleanupPass<LogOfSoftmax>(

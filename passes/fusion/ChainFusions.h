@@ -13,6 +13,12 @@
 //   Slice(Slice(X, s1, e1, a1, p1), s2, e2, a2, p2) -> Slice(X, s1+s2, e1+e2,
 //   a1+a2, p1+p2) when a1 and a2 are disjoint (slices of different axes
 //   commute); constant operands, opset 10 or later.
+// eliminate-slice-of-concat (exact)
+//   Slice(Concat(A, B, C, axis), s, e, axis) -> B when [s, e) is exactly B's
+//   extent along the axis, or -> Slice(B, s - off, e - off, axis) when it lies
+//   inside B (off: B's offset). Unit step, the slice touches only the Concat
+//   axis, and every input's extent along it is static. Exporters concatenate
+//   per-level results and slice them apart again (detection heads).
 // fuse-not-into-where (exact)
 //   Where(Not(c), x, y) -> Where(c, y, x): the same element is picked, and
 //   the broadcast shape does not depend on the operand order.
@@ -38,6 +44,7 @@ std::unique_ptr<Pass> createEliminateConsecutiveIdempotentOpsPass();
 std::unique_ptr<Pass> createFuseConsecutiveReduceUnsqueezePass();
 std::unique_ptr<Pass> createFuseConsecutiveConcatsPass();
 std::unique_ptr<Pass> createFuseConsecutiveSlicesPass();
+std::unique_ptr<Pass> createEliminateSliceOfConcatPass();
 std::unique_ptr<Pass> createFuseNotIntoWherePass();
 std::unique_ptr<Pass> createFuseConsecutiveLogSoftmaxPass();
 std::unique_ptr<Pass> createEliminateNopMonotoneArgmaxPass();
