@@ -299,7 +299,7 @@ public:
   static uint64_t structuralMutations();
 
   /// Whether some node may hold a subgraph: set by anything that can attach
-  /// one, cleared by a walk that found none (see mayHaveSubgraphs()).
+  /// one, cleared only by refreshMayHaveSubgraphs() finding none.
   bool mayHaveSubgraphs() const { return maySubgraphs_; }
   /// Walks the nodes once and clears the flag if none holds a subgraph.
   void refreshMayHaveSubgraphs();

@@ -8,6 +8,15 @@
 #include <new>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define ONNXOPT_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define ONNXOPT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ONNXOPT_POISON(p, n) ((void)(p), (void)(n))
+#define ONNXOPT_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace onnxopt {
 
 /// Hands out slots of one size from chunks, in allocation order; a released
@@ -16,7 +25,9 @@ namespace onnxopt {
 /// sit together: walking the node list then streams through memory instead
 /// of chasing pointers across a fragmented heap, which is what made passes
 /// slower per node on large graphs. Memory goes back when the pool dies; the
-/// objects in it must have been destroyed by then.
+/// objects in it must have been destroyed by then. Under AddressSanitizer a
+/// released slot is poisoned until it is handed out again, so a use of a
+/// destroyed node or value is still reported.
 class SlotPool {
 public:
   SlotPool(size_t slotSize, size_t slotAlign)
@@ -30,6 +41,7 @@ public:
   /// Uninitialized storage for one object.
   void *allocate() {
     if (FreeSlot *s = free_) {
+      ONNXOPT_UNPOISON(s, slotSize_);
       free_ = s->next;
       return s;
     }
@@ -41,7 +53,10 @@ public:
   }
 
   /// Gives back a slot whose object has been destroyed.
-  void release(void *p) { free_ = ::new (p) FreeSlot{free_}; }
+  void release(void *p) {
+    free_ = ::new (p) FreeSlot{free_};
+    ONNXOPT_POISON(p, slotSize_);
+  }
 
 private:
   struct FreeSlot {

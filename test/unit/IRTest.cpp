@@ -230,6 +230,13 @@ TEST(IR, SlotPoolReusesReleasedSlotsAndKeepsAlignment) {
   void *fresh = pool.allocate();
   for (void *s : slots)
     EXPECT_NE(fresh, s);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan a released slot stays poisoned until it is handed out again.
+  pool.release(slots[3]);
+  EXPECT_TRUE(__asan_address_is_poisoned(slots[3]));
+  EXPECT_EQ(pool.allocate(), slots[3]);
+  EXPECT_FALSE(__asan_address_is_poisoned(slots[3]));
+#endif
 }
 
 TEST(IR, StructuralMutationsCountWhatTheVerifierChecks) {
