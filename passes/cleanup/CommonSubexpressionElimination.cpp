@@ -75,9 +75,10 @@ public:
     return "Merge nodes computing the same result from the same operands";
   }
   absl::StatusOr<bool> run(Graph &g, PassContext &) override {
-    // Looked up by key; never iterated. Candidates keep program order, so the
-    // earliest equivalent node survives.
-    // Keyed by the first node with that key, which is never erased.
+    // Looked up by key; never iterated. The key is the first node with it,
+    // which is never erased; its operands come earlier, so a merge does not
+    // change them. Candidates keep program order, so the earliest equivalent
+    // node survives.
     absl::flat_hash_map<const Node *, absl::InlinedVector<Node *, 1>, KeyHash,
                         KeyEq>
         seen;
