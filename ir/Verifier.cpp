@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <atomic>
 #include <vector>
 
 namespace onnxopt {
@@ -123,7 +124,8 @@ private:
     return absl::OkStatus();
   }
 
-  static inline uint64_t runs_ = 0;
+  // Atomic: verifiers on other threads must not draw the same number.
+  static inline std::atomic<uint64_t> runs_ = 0;
   uint64_t mark_;
 };
 

@@ -32,6 +32,10 @@ import sys
 import tempfile
 import time
 
+# Beside this script (its directory is on sys.path when run as a script).
+import bench_io
+import bench_passes
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUICK = ["resnet50", "resnet50.raw", "mobilenet_v3_large.raw", "efficientnet_b0.raw",
          "lstm_bidir.raw", "gru_lm.raw", "tiny_gpt.raw"]
@@ -271,6 +275,7 @@ def main():
             "scaling": run_scaling(args, work) if args.scaling else None}
     with open(args.json, "w") as f:
         json.dump(data, f, indent=1)
+    print("wrote", args.json)
     render(args, data)
 
 
@@ -340,7 +345,7 @@ def render(args, data):
         write_scaling(args, scaling, st["repeat"])
     write_targets(args, rows, scaling)
     charts(args, rows)
-    print("wrote", args.md, "and", args.json)
+    print("wrote", args.md)
 
 
 OUTPUTS = ("original", "O2", "ort_basic", "ort_extended")
@@ -374,9 +379,6 @@ def write_latency(args, rows, runs):
 
 def run_scaling(args, work):
     """Runs the scaling studies (perf/bench_passes.py, perf/bench_io.py)."""
-    sys.path.insert(0, HERE)
-    import bench_io
-    import bench_passes
     gib = args.gib or (1 if args.quick else 4)
     passes = bench_passes.run(args.onnx_opt, os.path.join(work, "scaling"), repeat=args.repeat)
     io = bench_io.run(args.onnx_opt, os.path.join(work, "io"), gib=gib, repeat=args.repeat)
@@ -385,9 +387,6 @@ def run_scaling(args, work):
 
 
 def write_scaling(args, scaling, repeat):
-    sys.path.insert(0, HERE)
-    import bench_io
-    import bench_passes
     passes, io = scaling["passes"], scaling["io"]
     with open(args.md, "a") as f:
         f.write("\n## Scaling: pass time per node\n\n`perf/bench_passes.py` in this run: "
