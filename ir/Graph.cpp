@@ -125,10 +125,10 @@ Value *Node::addOutput(bool present) {
     outputs_.push_back(nullptr);
     return nullptr;
   }
-  outputs_.push_back(std::unique_ptr<Value>(
-      ::new (graph_->valuePool_.allocate())
-          Value(Value::Kind::NodeOutput, graph_, this,
-                static_cast<unsigned>(outputs_.size()))));
+  outputs_.push_back(
+      std::unique_ptr<Value>(::new (graph_->valuePool_.allocate()) Value(
+          Value::Kind::NodeOutput, graph_, this,
+          static_cast<unsigned>(outputs_.size()), graph_->nextValueId_++)));
   return outputs_.back().get();
 }
 
@@ -191,7 +191,14 @@ void Node::erase() {
   ++mutations;
   Graph *g = graph_;
   g->unlink(this);
+  g->countOp(op_.type, -1);
   delete this;
+}
+
+void Node::setOp(OpId op) {
+  graph_->countOp(op_.type, -1);
+  op_ = std::move(op);
+  graph_->countOp(op_.type, +1);
 }
 
 void Node::moveBefore(Node *pos) {
@@ -256,7 +263,7 @@ Value *Graph::addInput(std::string n, Type type) {
   ++mutations;
   auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
       Value::Kind::GraphInput, this, nullptr,
-      static_cast<unsigned>(inputs_.size())));
+      static_cast<unsigned>(inputs_.size()), nextValueId_++));
   v->setName(std::move(n));
   v->setType(std::move(type));
   inputs_.push_back(std::move(v));
@@ -273,7 +280,7 @@ Value *Graph::addInitializer(std::string n, std::shared_ptr<const Tensor> t) {
   ++mutations;
   auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
       Value::Kind::Initializer, this, nullptr,
-      static_cast<unsigned>(initializers_.size())));
+      static_cast<unsigned>(initializers_.size()), nextValueId_++));
   v->setName(std::move(n));
   v->setType(Type::tensor(t->dtype(), [&] {
     std::vector<Dim> dims;
@@ -291,7 +298,7 @@ Value *Graph::addSparseInitializer(std::string n,
   ++mutations;
   auto v = std::unique_ptr<Value>(::new (valuePool_.allocate()) Value(
       Value::Kind::Initializer, this, nullptr,
-      static_cast<unsigned>(initializers_.size())));
+      static_cast<unsigned>(initializers_.size()), nextValueId_++));
   v->setName(std::move(n));
   std::vector<Dim> dims;
   for (int64_t d : t->dims)
@@ -344,6 +351,7 @@ Node *Graph::createNode(OpId op, const std::vector<Value *> &inputs,
                         size_t numOutputs, Node *pos) {
   ++mutations;
   Node *n = ::new (nodePool_.allocate()) Node(this, std::move(op));
+  countOp(n->op_.type, +1);
   for (Value *v : inputs)
     n->addInput(v);
   for (size_t i = 0; i < numOutputs; ++i)
@@ -373,6 +381,14 @@ void Graph::link(Node *n, Node *pos) {
     pos->prev_ = n;
   }
   ++numNodes_;
+}
+
+void Graph::countOp(const std::string &type, int delta) {
+  auto it = opCensus_.find(type);
+  if (it == opCensus_.end())
+    it = opCensus_.emplace(type, 0).first;
+  assert((delta > 0 || it->second > 0) && "op census went negative");
+  it->second += delta;
 }
 
 void Graph::unlink(Node *n) {

@@ -7,6 +7,7 @@
 #include "ir/Tensor.h"
 #include "ir/Type.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 
 #include <cassert>
@@ -78,6 +79,11 @@ public:
   unsigned resultIndex() const { return resultIndex_; }
   /// The graph the value is defined in.
   Graph *graph() const { return graph_; }
+  /// The value's number in its graph, dense and in creation order (never
+  /// reused): analyses keep per-value facts in a vector indexed by it
+  /// (Graph::valueIdBound()) instead of a hash map keyed by address, which on
+  /// a large graph misses the cache on every lookup.
+  uint32_t id() const { return id_; }
 
   const std::string &name() const { return name_; }
   void setName(std::string n) { name_ = std::move(n); }
@@ -116,11 +122,12 @@ private:
   friend class Node;
   friend class Graph;
   friend class Verifier;
-  Value(Kind kind, Graph *graph, Node *def, unsigned index)
-      : kind_(kind), def_(def), resultIndex_(index), graph_(graph) {}
+  Value(Kind kind, Graph *graph, Node *def, unsigned index, uint32_t id)
+      : kind_(kind), def_(def), resultIndex_(index), id_(id), graph_(graph) {}
   Kind kind_;
   Node *def_;
   unsigned resultIndex_;
+  uint32_t id_;
   Graph *graph_;
   std::string name_;
   Type type_;
@@ -142,7 +149,8 @@ public:
   void operator delete(Node *n, std::destroying_delete_t);
 
   const OpId &op() const { return op_; }
-  void setOp(OpId op) { op_ = std::move(op); }
+  /// Changes the operator (keeps the graph's op census current).
+  void setOp(OpId op);
   /// Op type and domain test ("ai.onnx" and "" are the same domain).
   bool is(std::string_view type, std::string_view domain = "") const {
     return op_.is(type, domain);
@@ -186,11 +194,14 @@ public:
 
 private:
   friend class Graph;
+  friend class Rewriter;
   Node(Graph *g, OpId op) : op_(std::move(op)), graph_(g) {}
   // What a walk over the node list reads comes first, in as few cache lines
   // as possible.
   OpId op_;
   Graph *graph_;
+  /// On the greedy rewrite driver's worklist (passes/PatternRewriter.h).
+  bool onWorklist_ = false;
   Node *prev_ = nullptr, *next_ = nullptr;
   std::vector<Attribute> attrs_;
   std::vector<std::unique_ptr<Use>> inputs_;
@@ -286,6 +297,18 @@ public:
   Node *createNode(OpId op, const std::vector<Value *> &inputs,
                    size_t numOutputs, Node *pos = nullptr);
 
+  /// How many nodes of op type `type` (any domain) the graph holds, its
+  /// subgraphs not included. A pass that matches a few op types asks this
+  /// before walking a graph that cannot contain them: on a large graph each
+  /// walk streams every node through the cache.
+  size_t numNodesOfType(std::string_view type) const {
+    auto it = opCensus_.find(absl::string_view(type.data(), type.size()));
+    return it == opCensus_.end() ? 0 : it->second;
+  }
+
+  /// One more than the highest Value::id() issued in this graph.
+  uint32_t valueIdBound() const { return nextValueId_; }
+
   /// Re-links the nodes in `order`, which must be a permutation of the nodes.
   void reorder(const std::vector<Node *> &order);
 
@@ -310,6 +333,7 @@ private:
   friend class Use;
   void link(Node *n, Node *pos);
   void unlink(Node *n);
+  void countOp(const std::string &type, int delta);
   // Declared before every member holding pooled objects, so destroyed after
   // them.
   SlotPool nodePool_{sizeof(Node), alignof(Node)};
@@ -323,6 +347,9 @@ private:
   std::vector<std::string> outputNames_;
   Node *first_ = nullptr, *last_ = nullptr;
   size_t numNodes_ = 0;
+  uint32_t nextValueId_ = 0;
+  // Nodes per op type. Looked up, never iterated.
+  absl::flat_hash_map<std::string, size_t> opCensus_;
 };
 
 /// An opset import: domain ("" is the default ONNX domain) and version.

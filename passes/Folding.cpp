@@ -42,20 +42,34 @@ Value *foldCastLike(const Node &n) {
   return like->type().elemType() == x->type().elemType() ? x : nullptr;
 }
 
+struct FoldHook {
+  std::string_view type;
+  Value *(*fold)(const Node &);
+};
+
+// The one list of hooks (default domain): foldNode dispatches on it and
+// foldHookOpTypes() reports it, so the two cannot disagree.
+constexpr FoldHook kFoldHooks[] = {{"Identity", foldIdentity},
+                                   {"Transpose", foldTranspose},
+                                   {"Cast", foldCast},
+                                   {"CastLike", foldCastLike}};
+
 } // namespace
 
 Value *foldNode(const Node &n) {
   if (n.op().isOpaque() || n.numOutputs() != 1 || !n.output(0))
     return nullptr;
-  if (n.is("Identity"))
-    return foldIdentity(n);
-  if (n.is("Transpose"))
-    return foldTranspose(n);
-  if (n.is("Cast"))
-    return foldCast(n);
-  if (n.is("CastLike"))
-    return foldCastLike(n);
+  for (const FoldHook &h : kFoldHooks)
+    if (n.is(h.type))
+      return h.fold(n);
   return nullptr;
+}
+
+std::vector<std::string_view> foldHookOpTypes() {
+  std::vector<std::string_view> types;
+  for (const FoldHook &h : kFoldHooks)
+    types.push_back(h.type);
+  return types;
 }
 
 } // namespace onnxopt

@@ -7,6 +7,9 @@
 
 #include "ir/Graph.h"
 
+#include <string_view>
+#include <vector>
+
 namespace onnxopt {
 
 /// Returns an existing value equal to `n`'s first result for every input, or
@@ -16,5 +19,9 @@ namespace onnxopt {
 ///   Cast(x) with `to` = x's element type        -> x
 ///   CastLike(x, t) with t of x's element type   -> x
 Value *foldNode(const Node &n);
+
+/// The (default-domain) op types that have a fold hook: foldNode returns
+/// nullptr for every other node.
+std::vector<std::string_view> foldHookOpTypes();
 
 } // namespace onnxopt

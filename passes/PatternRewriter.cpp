@@ -7,11 +7,37 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
+#include <cassert>
+
 namespace onnxopt {
 
+void Rewriter::startWorklist() {
+  assert(worklist_.empty() && stale_.empty() && "worklist still in use");
+  active_ = true;
+}
+
 void Rewriter::enqueue(Node *n) {
-  if (worklist_ && n && n->graph() == &graph_ && members_->insert(n).second)
-    worklist_->push_back(n);
+  if (!active_ || !n || n->graph() != &graph_ || n->onWorklist_)
+    return;
+  n->onWorklist_ = true;
+  worklist_.push_back(n);
+}
+
+Node *Rewriter::next() {
+  while (!worklist_.empty()) {
+    Node *n = worklist_.front();
+    worklist_.pop_front();
+    if (auto it = stale_.find(n); it != stale_.end()) {
+      if (--it->second == 0)
+        stale_.erase(it);
+      continue;
+    }
+    n->onWorklist_ = false;
+    return n;
+  }
+  active_ = false;
+  return nullptr;
 }
 
 Node *Rewriter::create(OpId op, const std::vector<Value *> &inputs,
@@ -42,8 +68,8 @@ void Rewriter::eraseNode(Node &n) {
   for (size_t i = 0; i < n.numInputs(); ++i)
     if (Value *v = n.input(i))
       enqueue(v->definingNode());
-  if (members_)
-    members_->erase(&n);
+  if (n.onWorklist_)
+    ++stale_[&n];
   n.erase();
 }
 
@@ -54,32 +80,30 @@ bool Rewriter::notifyMatchFailure(const Node &, std::string_view) {
 absl::StatusOr<size_t> applyPatternsGreedily(
     Graph &g, const std::vector<std::unique_ptr<OpRewritePattern>> &patterns,
     const GreedyRewriteConfig &config) {
-  // Patterns by op type; looked up, never iterated.
+  // Patterns by op type, plus the fold hooks' op types (with no pattern) when
+  // folding; looked up, never iterated.
   absl::flat_hash_map<std::string, std::vector<OpRewritePattern *>> byType;
   for (const auto &p : patterns)
     byType[p->opType()].push_back(p.get());
+  if (config.fold)
+    for (std::string_view type : foldHookOpTypes())
+      byType.try_emplace(std::string(type));
   Rewriter rewriter(g);
   for (int64_t sweep = 0; sweep < config.maxIterations; ++sweep) {
-    // Only nodes a pattern (or the fold hooks) could apply to start on the
-    // worklist, in program order: most passes match a few op types, and a
-    // sweep over the rest would only hash and miss the cache. Nodes a rewrite
-    // touches are added as they change.
-    std::deque<Node *> worklist;
-    absl::flat_hash_set<Node *> members;
-    for (Node *n : g.nodes()) {
-      if (!config.fold && !byType.contains(n->op().type))
-        continue;
-      worklist.push_back(n);
-      members.insert(n);
-    }
-    rewriter.setWorklist(&worklist, &members);
+    // A sweep can only match these root ops: when the graph holds none, it
+    // would walk every node to find nothing.
+    if (!std::any_of(byType.begin(), byType.end(), [&](const auto &entry) {
+          return g.numNodesOfType(entry.first) > 0;
+        }))
+      return rewriter.numRewrites();
+    // Only nodes of those types start on the worklist, in program order;
+    // nodes a rewrite touches are added as they change.
+    rewriter.startWorklist();
+    for (Node *n : g.nodes())
+      if (byType.contains(n->op().type))
+        rewriter.enqueue(n);
     bool sweepChanged = false;
-    while (!worklist.empty()) {
-      Node *n = worklist.front();
-      worklist.pop_front();
-      // Erased nodes left the member set; skip their stale entries.
-      if (!members.erase(n))
-        continue;
+    while (Node *n = rewriter.next()) {
       if (config.fold)
         if (Value *folded = foldNode(*n);
             folded && canForwardResult(*n->output(0), *folded, g)) {
@@ -101,7 +125,6 @@ absl::StatusOr<size_t> applyPatternsGreedily(
         }
       }
     }
-    rewriter.setWorklist(nullptr, nullptr);
     if (!sweepChanged)
       return rewriter.numRewrites();
   }

@@ -5,7 +5,7 @@
 
 #include "ir/Graph.h"
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 
 #include <deque>
@@ -54,20 +54,25 @@ public:
   /// false.
   bool notifyMatchFailure(const Node &n, std::string_view why);
 
-  /// The driver's worklist hooks.
-  void setWorklist(std::deque<Node *> *list,
-                   absl::flat_hash_set<Node *> *members) {
-    worklist_ = list;
-    members_ = members;
-  }
+  /// The driver's worklist: nodes in the order they are to be visited. A
+  /// node is on it at most once (a mark on the node says so); a node erased
+  /// while on it leaves a stale entry that next() skips without reading it.
+  void startWorklist();
+  /// Adds `n` (a node of this graph) unless it is already on the worklist.
+  void enqueue(Node *n);
+  /// The next live node to visit, or nullptr when the worklist is empty.
+  Node *next();
   size_t numRewrites() const { return rewrites_; }
   void noteRewrite() { ++rewrites_; }
 
 private:
-  void enqueue(Node *n);
   Graph &graph_;
-  std::deque<Node *> *worklist_ = nullptr;
-  absl::flat_hash_set<Node *> *members_ = nullptr;
+  bool active_ = false;
+  std::deque<Node *> worklist_;
+  // Stale entries still queued, by address: a slot freed by an erase may be
+  // handed to a new node before its stale entry comes up. Erases are few,
+  // so this stays small; looked up, never iterated.
+  absl::flat_hash_map<const Node *, unsigned> stale_;
   size_t rewrites_ = 0;
 };
 

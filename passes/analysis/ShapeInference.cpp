@@ -15,6 +15,9 @@
 
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace onnxopt {
 
 namespace {
@@ -129,27 +132,44 @@ bool toAttributeProto(const Attribute &a, onnx::AttributeProto &ap) {
 }
 
 /// Protos keyed by value, on an arena: addresses stay put (inference
-/// functions hold pointers into the table while later lookups insert).
+/// functions hold pointers into the table while later lookups insert). The
+/// graph's own values are found by id in a vector (program order, so the
+/// walk reads it in sequence); values of enclosing graphs, few, in a map.
 /// Looked up, never iterated.
 template <class T> class ProtoTable {
 public:
-  explicit ProtoTable(google::protobuf::Arena &arena) : arena_(arena) {}
+  ProtoTable(google::protobuf::Arena &arena, const Graph &g)
+      : arena_(arena), graph_(g), local_(g.valueIdBound(), nullptr) {}
   T *find(const Value *v) const {
-    auto it = map_.find(v);
-    return it == map_.end() ? nullptr : it->second;
+    if (v->graph() == &graph_)
+      return v->id() < local_.size() ? local_[v->id()] : nullptr;
+    auto it = outer_.find(v);
+    return it == outer_.end() ? nullptr : it->second;
   }
   /// The entry for `v`, made empty when absent (then `fresh` is true).
   std::pair<T *, bool> tryEmplace(const Value *v) {
-    auto [it, fresh] = map_.try_emplace(v, nullptr);
+    T **slot;
+    if (v->graph() == &graph_) {
+      // Values created after the table (incremental inference) grow it.
+      if (v->id() >= local_.size())
+        local_.resize(std::max<size_t>(v->id() + 1, local_.size() * 2),
+                      nullptr);
+      slot = &local_[v->id()];
+    } else {
+      slot = &outer_.try_emplace(v, nullptr).first->second;
+    }
+    bool fresh = *slot == nullptr;
     if (fresh)
-      it->second = google::protobuf::Arena::CreateMessage<T>(&arena_);
-    return {it->second, fresh};
+      *slot = google::protobuf::Arena::CreateMessage<T>(&arena_);
+    return {*slot, fresh};
   }
   T &operator[](const Value *v) { return *tryEmplace(v).first; }
 
 private:
   google::protobuf::Arena &arena_;
-  absl::flat_hash_map<const Value *, T *> map_;
+  const Graph &graph_;
+  std::vector<T *> local_;
+  absl::flat_hash_map<const Value *, T *> outer_;
 };
 
 /// Runs ONNX's inference and data-propagation functions over one graph in
@@ -280,9 +300,9 @@ private:
   // One arena for every proto made while inferring: no malloc and free per
   // value (which dominated on large graphs), all released at once.
   google::protobuf::Arena arena_;
-  ProtoTable<onnx::TypeProto> types_{arena_};
-  ProtoTable<onnx::TensorProto> tensors_{arena_};
-  ProtoTable<onnx::TensorShapeProto> data_{arena_};
+  ProtoTable<onnx::TypeProto> types_{arena_, graph_};
+  ProtoTable<onnx::TensorProto> tensors_{arena_, graph_};
+  ProtoTable<onnx::TensorShapeProto> data_{arena_, graph_};
 };
 
 class NodeContext final : public onnx::InferenceContext {
@@ -772,6 +792,21 @@ void Inferencer::refineData(const Node &n) {
   data_[n.output(0)] = std::move(result);
 }
 
+/// True when mergeInto can add nothing to `t`: a non-tensor type, or a tensor
+/// whose element type and every dim are known. Checked before copying types
+/// to merge them: on the second inference of a graph every value is settled.
+bool isSettled(const Type &t) {
+  if (t.isUnknown())
+    return false;
+  if (!t.isTensor())
+    return true;
+  if (t.elemType() == DataType::Undefined || !t.shape())
+    return false;
+  return std::none_of(t.shape()->begin(), t.shape()->end(), [](const Dim &d) {
+    return d.kind() == Dim::Kind::Unknown;
+  });
+}
+
 /// Fills what `into` does not know from `from` (same kind): the element type,
 /// the rank, unknown dims. Declared dims are never overridden. Returns whether
 /// anything changed.
@@ -825,7 +860,7 @@ IncrementalShapeInference::~IncrementalShapeInference() = default;
 void IncrementalShapeInference::infer(Node &n) {
   impl_->inf.inferNode(n);
   for (size_t i = 0; i < n.numOutputs(); ++i)
-    if (Value *v = n.output(i)) {
+    if (Value *v = n.output(i); v && !isSettled(v->type())) {
       Type t = v->type();
       if (mergeInto(impl_->inf.inferred(v), t))
         v->setType(std::move(t));
@@ -833,6 +868,14 @@ void IncrementalShapeInference::infer(Node &n) {
 }
 
 namespace {
+
+bool allResultsSettled(const Graph &g) {
+  for (const Node *n : g.nodes())
+    for (size_t i = 0; i < n->numOutputs(); ++i)
+      if (const Value *v = n->output(i); v && !isSettled(v->type()))
+        return false;
+  return true;
+}
 
 class ShapeInferencePass final : public Pass {
 public:
@@ -842,6 +885,11 @@ public:
            "per-operator functions";
   }
   absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    // Declared dims are never overridden, so when every node result is
+    // settled inference can change nothing: the usual case on a fixpoint's
+    // confirming iteration, where running it would cost the most.
+    if (allResultsSettled(g))
+      return false;
     Inferencer inf(g, ctx.model.opsetVersion("").value_or(0), true);
     inf.run();
     numFailed += inf.failed;
@@ -849,7 +897,7 @@ public:
     for (Node *n : g.nodes())
       for (size_t i = 0; i < n->numOutputs(); ++i) {
         Value *v = n->output(i);
-        if (!v)
+        if (!v || isSettled(v->type()))
           continue;
         Type t = v->type();
         if (mergeInto(inf.inferred(v), t)) {
@@ -881,13 +929,7 @@ public:
   absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
     // Shape values start at Shape and Size (constants are constant-fold's):
     // without them there is nothing to fold, and inference is skipped.
-    bool any = false;
-    for (const Node *n : g.nodes())
-      if (n->is("Shape") || n->is("Size")) {
-        any = true;
-        break;
-      }
-    if (!any)
+    if (!g.numNodesOfType("Shape") && !g.numNodesOfType("Size"))
       return false;
     Inferencer inf(g, ctx.model.opsetVersion("").value_or(0), false);
     inf.run();

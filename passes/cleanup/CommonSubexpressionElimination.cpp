@@ -82,6 +82,8 @@ public:
     absl::flat_hash_map<const Node *, absl::InlinedVector<Node *, 1>, KeyHash,
                         KeyEq>
         seen;
+    // Sized once: growing by rehashing would move every entry several times.
+    seen.reserve(g.numNodes());
     bool changed = false;
     for (Node *n : g.nodes()) {
       if (n->op().isOpaque() || isNonDeterministic(*n) || n->numOutputs() == 0)

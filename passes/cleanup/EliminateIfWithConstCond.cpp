@@ -26,6 +26,8 @@ public:
   }
 
   absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
+    if (!g.numNodesOfType("If"))
+      return false;
     std::vector<Node *> ifs;
     for (Node *n : g.nodes())
       if (n->is("If") && !n->op().isOpaque() && n->numInputs() == 1 &&

@@ -21,6 +21,14 @@ bool isNonDeterministic(const Node &n) {
   return false;
 }
 
+/// Every present operand is a dense constant.
+bool presentInputsConstant(const Node &n) {
+  for (size_t i = 0; i < n.numInputs(); ++i)
+    if (const Value *v = n.input(i); v && (!v->isConstant() || !v->tensor()))
+      return false;
+  return true;
+}
+
 uint64_t tensorBytes(const Tensor &t) {
   if (t.dtype() != DataType::String)
     return t.bytes().size();
@@ -43,7 +51,9 @@ public:
     std::optional<NameGenerator> names; // built on first need: it walks g
     uint64_t maxBytes = uint64_t(maxSize.intValue());
     for (Node *n : g.nodes()) {
-      if (!n->hasUses() || n->op().isOpaque() ||
+      // Most nodes read a computed value: that test is the cheapest and the
+      // most selective, so it goes first.
+      if (!presentInputsConstant(*n) || !n->hasUses() || n->op().isOpaque() ||
           !isDefaultDomain(n->op().domain) || !n->subgraphs().empty() ||
           isNonDeterministic(*n) || !ref::findKernel(*n))
         continue;

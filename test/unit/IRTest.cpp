@@ -261,6 +261,41 @@ TEST(IR, StructuralMutationsCountWhatTheVerifierChecks) {
   EXPECT_GT(Graph::structuralMutations(), before);
 }
 
+TEST(IR, OpCensusFollowsCreateEraseAndSetOp) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Builder b(*m, g);
+  Node *r1 = *b.create("Relu", {x});
+  Node *r2 = *b.create("Relu", {r1->output(0)});
+  EXPECT_EQ(g.numNodesOfType("Relu"), 2u);
+  EXPECT_EQ(g.numNodesOfType("Abs"), 0u);
+  r2->setOp(*resolveOp("", "Abs", 17));
+  EXPECT_EQ(g.numNodesOfType("Relu"), 1u);
+  EXPECT_EQ(g.numNodesOfType("Abs"), 1u);
+  r2->erase();
+  EXPECT_EQ(g.numNodesOfType("Abs"), 0u);
+  r1->moveBefore(r1);
+  EXPECT_EQ(g.numNodesOfType("Relu"), 1u);
+}
+
+TEST(IR, ValueIdsAreDenseInCreationOrderAndNotReused) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  EXPECT_EQ(g.valueIdBound(), 0u);
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *w = g.addInitializer("W", floats({1, 2}));
+  Builder b(*m, g);
+  Node *add = *b.create("Add", {x, w});
+  EXPECT_EQ(x->id(), 0u);
+  EXPECT_EQ(w->id(), 1u);
+  EXPECT_EQ(add->output(0)->id(), 2u);
+  add->erase();
+  Node *mul = *b.create("Mul", {x, w});
+  EXPECT_EQ(mul->output(0)->id(), 3u);
+  EXPECT_EQ(g.valueIdBound(), 4u);
+}
+
 TEST(IR, MayHaveSubgraphsIsSetByAttachingAndClearedByAWalk) {
   auto m = makeModel();
   Graph &g = *m->graph;

@@ -174,6 +174,106 @@ TEST(GreedyDriver, RevisitsWhatARewriteTouched) {
   EXPECT_TRUE(verifyModel(*m).ok());
 }
 
+/// Rooted at Relu: points the graph output at the Relu's result and erases
+/// the Abs after it, a node still on the worklist. With `replace`, then
+/// creates a Sigmoid, which takes the Abs's freed slot.
+class EraseQueuedAbs final : public OpRewritePattern {
+public:
+  explicit EraseQueuedAbs(bool replace)
+      : OpRewritePattern("Relu"), replace_(replace) {}
+  bool matchAndRewrite(Node &n, Rewriter &r) override {
+    Use *u = n.output(0)->firstUse();
+    Node *abs = u ? u->user() : nullptr;
+    if (!abs || !abs->is("Abs"))
+      return r.notifyMatchFailure(n, "no Abs after the Relu");
+    r.replaceAllUsesWith(abs->output(0), n.output(0));
+    erased = abs;
+    r.eraseNode(*abs);
+    if (replace_) {
+      created =
+          r.create(*resolveOp("", "Sigmoid", 17), {n.output(0)}, 1, nullptr);
+      r.graph().outputUse(0).set(created->output(0));
+    }
+    return true;
+  }
+  const Node *erased = nullptr;
+  const Node *created = nullptr;
+
+private:
+  bool replace_;
+};
+
+TEST(GreedyDriver, SkipsTheStaleEntryOfANodeErasedWhileQueued) {
+  for (bool replace : {false, true}) {
+    auto m = makeModel();
+    Graph &g = *m->graph;
+    Value *x = g.addInput("X", Type::tensor(DataType::Float));
+    Node *relu = g.createNode(*resolveOp("", "Relu", 17), {x}, 1);
+    Node *abs = g.createNode(*resolveOp("", "Abs", 17), {relu->output(0)}, 1);
+    g.addOutput(abs->output(0), "Y");
+    std::vector<std::unique_ptr<OpRewritePattern>> patterns;
+    patterns.push_back(std::make_unique<EraseQueuedAbs>(replace));
+    // The Abs is on the worklist only if some pattern is rooted at it.
+    patterns.push_back(std::make_unique<Flip>("Abs"));
+    auto *p = static_cast<EraseQueuedAbs *>(patterns[0].get());
+    GreedyRewriteConfig config;
+    config.testConvergence = true;
+    // Under AddressSanitizer, reading the erased Abs's mark is reported.
+    auto changed = applyPatternsGreedily(g, patterns, config);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_EQ(*changed, 1u);
+    EXPECT_EQ(p->erased, abs);
+    if (replace) // the case the driver's stale count exists for
+      EXPECT_EQ(p->created, abs);
+    EXPECT_EQ(g.numNodes(), replace ? 2u : 1u);
+    EXPECT_TRUE(verifyModel(*m).ok());
+  }
+}
+
+/// Records the nodes it is tried on; never matches.
+class Record final : public OpRewritePattern {
+public:
+  explicit Record(std::string op, std::vector<const Node *> &seen)
+      : OpRewritePattern(std::move(op)), seen_(seen) {}
+  bool matchAndRewrite(Node &n, Rewriter &) override {
+    seen_.push_back(&n);
+    return false;
+  }
+
+private:
+  std::vector<const Node *> &seen_;
+};
+
+TEST(GreedyDriver, VisitsRootNodesOnceInProgramOrderAndSkipsAbsentRoots) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *v = g.addInput("X", Type::tensor(DataType::Float));
+  std::vector<const Node *> negs;
+  for (int i = 0; i < 6; ++i) {
+    Node *n = g.createNode(*resolveOp("", i % 2 ? "Neg" : "Relu", 17), {v}, 1);
+    if (i % 2)
+      negs.push_back(n);
+    v = n->output(0);
+  }
+  g.addOutput(v, "Y");
+  std::vector<const Node *> seen;
+  std::vector<std::unique_ptr<OpRewritePattern>> patterns;
+  patterns.push_back(std::make_unique<Record>("Neg", seen));
+  patterns.push_back(std::make_unique<Record>("Neg", seen));
+  EXPECT_EQ(*applyPatternsGreedily(g, patterns), 0u);
+  // Two patterns per Neg, in program order; the Relus are never tried.
+  std::vector<const Node *> expected;
+  for (const Node *n : negs)
+    expected.insert(expected.end(), {n, n});
+  EXPECT_EQ(seen, expected);
+  // No root op in the graph: nothing is tried, nothing changes.
+  seen.clear();
+  std::vector<std::unique_ptr<OpRewritePattern>> absent;
+  absent.push_back(std::make_unique<Record>("Sigmoid", seen));
+  EXPECT_EQ(*applyPatternsGreedily(g, absent), 0u);
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST(GreedyDriver, TestConvergenceReportsOscillation) {
   auto m = makeModel();
   Graph &g = *m->graph;
