@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 
 #include <cassert>
 #include <cstdint>
@@ -204,8 +205,11 @@ private:
   bool onWorklist_ = false;
   Node *prev_ = nullptr, *next_ = nullptr;
   std::vector<Attribute> attrs_;
-  std::vector<std::unique_ptr<Use>> inputs_;
-  std::vector<std::unique_ptr<Value>> outputs_;
+  // Inline for up to two operands and results (most nodes): reading one is
+  // then no separate heap block, and creating a node no malloc. Same size
+  // as a std::vector.
+  absl::InlinedVector<std::unique_ptr<Use>, 2> inputs_;
+  absl::InlinedVector<std::unique_ptr<Value>, 2> outputs_;
 
 public:
   std::string name;
