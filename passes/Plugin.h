@@ -13,8 +13,9 @@
 #include <cstdint>
 #include <string>
 
-/// Bumped whenever the IR or pass ABI a plugin compiles against changes.
-#define ONNXOPT_PLUGIN_API_VERSION 1
+/// Bumped whenever the IR or pass ABI a plugin compiles against changes (2:
+/// op census, value ids, inline operands, the driver's worklist API).
+#define ONNXOPT_PLUGIN_API_VERSION 2
 
 /// Marks a plugin's entry point: `ONNXOPT_PLUGIN_EXPORT OnnxOptPluginInfo
 /// onnxoptGetPluginInfo() { ... }` (plugins build with hidden visibility).
