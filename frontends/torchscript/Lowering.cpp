@@ -836,8 +836,8 @@ absl::Status Lowering::lower(jit::Node &n) {
     return absl::OkStatus();
   }
   if (kind == "prim::TupleIndex" || kind == "aten::__getitem__" ||
-      kind == "aten::select" &&
-          n.input(0)->type()->kind() == c10::TypeKind::ListType) {
+      (kind == "aten::select" &&
+       n.input(0)->type()->kind() == c10::TypeKind::ListType)) {
     auto i = intOf(n.input(1));
     if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
       int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
