@@ -57,21 +57,17 @@ public:
           !isDefaultDomain(n->op().domain) || !n->subgraphs().empty() ||
           isNonDeterministic(*n) || !ref::findKernel(*n))
         continue;
-      // Inputs: all present ones constant; count the bytes the fold frees.
+      // Inputs (all present ones constant, tested above); count the bytes
+      // the fold frees.
       std::vector<ref::RefValue> values;
       values.reserve(n->numInputs());
       std::vector<const ref::RefValue *> ins;
-      bool foldable = true;
       uint64_t freed = 0;
-      for (size_t i = 0; i < n->numInputs() && foldable; ++i) {
+      for (size_t i = 0; i < n->numInputs(); ++i) {
         Value *v = n->input(i);
         if (!v) {
           ins.push_back(nullptr);
           continue;
-        }
-        if (!v->isConstant() || !v->tensor()) {
-          foldable = false;
-          break;
         }
         bool onlyHere = true;
         for (Use *u = v->firstUse(); u; u = u->nextUse())
@@ -81,8 +77,6 @@ public:
         values.push_back(ref::RefValue::of(v->tensor()));
         ins.push_back(&values.back());
       }
-      if (!foldable)
-        continue;
       // Identity of a constant into a graph output is how a folded output is
       // kept; folding it again would loop.
       if (n->is("Identity") && n->output(0) && n->output(0)->isGraphOutput())
