@@ -38,7 +38,7 @@ Value *findInput(Graph &g, const std::string &name, const std::string &flag,
       return g.input(i);
     names.push_back(g.input(i)->name());
   }
-  st = absl::InvalidArgumentError(
+  st = absl::FailedPreconditionError(
       absl::StrCat(flag, ": the model has no input '", name,
                    "' (inputs: ", absl::StrJoin(names, ", "), ")"));
   return nullptr;
@@ -147,17 +147,17 @@ absl::Status applyInputShapes(Model &m,
       return st;
     Type t = in->type();
     if (!t.isTensor())
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("--input-shape: input '", s.input, "' is not a tensor"));
     if (t.shape() && t.shape()->size() != s.dims.size())
-      return absl::InvalidArgumentError(absl::StrCat(
+      return absl::FailedPreconditionError(absl::StrCat(
           "--input-shape: input '", s.input, "' has rank ", t.shape()->size(),
           " ", shapeText(*t.shape()), ", not ", s.dims.size()));
     for (size_t i = 0; t.shape() && i < s.dims.size(); ++i) {
       const Dim &was = (*t.shape())[i], &want = s.dims[i];
       if (was.isConstant() &&
           !(want.isConstant() && want.value() == was.value()))
-        return absl::InvalidArgumentError(absl::StrCat(
+        return absl::FailedPreconditionError(absl::StrCat(
             "--input-shape: input '", s.input, "' dim ", i, " is ", was.value(),
             " in the model ", shapeText(*t.shape()),
             "; a static dim cannot change (use --dynamic-dim first, or "
@@ -165,7 +165,7 @@ absl::Status applyInputShapes(Model &m,
       if (was.isSymbol() && want.isConstant()) {
         auto [it, fresh] = fixed.try_emplace(was.symbol(), want.value());
         if (!fresh && it->second != want.value())
-          return absl::InvalidArgumentError(absl::StrCat(
+          return absl::FailedPreconditionError(absl::StrCat(
               "--input-shape: dim '", was.symbol(), "' is fixed to both ",
               it->second, " and ", want.value()));
       }
@@ -179,22 +179,22 @@ absl::Status applyInputShapes(Model &m,
       return st;
     Type t = in->type();
     if (!t.isTensor() || !t.shape())
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("--dynamic-dim: input '", d.input, "' has no shape"));
     int64_t rank = int64_t(t.shape()->size());
     int64_t axis = d.axis < 0 ? d.axis + rank : d.axis;
     if (axis < 0 || axis >= rank)
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("--dynamic-dim: input '", d.input, "' has rank ", rank,
                        "; axis ", d.axis, " is out of range"));
     std::vector<Dim> dims = *t.shape();
     if (dims[size_t(axis)].isSymbol() &&
         dims[size_t(axis)].symbol() != d.symbol)
-      return absl::InvalidArgumentError(absl::StrCat(
+      return absl::FailedPreconditionError(absl::StrCat(
           "--dynamic-dim: input '", d.input, "' dim ", axis,
           " is already dynamic ('", dims[size_t(axis)].symbol(), "')"));
     if (fixed.contains(d.symbol))
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("--dynamic-dim: symbol '", d.symbol,
                        "' is also fixed by --input-shape"));
     dims[size_t(axis)] = Dim::symbol(d.symbol);

@@ -1,4 +1,9 @@
 // The onnx-opt driver: command line, load, write, exit codes.
+//
+// run() is a sequence of stages, each its own function: options (parsed and
+// cross-checked), the pipeline, load, output checks, passes (with the
+// reproducer), verify/bisect, evaluate, write, report. Every refusal happens
+// before the first byte is written.
 #include "driver/OnnxOptMain.h"
 
 #include "backends/onnx/OnnxExporter.h"
@@ -12,6 +17,7 @@
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
 #include "passes/Plugin.h"
+#include "passes/analysis/ShapeInference.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 
@@ -19,16 +25,22 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <map>
-#include <sstream>
+#include <memory>
+#include <ostream>
+#include <streambuf>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +49,600 @@ namespace onnxopt {
 namespace cl = llvm::cl;
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+/// Every command-line option. Constructed once per run: the options register
+/// themselves with LLVM's parser.
+struct Options {
+  cl::OptionCategory category{"onnx-opt options"};
+  cl::OptionCategory evalCategory{"evaluation and verification"};
+
+  cl::opt<std::string> input{cl::Positional,
+                             cl::desc("<input .onnx, .onnxtxt or .pt>"),
+                             cl::cat(category)};
+  cl::opt<std::string> output{"o", cl::desc("Output file ('-' for stdout)"),
+                              cl::value_desc("file"), cl::init("-"),
+                              cl::cat(category)};
+  enum class Emit { Auto, Onnx, Text };
+  cl::opt<Emit> emit{
+      "emit", cl::desc("Output format (default: text for stdout and .onnxtxt)"),
+      cl::values(clEnumValN(Emit::Onnx, "onnx", "ONNX protobuf"),
+                 clEnumValN(Emit::Text, "text", "ONNX text syntax")),
+      cl::init(Emit::Auto), cl::cat(category)};
+  cl::opt<std::string> externalData{
+      "external-data",
+      cl::desc(
+          "Write tensors of at least --external-data-threshold bytes to FILE "
+          "(a name in the output's directory)"),
+      cl::value_desc("file"), cl::cat(category)};
+  cl::opt<uint64_t> externalThreshold{
+      "external-data-threshold",
+      cl::desc("Smallest tensor, in bytes, written to external data"),
+      cl::init(1024), cl::cat(category)};
+  cl::opt<bool> summary{"summary",
+                        cl::desc("Print what was read and written to stderr"),
+                        cl::cat(category)};
+  cl::opt<unsigned> maxDepth{
+      "max-subgraph-depth",
+      cl::desc("Reject models with subgraphs nested deeper (the main graph "
+               "is depth 0)"),
+      cl::init(64), cl::cat(category)};
+  cl::opt<int64_t> elide{
+      "elide-tensors-over",
+      cl::desc("In text output and IR dumps, print tensors with more "
+               "elements as {...} (default: all of the output, 16 in dumps)"),
+      cl::init(0), cl::cat(category)};
+  cl::opt<std::string> pipelineText{
+      "p",
+      cl::desc("Pass pipeline, e.g. 'fixpoint(cse,dce){max-iterations=8}'"),
+      cl::value_desc("pipeline"), cl::cat(category)};
+  cl::list<std::string> inputShape{
+      "input-shape",
+      cl::desc("Fix an input's shape before the passes run (x=1x3x224x224; a "
+               "name keeps a dim symbolic, ? unknown) and re-infer"),
+      cl::value_desc("name=dims"), cl::cat(category)};
+  cl::list<std::string> inputType{
+      "input-type",
+      cl::desc("TorchScript input: an argument's element type (ids=int64; "
+               "default float, int64 for embedding indices)"),
+      cl::value_desc("name=dtype"), cl::cat(category)};
+  cl::list<std::string> dynamicDim{
+      "dynamic-dim",
+      cl::desc("Make an input's static dim symbolic (x:0=batch) and re-infer"),
+      cl::value_desc("name:axis=symbol"), cl::cat(category)};
+  cl::opt<bool> o0{"O0", cl::desc("No passes"), cl::cat(category)};
+  cl::opt<bool> o1{"O1", cl::desc("Exact passes only"), cl::cat(category)};
+  cl::opt<bool> o2{"O2", cl::desc("-O1 plus numeric fusions"),
+                   cl::cat(category)};
+  cl::opt<bool> o3{"O3", cl::desc("-O2 plus transformer pattern fusions"),
+                   cl::cat(category)};
+  cl::opt<bool> listPasses{"list-passes", cl::desc("List the passes and exit"),
+                           cl::cat(category)};
+  cl::opt<bool> dumpPipeline{
+      "dump-pass-pipeline",
+      cl::desc("Print the normalized pipeline to stderr (without an input "
+               "model: print it and exit)"),
+      cl::cat(category)};
+  cl::list<std::string> printBefore{
+      "print-ir-before", cl::desc("Print the IR before these passes"),
+      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category)};
+  cl::list<std::string> printAfter{
+      "print-ir-after", cl::desc("Print the IR after these passes"),
+      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category)};
+  cl::opt<bool> printAfterAll{"print-ir-after-all",
+                              cl::desc("Print the IR after every pass"),
+                              cl::cat(category)};
+  cl::opt<bool> printAfterChange{
+      "print-ir-after-change",
+      cl::desc("Print the IR after every pass that changed it"),
+      cl::cat(category)};
+  // On by default, as in mlir-opt: a broken pass is caught where it broke.
+  cl::opt<bool> verifyEach{
+      "verify-each",
+      cl::desc(
+          "Run the IR verifier after every pass (default on; =false to skip)"),
+      cl::init(true), cl::cat(category)};
+  cl::opt<bool> timePasses{"time-passes",
+                           cl::desc("Report the time of each pass"),
+                           cl::cat(category)};
+  cl::opt<bool> passStatistics{
+      "pass-statistics",
+      cl::desc("Report the statistics of each pass (non-zero counters)"),
+      cl::cat(category)};
+  cl::list<std::string> plugins{
+      "load-pass-plugin", cl::desc("Load a pass plugin (a shared library)"),
+      cl::value_desc("lib.so"), cl::cat(category)};
+  cl::opt<std::string> reportFile{
+      "report",
+      cl::desc("Write a JSON report (passes, model before and after)"),
+      cl::value_desc("file.json"), cl::cat(category)};
+
+  cl::opt<bool> evaluate{
+      "evaluate",
+      cl::desc("Run the model (after the pipeline) with the reference "
+               "interpreter; the model is written only if -o is given"),
+      cl::cat(evalCategory)};
+  cl::opt<std::string> inputsDir{
+      "inputs",
+      cl::desc("--evaluate: read input_0.pb, ... from DIR (default: seeded "
+               "random inputs)"),
+      cl::value_desc("dir"), cl::cat(evalCategory)};
+  cl::opt<std::string> outputsDir{
+      "outputs",
+      cl::desc("--evaluate: write output_0.pb, ... to DIR (default: print a "
+               "summary)"),
+      cl::value_desc("dir"), cl::cat(evalCategory)};
+  cl::opt<std::string> verify{
+      "verify",
+      cl::desc("Run the original and the optimized model on N seeded random "
+               "inputs (default 3) and compare every output"),
+      cl::value_desc("N"), cl::ValueOptional, cl::cat(evalCategory)};
+  cl::list<std::string> verifyShape{
+      "verify-shape",
+      cl::desc("Shape of a random input (NAME=1x3x224x224) or the value of a "
+               "dim symbol (batch=2)"),
+      cl::value_desc("name=dims"), cl::cat(evalCategory)};
+  cl::opt<std::string> verifyInputs{
+      "verify-inputs",
+      cl::desc("--verify on input_0.pb, ... from DIR instead of random inputs"),
+      cl::value_desc("dir"), cl::cat(evalCategory)};
+  cl::opt<double> verifyRtol{
+      "verify-rtol",
+      cl::desc("Relative tolerance for numeric pipelines (a finite number "
+               ">= 0)"),
+      cl::init(kDefaultRtol), cl::cat(evalCategory)};
+  cl::opt<double> verifyAtol{
+      "verify-atol",
+      cl::desc("Absolute tolerance for numeric pipelines (a finite number "
+               ">= 0)"),
+      cl::init(kDefaultAtol), cl::cat(evalCategory)};
+  cl::opt<bool> verifyBisect{
+      "verify-bisect",
+      cl::desc("On a mismatch, re-run the pipeline and name the first pass "
+               "after which the outputs changed"),
+      cl::cat(evalCategory)};
+  cl::opt<uint64_t> verifySeed{"verify-seed",
+                               cl::desc("Seed of the random inputs"),
+                               cl::init(0), cl::cat(evalCategory)};
+
+  bool verifying() const { return verify.getNumOccurrences() > 0; }
+  bool textOutput() const {
+    return emit == Emit::Text ||
+           (emit == Emit::Auto &&
+            (output == "-" || absl::EndsWith(output.getValue(), ".onnxtxt")));
+  }
+  int optLevel() const { return o1 ? 1 : o2 ? 2 : o3 ? 3 : 0; }
+};
+
+/// stderr with a buffer, flushed after each IR dump: a dump streams out as
+/// it is printed instead of being held whole in memory (or written a token
+/// per system call, as std::cerr would).
+class StderrBuf final : public std::streambuf {
+public:
+  StderrBuf() { setp(buf_, buf_ + sizeof buf_); }
+  ~StderrBuf() override { sync(); }
+
+protected:
+  int_type overflow(int_type c) override {
+    if (sync() != 0)
+      return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    llvm::errs().flush();
+    const char *p = pbase();
+    while (p < pptr()) {
+      ssize_t n = ::write(STDERR_FILENO, p, size_t(pptr() - p));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break; // stderr closed: a dump is lost, the run is not
+      p += n;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return 0;
+  }
+
+private:
+  char buf_[1 << 16];
+};
+
+int fail(const absl::Status &st) {
+  int code = exitCodeFor(st);
+  llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
+  if (code == kExitInternal)
+    llvm::errs()
+        << "onnx-opt: this is a bug in onnx-opt; please report it with "
+           "the input model and the command line\n";
+  return code;
+}
+
+/// An option that does nothing without another one is a mistake, not a no-op.
+absl::Status requireParent(const cl::Option &child, bool parentGiven,
+                           const char *parents) {
+  if (child.getNumOccurrences() && !parentGiven)
+    return usageError("--", child.ArgStr.str(), " has no effect without ",
+                      parents);
+  return absl::OkStatus();
+}
+
+/// Checks what the parser cannot: values in range, options that need
+/// another one, pass names in --print-ir-*.
+absl::Status checkOptions(Options &o) {
+  for (const cl::opt<double> *tol : {&o.verifyRtol, &o.verifyAtol})
+    if (!std::isfinite(tol->getValue()) || tol->getValue() < 0)
+      return usageError("--", tol->ArgStr.str(),
+                        " must be a finite number >= 0, not ", tol->getValue(),
+                        " (a NaN or negative tolerance would pass or fail "
+                        "every comparison)");
+  bool v = o.verifying(), e = o.evaluate;
+  ONNXOPT_RETURN_IF_ERROR(requireParent(o.verifyRtol, v, "--verify"));
+  ONNXOPT_RETURN_IF_ERROR(requireParent(o.verifyAtol, v, "--verify"));
+  ONNXOPT_RETURN_IF_ERROR(requireParent(o.verifyBisect, v, "--verify"));
+  ONNXOPT_RETURN_IF_ERROR(requireParent(o.verifyInputs, v, "--verify"));
+  ONNXOPT_RETURN_IF_ERROR(
+      requireParent(o.verifySeed, v || e, "--verify or --evaluate"));
+  ONNXOPT_RETURN_IF_ERROR(
+      requireParent(o.verifyShape, v || e, "--verify or --evaluate"));
+  ONNXOPT_RETURN_IF_ERROR(requireParent(o.inputsDir, e, "--evaluate"));
+  ONNXOPT_RETURN_IF_ERROR(requireParent(o.outputsDir, e, "--evaluate"));
+  ONNXOPT_RETURN_IF_ERROR(requireParent(
+      o.externalThreshold, !o.externalData.empty(), "--external-data"));
+  for (cl::list<std::string> *names :
+       {std::addressof(o.printBefore), std::addressof(o.printAfter)})
+    for (std::string &name : *names) {
+      std::string canonical = canonicalPassName(name);
+      if (canonical.empty()) {
+        std::string hint = suggestPassName(name);
+        return usageError(
+            "--", names->ArgStr.str(), ": unknown pass '", name, "'",
+            hint.empty() ? "" : absl::StrCat("; did you mean '", hint, "'?"),
+            " (see --list-passes)");
+      }
+      name = canonical;
+    }
+  if (o.textOutput() && !o.externalData.empty())
+    return usageError("--external-data needs --emit=onnx");
+  if (o.verifying() && !o.verify.empty()) {
+    unsigned samples = 0;
+    if (!absl::SimpleAtoi(o.verify.getValue(), &samples) || samples == 0)
+      return usageError("--verify expects a positive count, not '",
+                        o.verify.getValue(), "'");
+  }
+  int levels = o.o0 + o.o1 + o.o2 + o.o3;
+  if (levels > 1 || (levels && !o.pipelineText.empty()))
+    return usageError("give one of -O0..-O3 or -p, not several");
+  return absl::OkStatus();
+}
+
+void listPasses() {
+  for (const PassInfo &p : registeredPasses()) {
+    auto pass = p.factory();
+    llvm::outs() << "  " << p.argument;
+    std::vector<std::string> aliases = passAliases(p);
+    if (!aliases.empty())
+      llvm::outs() << " (" << absl::StrJoin(aliases, ", ") << ")";
+    llvm::outs() << "\n      " << std::string(pass->description())
+                 << (pass->isExact() ? " [exact]" : " [numeric]") << "\n";
+    for (const PassOption *o : pass->options())
+      llvm::outs() << "      {" << o->name() << "=" << o->text() << "} "
+                   << o->description() << "\n";
+  }
+}
+
+/// The input, read once: every copy of the model (the one optimized, the
+/// original for --verify and the reproducer) is imported from the same bytes,
+/// so standard input works like a file.
+struct Input {
+  std::string path;
+  bool torchScript = false;
+  std::shared_ptr<const Buffer> bytes; // ONNX input only
+  ImportOptions options;
+  std::vector<InputShapeSpec> shapes;
+  std::vector<DynamicDimSpec> dynamic;
+  std::vector<std::pair<std::string, DataType>> types;
+
+  /// A fresh model, with --input-shape/--dynamic-dim applied.
+  absl::StatusOr<std::unique_ptr<Model>> import() const {
+    std::unique_ptr<Model> m;
+    if (torchScript) {
+      std::vector<TorchInput> ins;
+      for (const InputShapeSpec &spec : shapes)
+        ins.push_back({spec.input, spec.dims, std::nullopt});
+      for (const auto &[name, dt] : types) {
+        auto it = std::find_if(ins.begin(), ins.end(),
+                               [&](const auto &t) { return t.name == name; });
+        if (it == ins.end())
+          return usageError("--input-type ", name,
+                            ": give the argument's shape too (--input-shape ",
+                            name, "=DIMS)");
+        it->dtype = dt;
+      }
+      ONNXOPT_ASSIGN_OR_RETURN(m, importTorchScript(path, ins));
+    } else {
+      ONNXOPT_ASSIGN_OR_RETURN(m, importModelBuffer(bytes, path, options));
+    }
+    if (absl::Status st = verifyModel(*m); !st.ok())
+      return absl::InternalError(absl::StrCat(
+          "the imported model fails verification: ", st.message()));
+    // TorchScript input already has its shapes; applying them again would
+    // only re-check them.
+    if (!torchScript)
+      ONNXOPT_RETURN_IF_ERROR(applyInputShapes(*m, shapes, dynamic));
+    return m;
+  }
+};
+
+absl::StatusOr<Input> openInput(const Options &o) {
+  Input in;
+  in.path = o.input;
+  in.options.maxGraphDepth = o.maxDepth;
+  for (const std::string &t : o.inputShape) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto spec, parseInputShape(t));
+    in.shapes.push_back(std::move(spec));
+  }
+  for (const std::string &t : o.dynamicDim) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto spec, parseDynamicDim(t));
+    in.dynamic.push_back(std::move(spec));
+  }
+  for (const std::string &t : o.inputType) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto spec, parseInputType(t));
+    in.types.push_back(std::move(spec));
+  }
+  in.torchScript = in.path != "-" && looksLikeTorchScript(in.path);
+  if (!in.torchScript) {
+    if (!in.types.empty())
+      return usageError("--input-type applies to TorchScript input only (an "
+                        "ONNX model declares its input types)");
+    ONNXOPT_ASSIGN_OR_RETURN(in.bytes, readModelSource(in.path));
+  }
+  return in;
+}
+
+/// The files a run reads and writes, checked against each other before
+/// anything is written (README, "Exit codes and guarantees").
+absl::Status checkFiles(const Options &o, const Input &in, const Model &m,
+                        FileGuard &guard) {
+  if (in.path != "-")
+    guard.addInput(in.path, "the input model", /*replaceable=*/true);
+  for (const std::string &f : m.externalDataFiles)
+    guard.addInput(f, "the input's external data");
+  for (const std::string &p : o.plugins)
+    guard.addInput(p, "the plugin");
+  const Graph &g = *m.graph;
+  for (const std::string *dir :
+       {&o.inputsDir.getValue(), &o.verifyInputs.getValue()})
+    if (!dir->empty())
+      for (size_t i = 0; i < g.numInputs(); ++i)
+        guard.addInput(absl::StrCat(*dir, "/input_", i, ".pb"),
+                       "the input file");
+  bool writesModel = !o.evaluate || o.output.getNumOccurrences();
+  if (writesModel) {
+    ONNXOPT_RETURN_IF_ERROR(guard.claimOutput(o.output, "the output (-o)",
+                                              /*inPlace=*/true));
+    if (o.output != "-" && pathKind(o.output) == PathKind::Directory)
+      return usageError("output '", o.output.getValue(), "' is a directory");
+    if (!o.externalData.empty()) {
+      ONNXOPT_ASSIGN_OR_RETURN(std::string target, resolveOutputPath(o.output));
+      auto slash = target.find_last_of('/');
+      std::string dir =
+          slash == std::string::npos ? "." : target.substr(0, slash);
+      ONNXOPT_RETURN_IF_ERROR(
+          guard.claimOutput(dir + "/" + o.externalData.getValue(),
+                            "the external data file (--external-data)"));
+    }
+  }
+  if (!o.reportFile.empty())
+    ONNXOPT_RETURN_IF_ERROR(
+        guard.claimOutput(o.reportFile, "the report (--report)"));
+  if (!o.outputsDir.empty())
+    for (size_t i = 0; i < g.numOutputs(); ++i)
+      ONNXOPT_RETURN_IF_ERROR(guard.claimOutput(
+          absl::StrCat(o.outputsDir.getValue(), "/output_", i, ".pb"),
+          "the output file (--outputs)"));
+  return absl::OkStatus();
+}
+
+/// A reproducer for a failed pipeline: the input as text and the pipeline.
+void writeReproducer(const Input &in, const std::string &pipeline,
+                     const std::string &pass, const absl::Status &why) {
+  auto original = in.import();
+  if (!original.ok())
+    return;
+  char path[] = "/tmp/onnx-opt-reproducer-XXXXXX.onnxtxt";
+  int fd = ::mkstemps(path, 8);
+  if (fd < 0)
+    return;
+  std::string body =
+      absl::StrCat("# onnx-opt reproducer: pass '", pass,
+                   "' failed with: ", std::string(why.message()).substr(0, 500),
+                   "\n# RUN: onnx-opt %s -p '", pipeline, "' --verify-each\n",
+                   printModel(**original));
+  (void)!::write(fd, body.data(), body.size());
+  ::close(fd);
+  llvm::errs() << "onnx-opt: reproducer written to " << path << "\n";
+}
+
+/// --pass-statistics, as LLVM prints them: only counters that moved.
+void printStatistics(const PassManager &pm) {
+  for (const PassRecord &r : pm.records()) {
+    std::string moved;
+    for (const auto &[k, v] : r.statistics)
+      if (v)
+        absl::StrAppend(&moved, " ", k, "=", v);
+    if (!moved.empty())
+      llvm::errs() << "onnx-opt: pass " << r.pass << moved << "\n";
+  }
+}
+
+/// --time-passes: a total, and each pass's and stage's share of it.
+void printTimes(const PassManager &pm, double passesWall,
+                const std::vector<std::pair<std::string, double>> &phases) {
+  double passes = 0;
+  for (const PassRecord &r : pm.records())
+    passes += r.seconds;
+  double total = std::max(passes, passesWall);
+  for (const auto &[phase, s] : phases)
+    total += s;
+  auto line = [&](const std::string &what, double s, const std::string &n) {
+    llvm::errs() << llvm::format("onnx-opt: %10.3f ms %5.1f%%  ", s * 1e3,
+                                 total > 0 ? 100 * s / total : 0.0)
+                 << what << n << "\n";
+  };
+  llvm::errs() << "onnx-opt: ===---- pass execution timing ----===\n";
+  for (const auto &[phase, s] : phases)
+    if (s > 0) // a stage that did not run
+      line(phase, s, "");
+  for (const PassRecord &r : pm.records())
+    line("pass " + r.pass, r.seconds,
+         absl::StrCat(" (", r.runs, r.runs == 1 ? " run)" : " runs)"));
+  line("pass manager (verifier, instrumentation)",
+       std::max(0.0, passesWall - passes), "");
+  line("total", total, "");
+}
+
+/// Re-runs the pipeline on a fresh copy, comparing after every pass, and
+/// names the first pass after which the outputs changed.
+void bisect(const Options &o, const Input &in, const std::string &pipeline,
+            const Model &original, const std::vector<ref::RefValue> &inputs,
+            const std::vector<ref::RefValue> &want, bool exact) {
+  auto fresh = in.import();
+  auto again = parsePipeline(pipeline);
+  if (!fresh.ok() || !again.ok())
+    return;
+  Instrumentation binst;
+  binst.verifyEach = o.verifyEach;
+  std::string culprit;
+  binst.afterPass = [&](const std::string &pass, Model &m) {
+    auto now = ref::evaluateModel(m, inputs);
+    if (!now.ok()) {
+      culprit = absl::StrCat("pass '", pass, "' (the model no longer runs: ",
+                             now.status().message(), ")");
+      return absl::CancelledError("found");
+    }
+    Comparison c = compareOutputs(*original.graph, want, *m.graph, *now, exact,
+                                  o.verifyRtol, o.verifyAtol);
+    if (c.equal)
+      return absl::OkStatus();
+    culprit = absl::StrCat("pass '", pass, "': ", c.message);
+    return absl::CancelledError("found");
+  };
+  PassManager bpm(std::move(*again), binst);
+  (void)bpm.run(**fresh);
+  llvm::errs() << "onnx-opt: bisect: "
+               << (culprit.empty()
+                       ? std::string("no single pass changed the "
+                                     "outputs on its own")
+                       : "the outputs first changed after " + culprit)
+               << "\n";
+}
+
+/// --verify: the original against the optimized model, on the same inputs.
+absl::Status verifyAgainstOriginal(const Options &o, const Input &in,
+                                   const std::string &pipeline,
+                                   const ShapeBindings &shapes, bool exact,
+                                   const Model &optimized) {
+  unsigned samples = 3;
+  if (!o.verify.empty())
+    (void)absl::SimpleAtoi(o.verify.getValue(), &samples);
+  if (!o.verifyInputs.empty())
+    samples = 1;
+  ONNXOPT_ASSIGN_OR_RETURN(auto original, in.import());
+  std::vector<std::string> notes;
+  for (unsigned s = 0; s < samples; ++s) {
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto ins,
+        o.verifyInputs.empty()
+            ? randomInputs(*original->graph, shapes, o.verifySeed + s, notes)
+            : readInputDir(*original->graph, o.verifyInputs));
+    auto want = ref::evaluateModel(*original, ins);
+    if (!want.ok())
+      return absl::Status(want.status().code(),
+                          absl::StrCat("--verify: running the original model: ",
+                                       want.status().message()));
+    auto got = ref::evaluateModel(optimized, ins);
+    if (!got.ok())
+      return absl::Status(
+          got.status().code(),
+          absl::StrCat("--verify: running the optimized model: ",
+                       got.status().message()));
+    Comparison c = compareOutputs(*original->graph, *want, *optimized.graph,
+                                  *got, exact, o.verifyRtol, o.verifyAtol);
+    if (c.equal)
+      continue;
+    llvm::errs() << "onnx-opt: error: verification failed on sample " << s
+                 << ": " << c.message << "\n";
+    if (o.verifyBisect)
+      bisect(o, in, pipeline, *original, ins, *want, exact);
+    else
+      llvm::errs() << "onnx-opt: note: --verify-bisect names the first pass "
+                      "that changed the outputs"
+                   << (exact ? ""
+                             : "; --verify-rtol and --verify-atol set "
+                               "the tolerances")
+                   << "\n";
+    return absl::AbortedError("the optimized model's outputs differ from the "
+                              "original's; nothing was written");
+  }
+  for (const std::string &n : notes)
+    llvm::errs() << "onnx-opt: verify: note: " << n << "\n";
+  llvm::errs() << "onnx-opt: verify: " << samples << " sample"
+               << (samples == 1 ? "" : "s") << ", "
+               << optimized.graph->numOutputs() << " outputs "
+               << (exact ? "bit-identical"
+                         : absl::StrFormat("within rtol=%g atol=%g",
+                                           o.verifyRtol.getValue(),
+                                           o.verifyAtol.getValue()))
+               << "\n";
+  return absl::OkStatus();
+}
+
+/// --evaluate: runs the model and prints or writes its outputs.
+absl::Status evaluateModel(const Options &o, const ShapeBindings &shapes,
+                           const Model &m) {
+  std::vector<std::string> notes;
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto ins, o.inputsDir.empty()
+                    ? randomInputs(*m.graph, shapes, o.verifySeed, notes)
+                    : readInputDir(*m.graph, o.inputsDir));
+  ONNXOPT_ASSIGN_OR_RETURN(auto outs, ref::evaluateModel(m, std::move(ins)));
+  if (!o.outputsDir.empty())
+    return writeOutputDir(*m.graph, outs, o.outputsDir);
+  llvm::outs() << describeOutputs(*m.graph, outs);
+  return absl::OkStatus();
+}
+
+/// Writes the model, after checking that it is one onnx-opt (and a runtime)
+/// would load: every node's operands pass its op's type inference.
+absl::Status writeModel(const Options &o, const Input &in, const Model &m,
+                        const FileGuard &guard) {
+  if (absl::Status st = typeCheckModel(m); !st.ok())
+    return absl::Status(
+        st.code(),
+        absl::StrCat(in.path, ": the model is inconsistent, ", st.message(),
+                     in.shapes.empty() ? ""
+                                       : " (check the --input-shape values)",
+                     "; nothing was written"));
+  if (o.textOutput()) {
+    PrintOptions popts;
+    popts.elideTensorsOver = o.elide;
+    return writeFileAtomically(o.output, printModel(m, popts));
+  }
+  ExportOptions eopts;
+  eopts.externalData = o.externalData;
+  eopts.externalThreshold = o.externalThreshold;
+  eopts.guard = &guard;
+  return exportModelFile(m, o.output, eopts);
+}
 
 struct Stats {
   size_t nodes = 0, initializers = 0, subgraphs = 0;
@@ -79,203 +685,180 @@ std::string describe(const Model &m) {
                       " inputs, ", m.graph->numOutputs(), " outputs");
 }
 
-std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += std::string("\\") + c;
-    else if (static_cast<unsigned char>(c) < 0x20)
-      out += absl::StrFormat("\\u%04x", c);
-    else
-      out += c;
-  }
-  return out + "\"";
-}
-
-std::string jsonModel(const Model &m) {
+llvm::json::Value jsonModel(const Model &m) {
   Stats s;
   gather(*m.graph, s);
   auto histogram = [](const std::map<std::string, size_t> &h) {
-    std::string out;
+    llvm::json::Object out;
     for (const auto &[op, n] : h)
-      absl::StrAppend(&out, out.empty() ? "" : ", ", jsonString(op), ": ", n);
+      out[op] = int64_t(n);
     return out;
   };
-  std::string ops = histogram(s.ops);
   auto values = [&](bool inputs) {
-    std::string out;
+    llvm::json::Array out;
     const Graph &g = *m.graph;
     size_t n = inputs ? g.numInputs() : g.numOutputs();
     for (size_t i = 0; i < n; ++i) {
       const Value *v = inputs ? g.input(i) : g.output(i);
-      absl::StrAppend(&out, i ? ", " : "", "{\"name\": ",
-                      jsonString(inputs ? v->name() : g.outputName(i)),
-                      ", \"type\": ", jsonString(v->type().str()), "}");
+      out.push_back(
+          llvm::json::Object{{"name", inputs ? v->name() : g.outputName(i)},
+                             {"type", v->type().str()}});
     }
     return out;
   };
-  return absl::StrCat("{\"nodes\": ", s.nodes, ", \"ops\": {", ops,
-                      "}, \"main_graph_nodes\": ", s.mainNodes,
-                      ", \"main_graph_ops\": {", histogram(s.mainOps),
-                      "}, \"weights\": ", s.initializers,
-                      ", \"weight_bytes\": ", s.weightBytes, ", \"inputs\": [",
-                      values(true), "], \"outputs\": [", values(false), "]}");
+  return llvm::json::Object{{"nodes", int64_t(s.nodes)},
+                            {"ops", histogram(s.ops)},
+                            {"main_graph_nodes", int64_t(s.mainNodes)},
+                            {"main_graph_ops", histogram(s.mainOps)},
+                            {"weights", int64_t(s.initializers)},
+                            {"weight_bytes", int64_t(s.weightBytes)},
+                            {"inputs", values(true)},
+                            {"outputs", values(false)}};
 }
 
-int fail(const absl::Status &st) {
-  int code = exitCodeFor(st);
-  llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
-  if (code == kExitInternal)
-    llvm::errs()
-        << "onnx-opt: this is a bug in onnx-opt; please report it with "
-           "the input model and the command line\n";
-  return code;
+/// Wall time of each stage of the run.
+struct Phases {
+  double load = 0, passes = 0, verify = 0, evaluate = 0, write = 0;
+};
+
+std::string reportJson(const Options &o, const std::string &pipeline,
+                       const Phases &t, const PassManager &pm,
+                       llvm::json::Value before, const Model &after) {
+  llvm::json::Array passes;
+  for (const PassRecord &r : pm.records()) {
+    llvm::json::Object stats;
+    for (const auto &[k, v] : r.statistics)
+      stats[k] = int64_t(v);
+    passes.push_back(llvm::json::Object{{"pass", r.pass},
+                                        {"seconds", r.seconds},
+                                        {"runs", int64_t(r.runs)},
+                                        {"changed", r.changed},
+                                        {"statistics", std::move(stats)}});
+  }
+  llvm::json::Object report{
+      {"input", o.input.getValue()},
+      {"output", o.output.getValue()},
+      {"pipeline", pipeline},
+      {"seconds", llvm::json::Object{{"load", t.load},
+                                     {"passes", t.passes},
+                                     {"verify", t.verify},
+                                     {"evaluate", t.evaluate},
+                                     {"write", t.write}}},
+      {"passes", std::move(passes)},
+      {"before", std::move(before)},
+      {"after", jsonModel(after)}};
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  os.flush();
+  return out;
+}
+
+/// The stages after the command line: load, check files, passes, verify,
+/// evaluate, write, report.
+int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
+  auto t0 = Clock::now();
+  auto input = openInput(o);
+  if (!input.ok())
+    return fail(input.status());
+  auto model = input->import();
+  if (!model.ok())
+    return fail(model.status());
+  Phases phases;
+  phases.load = secondsBetween(t0, Clock::now());
+
+  FileGuard guard;
+  if (absl::Status st = checkFiles(o, *input, **model, guard); !st.ok())
+    return fail(st);
+  ShapeBindings shapes;
+  for (const std::string &b : o.verifyShape)
+    if (absl::Status st = parseShapeBinding(b, shapes); !st.ok())
+      return fail(st);
+  if (absl::Status st = checkShapeBindings(*(*model)->graph, shapes); !st.ok())
+    return fail(st);
+
+  llvm::json::Value before =
+      o.reportFile.empty() ? llvm::json::Value(nullptr) : jsonModel(**model);
+  std::string summaryBefore = o.summary ? describe(**model) : "";
+  StderrBuf dumpBuf;
+  std::ostream dumpStream(&dumpBuf);
+  Instrumentation inst;
+  inst.printBefore.insert(o.printBefore.begin(), o.printBefore.end());
+  inst.printAfter.insert(o.printAfter.begin(), o.printAfter.end());
+  inst.printAfterAll = o.printAfterAll;
+  inst.printAfterChange = o.printAfterChange;
+  inst.verifyEach = o.verifyEach;
+  inst.irStream = &dumpStream;
+  // Dumps elide large tensors unless asked: a ResNet's weights as text
+  // would be gigabytes per pass.
+  inst.printOptions.elideTensorsOver =
+      o.elide.getNumOccurrences() ? o.elide.getValue() : 16;
+  PassManager pm(std::move(pipeline), inst);
+  auto t1 = Clock::now();
+  auto ran = pm.run(**model);
+  dumpStream.flush();
+  phases.passes = secondsBetween(t1, Clock::now());
+  if (!ran.ok()) {
+    writeReproducer(*input, normalized, pm.failedPass(), ran.status());
+    return fail(ran.status());
+  }
+  if (o.passStatistics)
+    printStatistics(pm);
+
+  auto t2 = Clock::now();
+  if (o.verifying())
+    if (absl::Status st = verifyAgainstOriginal(o, *input, normalized, shapes,
+                                                pm.pipelineIsExact(), **model);
+        !st.ok()) {
+      if (st.code() == absl::StatusCode::kAborted)
+        return kExitVerifyFailed; // the mismatch is printed already
+      return fail(st);
+    }
+  auto t3 = Clock::now();
+  phases.verify = secondsBetween(t2, t3);
+  if (o.evaluate)
+    if (absl::Status st = evaluateModel(o, shapes, **model); !st.ok())
+      return fail(st);
+  auto t4 = Clock::now();
+  phases.evaluate = secondsBetween(t3, t4);
+  if (!o.evaluate || o.output.getNumOccurrences())
+    if (absl::Status st = writeModel(o, *input, **model, guard); !st.ok())
+      return fail(st);
+  phases.write = secondsBetween(t4, Clock::now());
+
+  if (o.timePasses)
+    printTimes(pm, phases.passes,
+               {{"load", phases.load},
+                {"verify", phases.verify},
+                {"evaluate", phases.evaluate},
+                {"write", phases.write}});
+  if (!o.reportFile.empty())
+    if (absl::Status st = writeFileAtomically(
+            o.reportFile,
+            reportJson(o, normalized, phases, pm, std::move(before), **model));
+        !st.ok())
+      return fail(st);
+  if (o.summary)
+    llvm::errs() << "onnx-opt: read " << o.input << ": " << summaryBefore
+                 << "\n"
+                 << "onnx-opt: wrote " << o.output << " as "
+                 << (o.textOutput() ? "ONNX text" : "ONNX protobuf") << ": "
+                 << describe(**model) << "\n"
+                 << "onnx-opt: pipeline: "
+                 << (normalized.empty() ? std::string("(empty)") : normalized)
+                 << "\n"
+                 << llvm::format("onnx-opt: load %.1f ms, passes %.1f ms, "
+                                 "verify %.1f ms, evaluate %.1f ms, write "
+                                 "%.1f ms\n",
+                                 phases.load * 1e3, phases.passes * 1e3,
+                                 phases.verify * 1e3, phases.evaluate * 1e3,
+                                 phases.write * 1e3);
+  return kExitSuccess;
 }
 
 int run(int argc, char **argv) {
-  cl::OptionCategory category("onnx-opt options");
-  cl::opt<std::string> input(
-      cl::Positional, cl::desc("<input .onnx or .onnxtxt>"), cl::cat(category));
-  cl::opt<std::string> output("o", cl::desc("Output file ('-' for stdout)"),
-                              cl::value_desc("file"), cl::init("-"),
-                              cl::cat(category));
-  enum class Emit { Auto, Onnx, Text };
-  cl::opt<Emit> emit(
-      "emit", cl::desc("Output format (default: text for stdout and .onnxtxt)"),
-      cl::values(clEnumValN(Emit::Onnx, "onnx", "ONNX protobuf"),
-                 clEnumValN(Emit::Text, "text", "ONNX text syntax")),
-      cl::init(Emit::Auto), cl::cat(category));
-  cl::opt<std::string> externalData(
-      "external-data",
-      cl::desc(
-          "Write tensors of at least --external-data-threshold bytes to FILE "
-          "(a name in the output's directory)"),
-      cl::value_desc("file"), cl::cat(category));
-  cl::opt<uint64_t> externalThreshold(
-      "external-data-threshold",
-      cl::desc("Smallest tensor, in bytes, written to external data"),
-      cl::init(1024), cl::cat(category));
-  cl::opt<bool> summary("summary",
-                        cl::desc("Print what was read and written to stderr"),
-                        cl::cat(category));
-  cl::opt<unsigned> maxDepth(
-      "max-subgraph-depth",
-      cl::desc("Reject models with subgraphs nested deeper"), cl::init(64),
-      cl::cat(category));
-  cl::opt<int64_t> elide(
-      "elide-tensors-over",
-      cl::desc("In text output, print tensors with more elements as {...}"),
-      cl::init(0), cl::cat(category));
-
-  cl::opt<std::string> pipelineText(
-      "p",
-      cl::desc("Pass pipeline, e.g. 'fixpoint(cse,dce){max-iterations=8}'"),
-      cl::value_desc("pipeline"), cl::cat(category));
-  cl::list<std::string> inputShape(
-      "input-shape",
-      cl::desc("Fix an input's shape before the passes run (x=1x3x224x224; a "
-               "name keeps a dim symbolic, ? unknown) and re-infer"),
-      cl::value_desc("name=dims"), cl::cat(category));
-  cl::list<std::string> inputType(
-      "input-type",
-      cl::desc("TorchScript input: an argument's element type (ids=int64; "
-               "default float, int64 for embedding indices)"),
-      cl::value_desc("name=dtype"), cl::cat(category));
-  cl::list<std::string> dynamicDim(
-      "dynamic-dim",
-      cl::desc("Make an input's static dim symbolic (x:0=batch) and re-infer"),
-      cl::value_desc("name:axis=symbol"), cl::cat(category));
-  cl::opt<bool> o0("O0", cl::desc("No passes"), cl::cat(category));
-  cl::opt<bool> o1("O1", cl::desc("Exact passes only"), cl::cat(category));
-  cl::opt<bool> o2("O2", cl::desc("-O1 plus numeric fusions"),
-                   cl::cat(category));
-  cl::opt<bool> o3("O3", cl::desc("-O2 plus transformer pattern fusions"),
-                   cl::cat(category));
-  cl::opt<bool> listPasses("list-passes", cl::desc("List the passes and exit"),
-                           cl::cat(category));
-  cl::opt<bool> dumpPipeline(
-      "dump-pass-pipeline",
-      cl::desc("Print the normalized pipeline to stderr before running"),
-      cl::cat(category));
-  cl::list<std::string> printBefore(
-      "print-ir-before", cl::desc("Print the IR before these passes"),
-      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category));
-  cl::list<std::string> printAfter(
-      "print-ir-after", cl::desc("Print the IR after these passes"),
-      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category));
-  cl::opt<bool> printAfterAll("print-ir-after-all",
-                              cl::desc("Print the IR after every pass"),
-                              cl::cat(category));
-  cl::opt<bool> printAfterChange(
-      "print-ir-after-change",
-      cl::desc("Print the IR after every pass that changed it"),
-      cl::cat(category));
-  // On by default, as in mlir-opt: a broken pass is caught where it broke.
-  cl::opt<bool> verifyEach(
-      "verify-each",
-      cl::desc(
-          "Run the IR verifier after every pass (default on; =false to skip)"),
-      cl::init(true), cl::cat(category));
-  cl::opt<bool> timePasses("time-passes",
-                           cl::desc("Report the time of each pass"),
-                           cl::cat(category));
-  cl::opt<bool> passStatistics("pass-statistics",
-                               cl::desc("Report the statistics of each pass"),
-                               cl::cat(category));
-  cl::list<std::string> plugins(
-      "load-pass-plugin", cl::desc("Load a pass plugin (a shared library)"),
-      cl::value_desc("lib.so"), cl::cat(category));
-  cl::opt<std::string> reportFile(
-      "report",
-      cl::desc("Write a JSON report (passes, model before and after)"),
-      cl::value_desc("file.json"), cl::cat(category));
-
-  cl::OptionCategory evalCategory("evaluation and verification");
-  cl::opt<bool> evaluate(
-      "evaluate",
-      cl::desc("Run the model (after the pipeline) with the reference "
-               "interpreter; the model is written only if -o is given"),
-      cl::cat(evalCategory));
-  cl::opt<std::string> inputsDir(
-      "inputs",
-      cl::desc("--evaluate: read input_0.pb, ... from DIR (default: seeded "
-               "random inputs)"),
-      cl::value_desc("dir"), cl::cat(evalCategory));
-  cl::opt<std::string> outputsDir(
-      "outputs",
-      cl::desc("--evaluate: write output_0.pb, ... to DIR (default: print a "
-               "summary)"),
-      cl::value_desc("dir"), cl::cat(evalCategory));
-  cl::opt<std::string> verify(
-      "verify",
-      cl::desc("Run the original and the optimized model on N seeded random "
-               "inputs (default 3) and compare every output"),
-      cl::value_desc("N"), cl::ValueOptional, cl::cat(evalCategory));
-  cl::list<std::string> verifyShape(
-      "verify-shape",
-      cl::desc("Shape of a random input (NAME=1x3x224x224) or the value of a "
-               "dim symbol (batch=2)"),
-      cl::value_desc("name=dims"), cl::cat(evalCategory));
-  cl::opt<std::string> verifyInputs(
-      "verify-inputs",
-      cl::desc("--verify on input_0.pb, ... from DIR instead of random inputs"),
-      cl::value_desc("dir"), cl::cat(evalCategory));
-  cl::opt<double> verifyRtol(
-      "verify-rtol", cl::desc("Relative tolerance for numeric pipelines"),
-      cl::init(1e-4), cl::cat(evalCategory));
-  cl::opt<double> verifyAtol(
-      "verify-atol", cl::desc("Absolute tolerance for numeric pipelines"),
-      cl::init(1e-5), cl::cat(evalCategory));
-  cl::opt<bool> verifyBisect(
-      "verify-bisect",
-      cl::desc("On a mismatch, re-run the pipeline and name the first pass "
-               "after which the outputs changed"),
-      cl::cat(evalCategory));
-  cl::opt<uint64_t> verifySeed("verify-seed",
-                               cl::desc("Seed of the random inputs"),
-                               cl::init(0), cl::cat(evalCategory));
-
-  cl::HideUnrelatedOptions({&category, &evalCategory});
+  Options o;
+  cl::HideUnrelatedOptions({&o.category, &o.evalCategory});
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "onnx-opt " << ONNXOPT_VERSION << "\n";
   });
@@ -288,360 +871,33 @@ int run(int argc, char **argv) {
     llvm::errs() << parseErrors;
     return kExitUsage;
   }
-
-  // Plugins first, so that their passes can appear in -p and --list-passes.
-  for (const std::string &path : plugins)
-    if (absl::Status st = loadPassPlugin(path); !st.ok()) {
-      llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
-      return kExitUsage;
-    }
-  if (listPasses) {
-    for (const PassInfo &p : registeredPasses()) {
-      auto pass = p.factory();
-      llvm::outs() << "  " << p.argument;
-      if (!p.alias.empty())
-        llvm::outs() << " (" << p.alias << ")";
-      llvm::outs() << "\n      " << std::string(pass->description())
-                   << (pass->isExact() ? " [exact]" : " [numeric]") << "\n";
-      for (const PassOption *o : pass->options())
-        llvm::outs() << "      {" << o->name() << "=" << o->text() << "} "
-                     << o->description() << "\n";
-    }
+  // Plugins first, so that their passes can appear in -p, --print-ir-* and
+  // --list-passes.
+  for (const std::string &path : o.plugins)
+    if (absl::Status st = loadPassPlugin(path); !st.ok())
+      return fail(usageError(st.message()));
+  if (absl::Status st = checkOptions(o); !st.ok())
+    return fail(st);
+  if (o.listPasses) {
+    listPasses();
     return kExitSuccess;
   }
-  if (input.empty()) {
-    llvm::errs() << "onnx-opt: error: no input model (see --help)\n";
-    return kExitUsage;
-  }
-  int levels = o0 + o1 + o2 + o3;
-  if (levels > 1 || (levels && !pipelineText.empty())) {
-    llvm::errs()
-        << "onnx-opt: error: give one of -O0..-O3 or -p, not several\n";
-    return kExitUsage;
-  }
-  std::string pipelineSource = pipelineText;
-  if (levels)
-    pipelineSource = optLevelPipeline(o1 ? 1 : o2 ? 2 : o3 ? 3 : 0);
-  auto pipeline = parsePipeline(pipelineSource);
-  if (!pipeline.ok()) {
-    llvm::errs() << "onnx-opt: error: "
-                 << std::string(pipeline.status().message()) << "\n";
-    return kExitUsage;
-  }
+  std::string source =
+      o.pipelineText.getNumOccurrences() || !(o.o0 || o.o1 || o.o2 || o.o3)
+          ? o.pipelineText.getValue()
+          : optLevelPipeline(o.optLevel());
+  auto pipeline = parsePipeline(source);
+  if (!pipeline.ok())
+    return fail(pipeline.status());
   std::string normalized = pipeline->str();
-  if (dumpPipeline)
+  if (o.dumpPipeline)
     llvm::errs() << normalized << "\n";
-
-  bool text =
-      emit == Emit::Text ||
-      (emit == Emit::Auto &&
-       (output == "-" || absl::EndsWith(output.getValue(), ".onnxtxt")));
-  if (text && !externalData.empty()) {
-    llvm::errs() << "onnx-opt: error: --external-data needs --emit=onnx\n";
-    return kExitUsage;
+  if (o.input.empty()) {
+    if (o.dumpPipeline)
+      return kExitSuccess; // the pipeline was all that was asked for
+    return fail(usageError("no input model (see --help)"));
   }
-  if (output != "-") {
-    struct stat st;
-    if (::stat(output.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      llvm::errs() << "onnx-opt: error: output '" << output
-                   << "' is a directory\n";
-      return kExitUsage;
-    }
-  }
-
-  std::vector<InputShapeSpec> shapeSpecs;
-  std::vector<DynamicDimSpec> dynamicSpecs;
-  for (const std::string &t : inputShape) {
-    auto spec = parseInputShape(t);
-    if (!spec.ok())
-      return fail(spec.status());
-    shapeSpecs.push_back(std::move(*spec));
-  }
-  for (const std::string &t : dynamicDim) {
-    auto spec = parseDynamicDim(t);
-    if (!spec.ok())
-      return fail(spec.status());
-    dynamicSpecs.push_back(std::move(*spec));
-  }
-
-  std::vector<std::pair<std::string, DataType>> typeSpecs;
-  for (const std::string &t : inputType) {
-    auto spec = parseInputType(t);
-    if (!spec.ok())
-      return fail(spec.status());
-    typeSpecs.push_back(std::move(*spec));
-  }
-
-  ImportOptions iopts;
-  iopts.maxGraphDepth = maxDepth;
-  // ONNX (protobuf or text), or a TorchScript archive.
-  auto importModelFile =
-      [&](const std::string &path,
-          const ImportOptions &o) -> absl::StatusOr<std::unique_ptr<Model>> {
-    if (looksLikeTorchScript(path)) {
-      std::vector<TorchInput> shapes;
-      for (const InputShapeSpec &spec : shapeSpecs)
-        shapes.push_back({spec.input, spec.dims, std::nullopt});
-      for (const auto &[name, dt] : typeSpecs) {
-        auto it =
-            std::find_if(shapes.begin(), shapes.end(),
-                         [&](const TorchInput &t) { return t.name == name; });
-        if (it == shapes.end())
-          return absl::InvalidArgumentError(
-              absl::StrCat("--input-type ", name,
-                           ": give the argument's shape too "
-                           "(--input-shape ",
-                           name, "=DIMS)"));
-        it->dtype = dt;
-      }
-      return importTorchScript(path, shapes);
-    }
-    if (!typeSpecs.empty()) {
-      return absl::InvalidArgumentError(
-          "--input-type applies to TorchScript input only (an ONNX model "
-          "declares its input types)");
-    }
-    return onnxopt::importModelFile(path, o);
-  };
-  auto t0 = std::chrono::steady_clock::now();
-  auto model = importModelFile(input, iopts);
-  if (!model.ok())
-    return fail(model.status());
-  auto t1 = std::chrono::steady_clock::now();
-  if (absl::Status st = verifyModel(**model); !st.ok())
-    return fail(absl::InternalError(
-        absl::StrCat("the imported model fails verification: ", st.message())));
-  if (absl::Status st = applyInputShapes(**model, shapeSpecs, dynamicSpecs);
-      !st.ok())
-    return fail(st);
-
-  std::string modelBefore = reportFile.empty() ? "" : jsonModel(**model);
-  std::string summaryBefore = summary ? describe(**model) : "";
-  Instrumentation inst;
-  inst.printBefore.insert(printBefore.begin(), printBefore.end());
-  inst.printAfter.insert(printAfter.begin(), printAfter.end());
-  inst.printAfterAll = printAfterAll;
-  inst.printAfterChange = printAfterChange;
-  inst.verifyEach = verifyEach;
-  std::ostringstream irDump;
-  inst.irStream = &irDump;
-  PassManager pm(std::move(*pipeline), inst);
-  auto ran = pm.run(**model);
-  llvm::errs() << irDump.str();
-  if (!ran.ok()) {
-    // A reproducer: the input as text and the pipeline that failed on it.
-    if (auto original = importModelFile(input, iopts); original.ok()) {
-      char path[] = "/tmp/onnx-opt-reproducer-XXXXXX.onnxtxt";
-      int fd = ::mkstemps(path, 8);
-      if (fd >= 0) {
-        std::string body = absl::StrCat(
-            "# onnx-opt reproducer: pass '", pm.failedPass(), "' failed with: ",
-            std::string(ran.status().message()).substr(0, 500),
-            "\n# RUN: onnx-opt %s -p '", normalized, "' --verify-each\n",
-            printModel(**original));
-        (void)!::write(fd, body.data(), body.size());
-        ::close(fd);
-        llvm::errs() << "onnx-opt: reproducer written to " << path << "\n";
-      }
-    }
-    return fail(ran.status());
-  }
-  auto t15 = std::chrono::steady_clock::now();
-  if (timePasses || passStatistics) {
-    for (const PassRecord &r : pm.records()) {
-      llvm::errs() << "onnx-opt: pass " << r.pass;
-      if (timePasses)
-        llvm::errs() << llvm::format(" %.3f ms over %llu runs", r.seconds * 1e3,
-                                     static_cast<unsigned long long>(r.runs));
-      if (passStatistics)
-        for (const auto &[k, v] : r.statistics)
-          llvm::errs() << " " << k << "=" << v;
-      llvm::errs() << "\n";
-    }
-  }
-
-  ShapeBindings shapes;
-  for (const std::string &b : verifyShape)
-    if (absl::Status st = parseShapeBinding(b, shapes); !st.ok()) {
-      llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
-      return kExitUsage;
-    }
-  // --verify: the original against the optimized model, on the same inputs.
-  if (verify.getNumOccurrences()) {
-    unsigned samples = 3;
-    if (!verify.empty() &&
-        (!absl::SimpleAtoi(verify.getValue(), &samples) || samples == 0)) {
-      llvm::errs() << "onnx-opt: error: --verify expects a positive count\n";
-      return kExitUsage;
-    }
-    auto original = importModelFile(input, iopts);
-    if (!original.ok())
-      return fail(original.status());
-    // The original with the same input shapes, so that both take the same
-    // inputs.
-    if (absl::Status st =
-            applyInputShapes(**original, shapeSpecs, dynamicSpecs);
-        !st.ok())
-      return fail(st);
-    bool exact = pm.pipelineIsExact();
-    std::vector<std::string> notes;
-    if (!verifyInputs.empty())
-      samples = 1;
-    for (unsigned s = 0; s < samples; ++s) {
-      auto ins =
-          verifyInputs.empty()
-              ? randomInputs(*(*original)->graph, shapes, verifySeed + s, notes)
-              : readInputDir(*(*original)->graph, verifyInputs);
-      if (!ins.ok())
-        return fail(ins.status());
-      auto want = ref::evaluateModel(**original, *ins);
-      if (!want.ok())
-        return fail(
-            absl::Status(want.status().code(),
-                         absl::StrCat("--verify: running the original model: ",
-                                      want.status().message())));
-      auto got = ref::evaluateModel(**model, *ins);
-      if (!got.ok())
-        return fail(
-            absl::Status(got.status().code(),
-                         absl::StrCat("--verify: running the optimized model: ",
-                                      got.status().message())));
-      Comparison c =
-          compareOutputs(*(*original)->graph, *want, *(*model)->graph, *got,
-                         exact, verifyRtol, verifyAtol);
-      if (c.equal)
-        continue;
-      llvm::errs() << "onnx-opt: error: verification failed on sample " << s
-                   << ": " << c.message << "\n";
-      if (verifyBisect) {
-        // Re-run the pipeline on a fresh copy, checking after every pass.
-        auto fresh = importModelFile(input, iopts);
-        auto again = parsePipeline(pipelineSource);
-        if (fresh.ok() && again.ok()) {
-          Instrumentation binst;
-          binst.verifyEach = verifyEach;
-          std::string culprit;
-          binst.afterPass = [&](const std::string &pass, Model &m) {
-            auto now = ref::evaluateModel(m, *ins);
-            if (!now.ok()) {
-              culprit = absl::StrCat("pass '", pass,
-                                     "' (the model no longer "
-                                     "runs: ",
-                                     now.status().message(), ")");
-              return absl::CancelledError("found");
-            }
-            Comparison cc = compareOutputs(*(*original)->graph, *want, *m.graph,
-                                           *now, exact, verifyRtol, verifyAtol);
-            if (cc.equal)
-              return absl::OkStatus();
-            culprit = absl::StrCat("pass '", pass, "': ", cc.message);
-            return absl::CancelledError("found");
-          };
-          PassManager bpm(std::move(*again), binst);
-          (void)bpm.run(**fresh);
-          llvm::errs() << "onnx-opt: bisect: "
-                       << (culprit.empty()
-                               ? std::string("no single pass changed the "
-                                             "outputs on its own")
-                               : "the outputs first changed after " + culprit)
-                       << "\n";
-        }
-      }
-      return kExitVerifyFailed;
-    }
-    for (const std::string &n : notes)
-      llvm::errs() << "onnx-opt: verify: note: " << n << "\n";
-    llvm::errs() << "onnx-opt: verify: " << samples << " sample"
-                 << (samples == 1 ? "" : "s") << ", "
-                 << (*model)->graph->numOutputs() << " outputs "
-                 << (exact ? "bit-identical"
-                           : absl::StrFormat("within rtol=%g atol=%g",
-                                             verifyRtol.getValue(),
-                                             verifyAtol.getValue()))
-                 << "\n";
-  }
-
-  if (evaluate) {
-    std::vector<std::string> notes;
-    auto ins = inputsDir.empty()
-                   ? randomInputs(*(*model)->graph, shapes, verifySeed, notes)
-                   : readInputDir(*(*model)->graph, inputsDir);
-    if (!ins.ok())
-      return fail(ins.status());
-    auto outs = ref::evaluateModel(**model, std::move(*ins));
-    if (!outs.ok())
-      return fail(outs.status());
-    if (!outputsDir.empty()) {
-      if (absl::Status st = writeOutputDir(*(*model)->graph, *outs, outputsDir);
-          !st.ok())
-        return fail(st);
-    } else {
-      llvm::outs() << describeOutputs(*(*model)->graph, *outs);
-    }
-    if (!output.getNumOccurrences())
-      return kExitSuccess;
-  }
-
-  absl::Status written;
-  if (text) {
-    PrintOptions popts;
-    popts.elideTensorsOver = elide;
-    written = writeFileAtomically(output, printModel(**model, popts));
-  } else {
-    ExportOptions eopts;
-    eopts.externalData = externalData;
-    eopts.externalThreshold = externalThreshold;
-    written = exportModelFile(**model, output, eopts);
-  }
-  if (!written.ok())
-    return fail(written);
-  auto t2 = std::chrono::steady_clock::now();
-  auto seconds = [](auto a, auto b) {
-    return std::chrono::duration<double>(b - a).count();
-  };
-  if (!reportFile.empty()) {
-    std::string passes;
-    for (const PassRecord &r : pm.records()) {
-      std::string stats;
-      for (const auto &[k, v] : r.statistics)
-        absl::StrAppend(&stats, stats.empty() ? "" : ", ", jsonString(k), ": ",
-                        v);
-      absl::StrAppend(&passes, passes.empty() ? "" : ",\n    ",
-                      "{\"pass\": ", jsonString(r.pass),
-                      ", \"seconds\": ", absl::StrFormat("%.6f", r.seconds),
-                      ", \"runs\": ", r.runs,
-                      ", \"changed\": ", r.changed ? "true" : "false",
-                      ", \"statistics\": {", stats, "}}");
-    }
-    std::string json = absl::StrCat(
-        "{\n  \"input\": ", jsonString(input.getValue()),
-        ",\n  \"output\": ", jsonString(output.getValue()),
-        ",\n  \"pipeline\": ", jsonString(normalized),
-        ",\n  \"seconds\": {\"load\": ",
-        absl::StrFormat("%.6f", seconds(t0, t1)),
-        ", \"passes\": ", absl::StrFormat("%.6f", seconds(t1, t15)),
-        ", \"write\": ", absl::StrFormat("%.6f", seconds(t15, t2)),
-        "},\n  \"passes\": [", passes.empty() ? "" : "\n    ", passes,
-        "],\n  \"before\": ", modelBefore,
-        ",\n  \"after\": ", jsonModel(**model), "\n}\n");
-    if (absl::Status st = writeFileAtomically(reportFile, json); !st.ok())
-      return fail(st);
-  }
-  if (summary) {
-    auto ms = [](auto a, auto b) {
-      return std::chrono::duration<double, std::milli>(b - a).count();
-    };
-    llvm::errs() << "onnx-opt: read " << input << ": " << summaryBefore << "\n"
-                 << "onnx-opt: wrote " << output << " as "
-                 << (text ? "ONNX text" : "ONNX protobuf") << ": "
-                 << describe(**model) << "\n"
-                 << "onnx-opt: pipeline: "
-                 << (normalized.empty() ? std::string("(empty)") : normalized)
-                 << "\n"
-                 << llvm::format("onnx-opt: load %.1f ms, write %.1f ms\n",
-                                 ms(t0, t1), ms(t1, t2));
-  }
-  return kExitSuccess;
+  return runPipeline(o, std::move(*pipeline), normalized);
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 #include "onnx/onnx-data_pb.h"
@@ -17,6 +18,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -27,6 +29,29 @@ using ref::RefValue;
 static bool fileExists(const std::string &p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+absl::Status checkShapeBindings(const Graph &g, const ShapeBindings &b) {
+  std::set<std::string> inputs, symbols;
+  for (size_t i = 0; i < g.numInputs(); ++i) {
+    const Value *in = g.input(i);
+    inputs.insert(in->name());
+    if (in->type().isTensor() && in->type().shape())
+      for (const Dim &d : *in->type().shape())
+        if (d.isSymbol())
+          symbols.insert(d.symbol());
+  }
+  for (const auto &[name, dims] : b.inputs)
+    if (!inputs.count(name) && !(dims.size() == 1 && symbols.count(name)))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--verify-shape ", name, ": the model has no input",
+          dims.size() == 1 ? " or dim symbol" : "", " named '", name,
+          "' (inputs: ", absl::StrJoin(inputs, ", "),
+          symbols.empty()
+              ? ""
+              : absl::StrCat("; symbols: ", absl::StrJoin(symbols, ", ")),
+          ")"));
+  return absl::OkStatus();
 }
 
 namespace {

@@ -33,11 +33,20 @@ struct ShapeBindings {
 /// Parses "NAME=2x3x4" (or "NAME=2,3,4") into `b`.
 absl::Status parseShapeBinding(std::string_view text, ShapeBindings &b);
 
+/// Fails (a usage error) when a binding names neither a graph input nor a
+/// dim symbol of one: a typo would otherwise be ignored.
+absl::Status checkShapeBindings(const Graph &g, const ShapeBindings &b);
+
 /// Seeded random values for every graph input without a default: floats
 /// uniform in [-1, 1), integers in [0, 10), bools 0/1.
 absl::StatusOr<std::vector<ref::RefValue>>
 randomInputs(const Graph &g, const ShapeBindings &shapes, uint64_t seed,
              std::vector<std::string> &notes);
+
+/// Default tolerances of --verify for numeric pipelines (README gives the
+/// measurements behind them).
+constexpr double kDefaultRtol = 1e-3;
+constexpr double kDefaultAtol = 1e-5;
 
 /// How two runs' outputs compare.
 struct Comparison {

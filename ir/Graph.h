@@ -377,6 +377,9 @@ public:
   std::vector<std::string> trainingInfoBlobs;
   /// (domain, name) of each model-local function, in order.
   std::vector<std::pair<std::string, std::string>> functionIds;
+  /// The external data files the model's weights are mapped from (paths, as
+  /// the importer opened them): a writer must never replace one of them.
+  std::vector<std::string> externalDataFiles;
 
   /// The imported opset version for `domain`, or nullopt.
   std::optional<int64_t> opsetVersion(std::string_view domain) const;

@@ -94,6 +94,10 @@ private:
       ++pos_;
     return std::string(s_.substr(b, pos_ - b));
   }
+  bool peekOptions() {
+    skip();
+    return pos_ < s_.size() && s_[pos_] == '{';
+  }
   bool accept(char c) {
     skip();
     if (pos_ < s_.size() && s_[pos_] == c) {
@@ -161,11 +165,20 @@ private:
               return absl::OkStatus();
             }));
       } else {
+        if (n == "nop") {
+          // onnxoptimizer's empty pass: nothing to run.
+          if (peekOptions())
+            return error("pass 'nop' has no options");
+          continue;
+        }
         e.pass = createPass(n);
         if (!e.pass) {
           pos_ = at;
-          return error(
-              absl::StrCat("unknown pass '", n, "' (see --list-passes)"));
+          std::string hint = suggestPassName(n);
+          return error(absl::StrCat(
+              "unknown pass '", n, "'",
+              hint.empty() ? "" : absl::StrCat("; did you mean '", hint, "'?"),
+              " (see --list-passes)"));
         }
         ONNXOPT_RETURN_IF_ERROR(
             options([&](const std::string &k, const std::string &v) {
@@ -292,9 +305,11 @@ absl::StatusOr<bool> PassManager::runOnGraph(Pass &p, Graph &g,
 absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
   std::string name(p.argument());
   std::ostream *os = inst_.irStream;
-  if (os && inst_.printBefore.count(name))
-    *os << "// -----// IR Dump Before " << name << " //----- //\n"
-        << printModel(m);
+  if (os && inst_.printBefore.count(name)) {
+    *os << "// -----// IR Dump Before " << name << " //----- //\n";
+    printModel(m, *os, inst_.printOptions);
+    os->flush();
+  }
   PassContext ctx{m};
   std::vector<uint64_t> before;
   for (const Statistic *s : p.statistics())
@@ -335,9 +350,13 @@ absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
   if (inst_.afterPass)
     ONNXOPT_RETURN_IF_ERROR(inst_.afterPass(name, m));
   if (os && (inst_.printAfterAll || inst_.printAfter.count(name) ||
-             (inst_.printAfterChange && *result)))
-    *os << "// -----// IR Dump After " << name << " //----- //\n"
-        << printModel(m);
+             (inst_.printAfterChange && *result))) {
+    // Streamed as the pass ends: a dump is never held in memory whole, and
+    // what was printed survives a later failure.
+    *os << "// -----// IR Dump After " << name << " //----- //\n";
+    printModel(m, *os, inst_.printOptions);
+    os->flush();
+  }
   return *result;
 }
 

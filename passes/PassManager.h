@@ -3,6 +3,7 @@
 // each pass.
 #pragma once
 
+#include "ir/Printer.h"
 #include "passes/Pass.h"
 
 #include "absl/status/statusor.h"
@@ -46,7 +47,9 @@ struct Instrumentation {
   bool printAfterAll = false;
   bool printAfterChange = false;
   bool verifyEach = false;
+  /// Where IR dumps go, each flushed when printed.
   std::ostream *irStream = nullptr;
+  PrintOptions printOptions;
   /// Called after every pass run (after verification); an error stops the
   /// pipeline and is returned as is (--verify-bisect).
   std::function<absl::Status(const std::string &pass, Model &m)> afterPass;

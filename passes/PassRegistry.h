@@ -30,5 +30,11 @@ absl::Status registerPass(PassInfo info);
 absl::Status takeRegistrationError();
 /// Creates the pass named by argument or alias, or nullptr.
 std::unique_ptr<Pass> createPass(std::string_view nameOrAlias);
+/// The argument of the pass named by argument or alias, or "".
+std::string canonicalPassName(std::string_view nameOrAlias);
+/// Every onnxoptimizer name that selects this pass (its alias first).
+std::vector<std::string> passAliases(const PassInfo &info);
+/// The registered name closest to a misspelled one, or "" if none is close.
+std::string suggestPassName(std::string_view name);
 
 } // namespace onnxopt

@@ -31,6 +31,11 @@ template <typename... Args> absl::Status limitExceeded(const Args &...args) {
   return absl::ResourceExhaustedError(absl::StrCat(args...));
 }
 
+/// A mistake on the command line (a flag, a path): exit code 2.
+template <typename... Args> absl::Status usageError(const Args &...args) {
+  return absl::FailedPreconditionError(absl::StrCat(args...));
+}
+
 /// Maps a status to the process exit code.
 int exitCodeFor(const absl::Status &status);
 

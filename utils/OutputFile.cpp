@@ -4,6 +4,7 @@
 #include "utils/Diagnostics.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -22,6 +23,47 @@ OutputFile::~OutputFile() {
     ::unlink(tmpPath_.c_str());
 }
 
+absl::StatusOr<std::string> resolveOutputPath(const std::string &path) {
+  if (path == "-")
+    return path;
+  std::string cur = path;
+  // Follow the chain link by link: the last target may not exist yet (a
+  // dangling link is written through, creating its file, as cp does).
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(cur.c_str(), &st) != 0 || !S_ISLNK(st.st_mode))
+      return cur;
+    std::vector<char> buf(PATH_MAX + 1);
+    ssize_t n = ::readlink(cur.c_str(), buf.data(), PATH_MAX);
+    if (n < 0)
+      return usageError("cannot read the link '", cur,
+                        "': ", std::strerror(errno));
+    std::string target(buf.data(), static_cast<size_t>(n));
+    if (target.empty() || target[0] != '/') {
+      auto slash = cur.find_last_of('/');
+      if (slash != std::string::npos)
+        target = cur.substr(0, slash + 1) + target;
+    }
+    cur = target;
+  }
+  return usageError("output '", path, "': too many levels of symbolic links");
+}
+
+PathKind pathKind(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return PathKind::Missing;
+  if (S_ISREG(st.st_mode))
+    return PathKind::Regular;
+  if (S_ISDIR(st.st_mode))
+    return PathKind::Directory;
+  if (S_ISCHR(st.st_mode))
+    return PathKind::CharDevice;
+  if (S_ISFIFO(st.st_mode))
+    return PathKind::Fifo;
+  return PathKind::Other;
+}
+
 absl::StatusOr<std::unique_ptr<OutputFile>>
 OutputFile::create(const std::string &path) {
   std::unique_ptr<OutputFile> f(new OutputFile());
@@ -30,14 +72,35 @@ OutputFile::create(const std::string &path) {
     f->fd_ = ::dup(STDOUT_FILENO);
     return f;
   }
-  std::string tmpl = path + ".tmp-XXXXXX";
+  ONNXOPT_ASSIGN_OR_RETURN(std::string target, resolveOutputPath(path));
+  struct stat st;
+  bool exists = ::stat(target.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode))
+    return usageError("output '", path, "' is a directory");
+  if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+    // Written through, never replaced: renaming over /dev/null as root would
+    // swap the system's device for a regular file.
+    int fd = ::open(target.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot open output '", path, "': ", std::strerror(errno)));
+    f->fd_ = fd;
+    return f;
+  }
+  if (exists && !S_ISREG(st.st_mode))
+    return usageError("output '", path,
+                      "' is neither a regular file, a character device nor a "
+                      "FIFO: refusing to replace it");
+  f->path_ = target;
+  std::string tmpl = target + ".tmp-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   int fd = ::mkstemp(buf.data());
   if (fd < 0)
     return absl::PermissionDeniedError(absl::StrCat(
         "cannot create output file '", path, "': ", std::strerror(errno)));
-  ::fchmod(fd, 0644);
+  // A replaced file keeps its permissions; a new one gets the usual 0644.
+  ::fchmod(fd, exists ? (st.st_mode & 07777) : 0644);
   f->fd_ = fd;
   f->tmpPath_ = buf.data();
   f->buffered_.reserve(kBufferSize);
@@ -59,7 +122,7 @@ absl::Status OutputFile::flush() {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return writeError(tmpPath_.empty() ? "standard output" : tmpPath_);
+      return writeError(tmpPath_.empty() ? where() : tmpPath_);
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -87,7 +150,7 @@ absl::Status OutputFile::write(std::string_view bytes) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return writeError(tmpPath_.empty() ? "standard output" : tmpPath_);
+      return writeError(tmpPath_.empty() ? where() : tmpPath_);
     }
     rest.remove_prefix(static_cast<size_t>(n));
     offset_ += static_cast<uint64_t>(n);
@@ -124,7 +187,8 @@ absl::Status OutputFile::commit() {
   if (::close(fd_) != 0) {
     fd_ = -1;
     return absl::ResourceExhaustedError(
-        absl::StrCat("cannot close '", tmpPath_, "': ", std::strerror(errno)));
+        absl::StrCat("cannot close '", tmpPath_.empty() ? where() : tmpPath_,
+                     "': ", std::strerror(errno)));
   }
   fd_ = -1;
   if (tmpPath_.empty()) {
@@ -144,6 +208,80 @@ absl::Status writeFileAtomically(const std::string &path,
   ONNXOPT_ASSIGN_OR_RETURN(auto file, OutputFile::create(path));
   ONNXOPT_RETURN_IF_ERROR(file->write(bytes));
   return file->commit();
+}
+
+std::optional<FileGuard::Entry> FileGuard::identify(const std::string &path) {
+  if (path.empty() || path == "-")
+    return std::nullopt;
+  Entry e;
+  e.path = path;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode))
+      return std::nullopt;
+    e.exists = true;
+    e.dev = st.st_dev;
+    e.ino = st.st_ino;
+    return e;
+  }
+  // Not there yet: the canonical directory and the name decide.
+  auto target = resolveOutputPath(path);
+  std::string t = target.ok() ? *target : path;
+  auto slash = t.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : t.substr(0, slash);
+  if (dir.empty())
+    dir = "/";
+  std::string base = slash == std::string::npos ? t : t.substr(slash + 1);
+  char buf[PATH_MAX];
+  e.canonical =
+      (::realpath(dir.c_str(), buf) ? std::string(buf) : dir) + "/" + base;
+  return e;
+}
+
+bool FileGuard::same(const Entry &a, const Entry &b) {
+  if (a.exists != b.exists)
+    return false;
+  return a.exists ? a.dev == b.dev && a.ino == b.ino
+                  : a.canonical == b.canonical;
+}
+
+void FileGuard::addInput(const std::string &path, std::string role,
+                         bool replaceable) {
+  if (auto e = identify(path)) {
+    e->role = std::move(role);
+    e->replaceable = replaceable;
+    inputs_.push_back(std::move(*e));
+  }
+}
+
+absl::Status FileGuard::checkNotInput(const std::string &path,
+                                      const std::string &role) const {
+  auto e = identify(path);
+  if (!e)
+    return absl::OkStatus();
+  for (const Entry &in : inputs_)
+    if (same(*e, in))
+      return usageError(role, " '", path, "' is the same file as ", in.role,
+                        " '", in.path, "': refusing to overwrite an input");
+  return absl::OkStatus();
+}
+
+absl::Status FileGuard::claimOutput(const std::string &path, std::string role,
+                                    bool inPlace) {
+  auto e = identify(path);
+  if (!e)
+    return absl::OkStatus();
+  for (const Entry &in : inputs_)
+    if (same(*e, in) && !(inPlace && in.replaceable))
+      return usageError(role, " '", path, "' is the same file as ", in.role,
+                        " '", in.path, "': refusing to overwrite an input");
+  for (const Entry &out : outputs_)
+    if (same(*e, out))
+      return usageError(role, " '", path, "' is the same file as ", out.role,
+                        " '", out.path, "': two outputs cannot share a file");
+  e->role = std::move(role);
+  outputs_.push_back(std::move(*e));
+  return absl::OkStatus();
 }
 
 } // namespace onnxopt

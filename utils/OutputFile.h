@@ -6,14 +6,21 @@
 #include "utils/MappedFile.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace onnxopt {
 
 /// A file written under a temporary name and renamed over `path` on commit().
 /// Destroyed without commit(), it removes the temporary: a failed run leaves
 /// nothing. The path "-" writes to standard output.
+///
+/// Only a regular file is ever replaced. A symlink is followed (the file it
+/// names is replaced, the link stays); a character device (/dev/null) or a
+/// FIFO is opened and written through, as `cp` and a shell redirection do; a
+/// directory, block device or socket is refused.
 class OutputFile {
 public:
   ~OutputFile();
@@ -22,6 +29,9 @@ public:
 
   static absl::StatusOr<std::unique_ptr<OutputFile>>
   create(const std::string &path);
+  /// True when writes go straight to the file (stdout, a device, a FIFO):
+  /// there is no temporary to rename.
+  bool direct() const { return tmpPath_.empty(); }
 
   absl::Status write(std::string_view bytes);
   absl::Status write(const char *data, size_t size) {
@@ -38,6 +48,7 @@ public:
 private:
   OutputFile() = default;
   absl::Status flush();
+  std::string where() const { return path_ == "-" ? "standard output" : path_; }
   std::string path_, tmpPath_;
   int fd_ = -1;
   uint64_t offset_ = 0;
@@ -48,5 +59,46 @@ private:
 /// Writes `bytes` to `path` atomically ("-" writes to stdout).
 absl::Status writeFileAtomically(const std::string &path,
                                  std::string_view bytes);
+
+/// Where a write to `path` lands: symlinks followed to the file they name
+/// (which may not exist yet); "-" stays "-".
+absl::StatusOr<std::string> resolveOutputPath(const std::string &path);
+
+/// What a path is, for output checks.
+enum class PathKind { Missing, Regular, Directory, CharDevice, Fifo, Other };
+PathKind pathKind(const std::string &path);
+
+/// Keeps outputs off inputs and off each other. A file is identified by
+/// device and inode after following links (or, not existing yet, by its
+/// canonical path). Only regular files and paths that do not exist yet are
+/// compared: writing twice to /dev/null or through a FIFO harms nothing.
+class FileGuard {
+public:
+  /// Records an input file. `replaceable`: the one output allowed to be this
+  /// file is the model written in place with an atomic rename (-o naming the
+  /// input model), claimed with `inPlace`.
+  void addInput(const std::string &path, std::string role,
+                bool replaceable = false);
+  /// Checks `path` against every input and every output claimed so far, then
+  /// claims it. A clash is a usage error naming both.
+  absl::Status claimOutput(const std::string &path, std::string role,
+                           bool inPlace = false);
+  /// Checks `path` against the inputs only (a file a writer decides to create
+  /// itself, such as external data that the size of the model forces).
+  absl::Status checkNotInput(const std::string &path,
+                             const std::string &role) const;
+
+private:
+  struct Entry {
+    bool exists = false;
+    uint64_t dev = 0, ino = 0;
+    std::string canonical;
+    std::string path, role;
+    bool replaceable = false;
+  };
+  static std::optional<Entry> identify(const std::string &path);
+  static bool same(const Entry &a, const Entry &b);
+  std::vector<Entry> inputs_, outputs_;
+};
 
 } // namespace onnxopt

@@ -411,15 +411,24 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   if (path == "-")
     return absl::FailedPreconditionError(
         "external data needs an output file, not standard output");
-  if (dataName == baseName(path))
+  // The data file goes beside the file the model lands in (through a link).
+  ONNXOPT_ASSIGN_OR_RETURN(std::string target, resolveOutputPath(path));
+  PathKind kind = pathKind(target);
+  if (kind != PathKind::Regular && kind != PathKind::Missing)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "external data needs a regular output file; '", path, "' is not one"));
+  if (dataName == baseName(target))
     return absl::FailedPreconditionError(
         "the external data file cannot be the model file itself");
+  std::string dataPath = dirName(target) + "/" + dataName;
+  if (opts.guard)
+    ONNXOPT_RETURN_IF_ERROR(
+        opts.guard->checkNotInput(dataPath, "the external data file"));
 
   Exporter ex(opts.externalThreshold, true);
   google::protobuf::Arena arena;
   auto &p = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   ex.exportModel(m, p);
-  std::string dataPath = dirName(path) + "/" + dataName;
   ONNXOPT_ASSIGN_OR_RETURN(auto data, OutputFile::create(dataPath));
   static const std::string kZeros(4096, '\0');
   for (auto &e : ex.externals) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "utils/OutputFile.h"
 
 #include "absl/status/status.h"
 
@@ -21,6 +22,9 @@ struct ExportOptions {
   std::string externalData;
   /// Tensors of at least this many bytes go to the external data file.
   uint64_t externalThreshold = 1024;
+  /// When set, the external data file is checked against these inputs (the
+  /// file that protobuf's limit forces is named here, not by the caller).
+  const FileGuard *guard = nullptr;
 };
 
 /// Writes `m` to `path` ("-" for stdout) atomically: to a temporary, renamed on

@@ -212,7 +212,8 @@ void forEachBroadcast(const std::vector<int64_t> &out,
         cur[k] += innerStride[k];
     }
     // Advance the odometer over the outer dimensions.
-    for (size_t d = rank - 1; d-- > 0;) {
+    // (Rank 0 has no outer dimension: one pass of the inner loop.)
+    for (size_t d = rank ? rank - 1 : 0; d-- > 0;) {
       ++idx[d];
       for (size_t k = 0; k < K; ++k)
         off[k] += strides[k][d];

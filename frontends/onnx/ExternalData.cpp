@@ -106,6 +106,7 @@ ExternalDataResolver::open(const std::string &location,
   }
   ONNXOPT_ASSIGN_OR_RETURN(auto file, MappedFile::fromDescriptor(fd, location));
   files_.emplace(location, file);
+  opened_.push_back(modelDir_ + "/" + location);
   return file;
 }
 

@@ -33,12 +33,17 @@ public:
   resolve(const std::vector<std::pair<std::string, std::string>> &entries,
           uint64_t expectedBytes, const std::string &what);
 
+  /// The files opened so far, as paths (model directory + location), in the
+  /// order they were first referenced.
+  const std::vector<std::string> &openedFiles() const { return opened_; }
+
 private:
   absl::StatusOr<std::shared_ptr<MappedFile>> open(const std::string &location,
                                                    const std::string &what);
   std::string modelDir_;
   // Looked up by location; never iterated.
   absl::flat_hash_map<std::string, std::shared_ptr<MappedFile>> files_;
+  std::vector<std::string> opened_;
 };
 
 } // namespace onnxopt

@@ -868,6 +868,7 @@ Importer::importModel(const onnx::ModelProto &p) {
     return invalidInput("the model has no graph");
   m->graph = std::make_unique<Graph>();
   ONNXOPT_RETURN_IF_ERROR(importGraph(p.graph(), *m->graph, nullptr, 0));
+  m->externalDataFiles = external_.openedFiles();
   return m;
 }
 
@@ -922,16 +923,25 @@ bool looksLikeText(std::string_view b) {
 
 } // namespace
 
+absl::StatusOr<std::shared_ptr<const Buffer>>
+readModelSource(const std::string &path) {
+  if (path == "-")
+    return readStdin();
+  return MappedFile::open(path);
+}
+
 absl::StatusOr<std::unique_ptr<Model>>
 importModelFile(const std::string &path, const ImportOptions &opts) {
-  std::shared_ptr<const Buffer> file;
-  bool text = absl::EndsWith(path, ".onnxtxt");
-  if (path == "-") {
-    ONNXOPT_ASSIGN_OR_RETURN(file, readStdin());
-    text = looksLikeText(std::string_view(file->data(), file->size()));
-  } else {
-    ONNXOPT_ASSIGN_OR_RETURN(file, MappedFile::open(path));
-  }
+  ONNXOPT_ASSIGN_OR_RETURN(auto file, readModelSource(path));
+  return importModelBuffer(file, path, opts);
+}
+
+absl::StatusOr<std::unique_ptr<Model>>
+importModelBuffer(const std::shared_ptr<const Buffer> &file,
+                  const std::string &path, const ImportOptions &opts) {
+  // Text or protobuf by content, whatever the name says: a text model starts
+  // with its '<' header, which no ModelProto's first byte can be.
+  bool text = looksLikeText(std::string_view(file->data(), file->size()));
   auto prefix = [&](absl::Status st) {
     return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
   };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "utils/MappedFile.h"
 
 #include "absl/status/statusor.h"
 
@@ -27,11 +28,22 @@ struct ImportOptions {
 constexpr int64_t kMinIrVersion = 3;
 constexpr int64_t kMaxIrVersion = 10;
 
-/// Reads a model file: ONNX text syntax if the name ends in ".onnxtxt", else
-/// protobuf. Weights stay in the file's mapping (and external data files beside
-/// it). Every problem is an error status naming the element and the file.
+/// Reads a model file: ONNX text syntax or protobuf, told apart by content.
+/// Weights stay in the file's mapping (and external data files beside it).
+/// Every problem is an error status naming the element and the file.
 absl::StatusOr<std::unique_ptr<Model>>
 importModelFile(const std::string &path, const ImportOptions &opts = {});
+
+/// The bytes of a model file ("-": standard input, read whole; else mapped).
+absl::StatusOr<std::shared_ptr<const Buffer>>
+readModelSource(const std::string &path);
+
+/// Imports a model from bytes read by readModelSource (`path` names it in
+/// messages and locates external data): text or protobuf by content. The
+/// same bytes can be imported again for a second, independent copy.
+absl::StatusOr<std::unique_ptr<Model>>
+importModelBuffer(const std::shared_ptr<const Buffer> &file,
+                  const std::string &path, const ImportOptions &opts = {});
 
 /// Reads a model in ONNX text syntax; external data resolves against `baseDir`.
 absl::StatusOr<std::unique_ptr<Model>>

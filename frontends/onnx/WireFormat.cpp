@@ -186,8 +186,11 @@ public:
         continue;
       }
       std::string sub;
-      ONNXOPT_RETURN_IF_ERROR(run(
-          f.payload, child, graphDepth + (child == Msg::Graph ? 1 : 0), sub));
+      // The model's own graph is depth 0; each subgraph below it adds one
+      // (as in the importer, so --max-subgraph-depth=1 admits one level).
+      bool nested = child == Msg::Graph && kind == Msg::Attribute;
+      ONNXOPT_RETURN_IF_ERROR(
+          run(f.payload, child, graphDepth + (nested ? 1 : 0), sub));
       putVarint(out, (uint64_t(f.number) << 3) | 2);
       putVarint(out, sub.size());
       out.append(sub);

@@ -3,6 +3,7 @@
 
 #include "backends/onnx/OnnxExporter.h"
 #include "passes/Pass.h"
+#include "utils/Diagnostics.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
@@ -196,6 +197,13 @@ public:
   }
   uint64_t failed = 0;
 
+  /// Runs `n`'s inference function as a check: false, with ONNX's message,
+  /// when it rejects the node's operands. Nodes with an untyped operand are
+  /// not checked (ONNX's functions fail on a missing type by design), nor
+  /// nodes with bodies (their inference needs a graph inferencer; the bodies
+  /// are checked node by node).
+  bool check(const Node &n, std::string &why);
+
 private:
   friend class NodeContext;
   friend class onnxopt::IncrementalShapeInference;
@@ -378,6 +386,30 @@ private:
   const NodeContext &types_;
 };
 
+bool Inferencer::check(const Node &n, std::string &why) {
+  const onnx::OpSchema *schema = n.op().schema;
+  if (!schema || !isDefaultDomain(n.op().domain) ||
+      !schema->has_type_and_shape_inference_function() ||
+      !n.subgraphs().empty())
+    return true;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    const onnx::TypeProto *t = typeOf(n.input(i));
+    if (n.input(i) && (!t || t->value_case() == onnx::TypeProto::VALUE_NOT_SET))
+      return true;
+    if (t && t->has_tensor_type() &&
+        t->tensor_type().elem_type() == onnx::TensorProto::UNDEFINED)
+      return true;
+  }
+  NodeContext ctx(*this, n);
+  try {
+    schema->GetTypeAndShapeInferenceFunction()(ctx);
+  } catch (const std::exception &e) {
+    why = e.what();
+    return false;
+  }
+  return true;
+}
+
 void Inferencer::inferNode(const Node &n) {
   const onnx::OpSchema *schema = n.op().schema;
   if (!schema || !isDefaultDomain(n.op().domain))
@@ -399,6 +431,21 @@ void Inferencer::inferNode(const Node &n) {
     propagateDiv(n);
     refineData(n);
     return;
+  }
+  // ONNX's propagation functions read their inputs' types without checking
+  // them (ONNX 1.12's Shape >= 15 dereferences a missing one: a segfault on
+  // an untyped value from an If branch or an outer scope), and a missing rank
+  // would make Shape's data silently empty: only typed, ranked inputs.
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    const Value *in = n.input(i);
+    if (!in)
+      continue;
+    const onnx::TypeProto *t = typeOf(in);
+    if (!t || !t->has_tensor_type() || !t->tensor_type().has_shape() ||
+        t->tensor_type().elem_type() == onnx::TensorProto::UNDEFINED) {
+      refineData(n);
+      return;
+    }
   }
   PropagationContext dp(*this, n, ctx);
   try {
@@ -1045,6 +1092,30 @@ private:
 };
 
 } // namespace
+
+namespace {
+
+absl::Status typeCheckGraph(const Graph &g, int64_t opset) {
+  Inferencer inf(g, opset, /*trustDeclared=*/true);
+  size_t index = 0;
+  for (const Node *n : g.nodes()) {
+    for (const Graph *sub : n->subgraphs())
+      ONNXOPT_RETURN_IF_ERROR(typeCheckGraph(*sub, opset));
+    std::string why;
+    if (!inf.check(*n, why))
+      return invalidInput(
+          "node ", index, n->name.empty() ? "" : " '" + n->name + "'", " (",
+          n->op().type, ") of graph '", g.name, "' rejects its inputs: ", why);
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
+} // namespace
+
+absl::Status typeCheckModel(const Model &m) {
+  return typeCheckGraph(*m.graph, m.opsetVersion("").value_or(0));
+}
 
 std::unique_ptr<Pass> createShapeInferencePass() {
   return std::make_unique<ShapeInferencePass>();

@@ -25,15 +25,25 @@
 // keeps that rule.
 #pragma once
 
+#include "absl/status/status.h"
+
 #include <cstdint>
 #include <memory>
 
 namespace onnxopt {
 
 class Graph;
+class Model;
 class Node;
 class Pass;
 std::unique_ptr<Pass> createShapeInferencePass();
+
+/// Checks every node whose operands are typed with ONNX's inference function
+/// for its op, as ONNX Runtime and onnx.checker do when they load a model:
+/// the first node that rejects its operands is an error naming it. The
+/// driver runs it before writing, so it never writes a model that a runtime
+/// (or onnx-opt itself) refuses to load.
+absl::Status typeCheckModel(const Model &m);
 std::unique_ptr<Pass> createFoldShapeOpsPass();
 
 /// shape-inference one node at a time, for frontends that build a graph in
