@@ -799,7 +799,10 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   dumpStream.flush();
   phases.passes = secondsBetween(t1, Clock::now());
   if (!ran.ok()) {
-    writeReproducer(*input, normalized, pm.failedPass(), ran.status());
+    // A check the user asked for (test-convergence) failing is no bug to
+    // reproduce.
+    if (ran.status().code() != absl::StatusCode::kAborted)
+      writeReproducer(*input, normalized, pm.failedPass(), ran.status());
     return fail(ran.status());
   }
   if (o.passStatistics)

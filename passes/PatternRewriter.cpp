@@ -128,9 +128,12 @@ absl::StatusOr<size_t> applyPatternsGreedily(
     if (!sweepChanged)
       return rewriter.numRewrites();
   }
+  // A check the user asked for (test-convergence=true), not a bug in
+  // onnx-opt: exit 3, like --verify.
   if (config.testConvergence)
-    return absl::InternalError(absl::StrCat(
-        "patterns did not converge in ", config.maxIterations, " iterations"));
+    return absl::AbortedError(
+        absl::StrCat("patterns did not converge in ", config.maxIterations,
+                     " iterations (test-convergence=true)"));
   return rewriter.numRewrites();
 }
 

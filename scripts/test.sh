@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds onnx-opt and runs every test: unit, lit, bad input, the ONNX conformance
-# round trip and the PyTorch-exported models through ONNX Runtime; then the fast
-# suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Set ONNXOPT_SKIP_SANITIZERS=1 to skip the sanitizer build.
+# round trip, the PyTorch-exported models through ONNX Runtime and the generative
+# differential fuzzer; then the libFuzzer targets (clang-14) for a fixed time;
+# then the fast suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Set ONNXOPT_SKIP_SANITIZERS=1 to skip the sanitizer build,
+# ONNXOPT_LIBFUZZER_SECONDS to change the libFuzzer time per target (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -12,6 +14,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNXOPT_BUILD_TESTS=ON >
 cmake --build build -j"$jobs"
 # --no-tests=error: a build without tests fails instead of passing empty.
 (cd build && ctest --output-on-failure --no-tests=error -j"$jobs")
+test/fuzz/run_libfuzzer.sh "${ONNXOPT_LIBFUZZER_SECONDS:-60}"
 if [[ "${ONNXOPT_SKIP_SANITIZERS:-0}" != 1 ]]; then
   # libtorch is not built with the sanitizers: the TorchScript frontend is
   # tested in the normal build only.

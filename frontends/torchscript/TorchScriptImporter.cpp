@@ -119,12 +119,24 @@ importWithLibtorch(const std::string &path,
     // Example shapes for libtorch's shape propagation (symbols as 1): ranks
     // for transpose, flatten, ...
     std::vector<std::string> argumentNames;
+    for (size_t i = 0; i < graph->inputs().size(); ++i)
+      if (graph->inputs()[i]->type()->kind() != c10::TypeKind::ClassType)
+        argumentNames.push_back(i < argNames.size()
+                                    ? argNames[i]
+                                    : graph->inputs()[i]->debugNameBase());
+    // First: a shape for an argument forward() does not have is a typo the user
+    // must hear about, not a flag silently ignored.
+    for (const TorchInput &in : inputs)
+      if (std::find(argumentNames.begin(), argumentNames.end(), in.name) ==
+          argumentNames.end())
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--input-shape ", in.name, ": forward() has no argument '", in.name,
+            "' (arguments: ", absl::StrJoin(argumentNames, ", "), ")"));
     for (size_t i = 0; i < graph->inputs().size(); ++i) {
       jit::Value *v = graph->inputs()[i];
       if (v->type()->kind() == c10::TypeKind::ClassType)
         continue;
       std::string name = i < argNames.size() ? argNames[i] : v->debugNameBase();
-      argumentNames.push_back(name);
       auto it = std::find_if(inputs.begin(), inputs.end(),
                              [&](const auto &in) { return in.name == name; });
       if (it == inputs.end())
@@ -146,14 +158,6 @@ importWithLibtorch(const std::string &path,
       }
       v->setType(c10::TensorType::create(at::empty(sizes, st)));
     }
-    // A shape for an argument forward() does not have is a typo the user
-    // must hear about, not a flag silently ignored.
-    for (const TorchInput &in : inputs)
-      if (std::find(argumentNames.begin(), argumentNames.end(), in.name) ==
-          argumentNames.end())
-        return absl::FailedPreconditionError(absl::StrCat(
-            "--input-shape ", in.name, ": forward() has no argument '", in.name,
-            "' (arguments: ", absl::StrJoin(argumentNames, ", "), ")"));
     jit::PropagateInputShapes(graph);
     specialize(graph);
     if (std::getenv("ONNXOPT_TORCHSCRIPT_DUMP"))

@@ -203,6 +203,7 @@ public:
   /// nodes with bodies (their inference needs a graph inferencer; the bodies
   /// are checked node by node).
   bool check(const Node &n, std::string &why);
+  bool checkChannels(const Node &n, std::string &why);
 
 private:
   friend class NodeContext;
@@ -407,7 +408,37 @@ bool Inferencer::check(const Node &n, std::string &why) {
     why = e.what();
     return false;
   }
-  return true;
+  return checkChannels(n, why);
+}
+
+bool Inferencer::checkChannels(const Node &n, std::string &why) {
+  // ONNX 1.12's Conv inference does not compare the input's channels with
+  // the weight's; ONNX Runtime rejects the model when it runs.
+  bool conv = n.op().type == "Conv", deconv = n.op().type == "ConvTranspose";
+  if ((!conv && !deconv) || n.numInputs() < 2)
+    return true;
+  auto staticDim = [&](const Value *v, int i) -> int64_t {
+    const onnx::TypeProto *t = typeOf(v);
+    if (!t || !t->has_tensor_type() || !t->tensor_type().has_shape() ||
+        t->tensor_type().shape().dim_size() <= i ||
+        !t->tensor_type().shape().dim(i).has_dim_value())
+      return -1;
+    return t->tensor_type().shape().dim(i).dim_value();
+  };
+  int64_t group = 1;
+  for (const Attribute &a : n.attrs())
+    if (a.name == "group" && a.kind == AttrKind::Int)
+      group = a.i;
+  int64_t channels = staticDim(n.input(0), 1);
+  int64_t weight = staticDim(n.input(1), conv ? 1 : 0);
+  if (channels < 0 || weight < 0)
+    return true;
+  int64_t expected = conv ? weight * group : weight;
+  if (channels == expected)
+    return true;
+  why = absl::StrCat("the input has ", channels,
+                     " channels; the weight expects ", expected);
+  return false;
 }
 
 void Inferencer::inferNode(const Node &n) {

@@ -410,35 +410,103 @@ def huge_initializer_claim(d):
     return save(d, model(graph(nodes=[helper.make_node("Add", ["X", "W"], ["Y"])], inits=[t]))), r"no data"
 
 
+# Models that crashed onnx-opt once (issue 16): Shape of a value that has no
+# type yet, inside nested If, Loop and Scan bodies (ONNX 1.12's Shape-15 data
+# propagation dereferenced the missing type). Each must optimize at -O1 and
+# -O2 and verify; a crash would be a signal, not exit 0.
+def untyped(name):
+    return onnx.ValueInfoProto(name=name)
+
+
+def nested_shape_model(kind, opset):
+    X = helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 4])
+    a = helper.make_graph([helper.make_node("Relu", ["X"], ["r1"])], "a", [], [untyped("r1")])
+    b = helper.make_graph([helper.make_node("Neg", ["X"], ["r2"])], "b", [], [untyped("r2")])
+    c1 = helper.make_graph([helper.make_node("Shape", ["t"], ["s1"])], "c1", [], [untyped("s1")])
+    c2 = helper.make_graph([helper.make_node("Shape", ["t"], ["s2"])], "c2", [], [untyped("s2")])
+    inner_nodes = [helper.make_node("If", ["d"], ["t"], then_branch=a, else_branch=b),
+                   helper.make_node("If", ["e"], ["u"], then_branch=c1, else_branch=c2)]
+    if kind == "if":
+        inner_nodes.append(helper.make_node("Identity", ["u"], ["o"]))
+        inner = helper.make_graph(inner_nodes, "outer_t", [], [untyped("o")])
+        oe = helper.make_graph([helper.make_node("Shape", ["X"], ["p"])], "outer_e", [],
+                               [untyped("p")])
+        nodes = [helper.make_node("If", ["c"], ["Y"], then_branch=inner, else_branch=oe)]
+    elif kind == "loop":
+        # The body carries the shape through; its inputs are untyped too.
+        inner_nodes.append(helper.make_node("Identity", ["cin"], ["cout"]))
+        inner_nodes.append(helper.make_node("Add", ["acc", "u"], ["o"]))
+        body = helper.make_graph(inner_nodes, "body",
+                                 [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                                  untyped("cin"), untyped("acc")],
+                                 [untyped("cout"), untyped("o")])
+        nodes = [helper.make_node("Constant", [], ["M"], value=helper.make_tensor(
+                     "M", TensorProto.INT64, [], [2])),
+                 helper.make_node("Constant", [], ["z"], value=helper.make_tensor(
+                     "z", TensorProto.INT64, [2], [0, 0])),
+                 helper.make_node("Loop", ["M", "c", "z"], ["Y"], body=body)]
+    else:  # scan: the state is the shape, the scanned input a row of X
+        inner_nodes.append(helper.make_node("Add", ["st", "u"], ["o"]))
+        inner_nodes.append(helper.make_node("Identity", ["row"], ["rowout"]))
+        body = helper.make_graph(inner_nodes, "body", [untyped("st"), untyped("row")],
+                                 [untyped("o"), untyped("rowout")])
+        nodes = [helper.make_node("Constant", [], ["z"], value=helper.make_tensor(
+                     "z", TensorProto.INT64, [2], [0, 0])),
+                 helper.make_node("Scan", ["z", "X"], ["Y", "rows"], body=body,
+                                  num_scan_inputs=1)]
+    g = helper.make_graph(nodes, "nested_" + kind,
+                          [X] + [helper.make_tensor_value_info(n, TensorProto.BOOL, [])
+                                 for n in "cde"],
+                          [helper.make_tensor_value_info("Y", TensorProto.INT64, None)])
+    return model(g, opset=opset)
+
+
+for _kind in ("if", "loop", "scan"):
+    for _level in ("-O1", "-O2"):
+        def _case(d, kind=_kind, level=_level):
+            return (save(d, nested_shape_model(kind, 16)), r"verify: 3 samples",
+                    {"args": [level, "--verify", "--verify-shape", "N=2"], "exit": 0,
+                     "output": True})
+        _case.__name__ = f"untyped_shape_in_{_kind}{_level.replace('-', '_')}"
+        CASES.append(_case)
+
+
 def main():
     passed = failed = 0
     for fn in CASES:
         d = os.path.join(WORK, fn.__name__)
         os.makedirs(d)
         try:
-            path, pattern = fn(d)
+            path, pattern, *rest = fn(d)
         except Exception as e:  # a broken case is a failure of the suite, not a pass
             print(f"FAIL {fn.__name__}: could not build the case: {e}")
             failed += 1
             continue
+        opts = rest[0] if rest else {}
+        want = opts.get("exit", 1)
         out = os.path.join(d, "out.onnx")
-        r = subprocess.run([ONNX_OPT, path, "-o", out], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([ONNX_OPT, path, "-o", out] + opts.get("args", []),
+                           capture_output=True, text=True, timeout=120)
         problems = []
-        if r.returncode != 1:
-            problems.append(f"exit {r.returncode}, expected 1")
+        if r.returncode != want:
+            problems.append(f"exit {r.returncode}, expected {want}")
         if not re.search(pattern, r.stderr):
             problems.append(f"message does not match /{pattern}/")
         if "Sanitizer" in r.stderr or "runtime error" in r.stderr:
             problems.append("sanitizer report")
         leftovers = [f for f in os.listdir(d) if f.startswith("out.onnx")]
-        if leftovers:
+        if opts.get("output"):
+            if leftovers != ["out.onnx"]:
+                problems.append(f"expected exactly out.onnx, found {leftovers}")
+        elif leftovers:
             problems.append(f"output left behind: {leftovers}")
         if problems:
             failed += 1
             print(f"FAIL {fn.__name__}: {'; '.join(problems)}\n  stderr: {r.stderr.strip()[:300]}")
         else:
             passed += 1
-            print(f"ok   {fn.__name__}: {r.stderr.strip().splitlines()[0][:150]}")
+            first = (r.stderr.strip().splitlines() or [""])[0]
+            print(f"ok   {fn.__name__}: {first[:150]}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

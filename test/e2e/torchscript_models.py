@@ -259,14 +259,15 @@ def check_control_flow(onnx_opt, work):
     return problems
 
 
-def expect_error(onnx_opt, work, what, args, needle):
+def expect_error(onnx_opt, work, what, args, needle, code=1):
     out = os.path.join(work, "bad.onnx")
     if os.path.exists(out):
         os.remove(out)
     p = run([onnx_opt] + args + ["-o", out])
     problems = []
-    if p.returncode != 1:
-        problems.append("%s: exit %d, want 1 (%s)" % (what, p.returncode, p.stderr.strip()[-200:]))
+    if p.returncode != code:
+        problems.append("%s: exit %d, want %d (%s)" % (what, p.returncode, code,
+                                                        p.stderr.strip()[-200:]))
     if needle not in p.stderr:
         problems.append("%s: message lacks '%s': %s" % (what, needle, p.stderr.strip()[-200:]))
     if os.path.exists(out):
@@ -313,6 +314,20 @@ def bad_inputs(onnx_opt, work):
     problems += expect_error(onnx_opt, work, "missing --input-shape", [src], "needs a shape")
     problems += expect_error(onnx_opt, work, "op with no lowering",
                              [unl, "--input-shape", "x=2x8"], "aten::fft_fft")
+    # Wrong --input-shape values: the model would be inconsistent, so nothing
+    # is written (exit 1 naming the node); a name forward() lacks is a usage
+    # error naming the arguments.
+    conv = os.path.join(work, "conv.pt")
+    torch.jit.trace(nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten()).eval(),
+                    torch.randn(1, 3, 8, 8)).save(conv)
+    problems += expect_error(onnx_opt, work, "5 channels for a 3-channel Conv",
+                             [conv, "--input-shape", "input=1x5x8x8", "-O1"],
+                             "the input has 5 channels; the weight expects 3")
+    problems += expect_error(onnx_opt, work, "rank 2 for a Conv network",
+                             [conv, "--input-shape", "input=1x8", "-O1"], "(Conv)")
+    problems += expect_error(onnx_opt, work, "--input-shape for no argument",
+                             [conv, "--input-shape", "x=1x3x8x8"],
+                             "forward() has no argument 'x' (arguments: input)", code=2)
     mut = os.path.join(work, "mutates-in-branch.pt")
     torch.jit.script(MutatesInBranch()).save(mut)
     problems += expect_error(onnx_opt, work, "list mutated on a run-time path",
