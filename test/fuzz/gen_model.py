@@ -367,6 +367,119 @@ class Gen:
         x = self.floats(g)
         return self.node(g, "Dropout", [x], [V(self.fresh(), F32, x.shape)])
 
+    def activation(self, g):
+        x = self.floats(g)
+        op, attrs = self.r.choice([("LeakyRelu", {"alpha": 0.1}), ("Elu", {"alpha": 0.5}),
+                                   ("HardSigmoid", {}), ("Softsign", {}), ("Softplus", {}),
+                                   ("Reciprocal", {}), ("Selu", {})])
+        return self.node(g, op, [x], [V(self.fresh(), F32, x.shape)], **attrs)
+
+    def variadic(self, g):
+        x = self.floats(g)
+        y = self.floats(g, lambda v: v.shape == x.shape) or x
+        op = self.r.choice(["Sum", "Mean", "Max", "Min"])
+        return self.node(g, op, [x, y, x], [V(self.fresh(), F32, x.shape)])
+
+    def compare_logic(self, g):
+        if self.opset < 9:
+            return None
+        x = self.floats(g)
+        y = self.floats(g, lambda v: v.shape == x.shape) or x
+        a = self.node(g, self.r.choice(["Less", "Greater", "Equal"]), [x, y],
+                      [V(self.fresh(), BOOL, x.shape)])
+        b = self.node(g, "IsNaN", [x], [V(self.fresh(), BOOL, x.shape)])
+        c = self.node(g, self.r.choice(["And", "Or", "Xor"]), [a, b],
+                      [V(self.fresh(), BOOL, x.shape)])
+        return self.node(g, "Cast", [c], [V(self.fresh(), F32, x.shape)], to=F32)
+
+    def topk(self, g):
+        if self.opset < 10:
+            return None
+        x = self.floats(g, lambda v: len(v.shape) >= 1 and v.shape[-1] >= 2)
+        if not x:
+            return None
+        out = x.shape[:-1] + [2]
+        vals, idx = self.node(g, "TopK", [x, self.ints(g, [2])],
+                              [V(self.fresh(), F32, out), V(self.fresh(), I64, out)],
+                              axis=-1)
+        return self.node(g, "Add", [vals, self.node(g, "Cast", [idx], [V(self.fresh(), F32, out)],
+                                                    to=F32)], [V(self.fresh(), F32, out)])
+
+    def cumsum(self, g):
+        if self.opset < 11:
+            return None
+        x = self.floats(g, lambda v: len(v.shape) >= 1)
+        ax = self.const(g, np.array(len(x.shape) - 1, dtype=np.int64))
+        return self.node(g, "CumSum", [x, ax], [V(self.fresh(), F32, x.shape)],
+                         reverse=self.r.randint(0, 1))
+
+    def range_op(self, g):
+        if self.opset < 11:
+            return None
+        x = self.floats(g, lambda v: len(v.shape) >= 1)
+        n = x.shape[-1]
+        s = self.node(g, "Shape", [x], [V(self.fresh("s"), I64, [len(x.shape)])])
+        last = self.node(g, "Gather", [s, self.const(g, np.array(-1, dtype=np.int64))],
+                         [V(self.fresh("d"), I64, [])], axis=0)
+        r = self.node(g, "Range", [self.const(g, np.array(0, dtype=np.int64)), last,
+                                   self.const(g, np.array(1, dtype=np.int64))],
+                      [V(self.fresh(), I64, [n])])
+        rf = self.node(g, "Cast", [r], [V(self.fresh(), F32, [n])], to=F32)
+        return self.node(g, "Mul", [x, rf], [V(self.fresh(), F32, x.shape)])
+
+    def einsum(self, g):
+        if self.opset < 12:
+            return None
+        x = self.floats(g, lambda v: len(v.shape) == 2)
+        if not x:
+            return None
+        w = self.const(g, np.linspace(-1, 1, x.shape[1] * 3, dtype=np.float32).reshape(
+            x.shape[1], 3))
+        return self.node(g, "Einsum", [x, w], [V(self.fresh(), F32, [x.shape[0], 3])],
+                         equation="ij,jk->ik")
+
+    def rnn(self, g):
+        x = self.floats(g, lambda v: len(v.shape) == 3)
+        if not x:
+            return None
+        seq, batch, inp = x.shape
+        hidden = 2
+        op = self.r.choice(["LSTM", "GRU"])
+        gates = 4 if op == "LSTM" else 3
+        W = self.const(g, np.linspace(-0.5, 0.5, gates * hidden * inp,
+                                      dtype=np.float32).reshape(1, gates * hidden, inp))
+        R = self.const(g, np.linspace(0.3, -0.3, gates * hidden * hidden,
+                                      dtype=np.float32).reshape(1, gates * hidden, hidden))
+        y = self.node(g, op, [x, W, R], [V(self.fresh(), F32, [seq, 1, batch, hidden])],
+                      hidden_size=hidden)
+        return y
+
+    def gather_elements(self, g):
+        if self.opset < 11:
+            return None
+        x = self.floats(g, lambda v: len(v.shape) >= 1)
+        idx = self.const(g, (np.arange(int(np.prod(x.shape))) % x.shape[-1]).astype(
+            np.int64).reshape(x.shape))
+        return self.node(g, "GatherElements", [x, idx], [V(self.fresh(), F32, x.shape)],
+                         axis=len(x.shape) - 1)
+
+    def instance_norm(self, g):
+        x = self.floats(g, lambda v: len(v.shape) >= 3)
+        if not x:
+            return None
+        c = x.shape[1]
+        return self.node(g, "InstanceNormalization",
+                         [x, self.const(g, np.linspace(0.5, 1.5, c, dtype=np.float32)),
+                          self.const(g, np.linspace(-1, 1, c, dtype=np.float32))],
+                         [V(self.fresh(), F32, x.shape)], epsilon=1e-5)
+
+    def global_pool(self, g):
+        x = self.floats(g, lambda v: len(v.shape) == 4)
+        if not x:
+            return None
+        op = self.r.choice(["GlobalAveragePool", "GlobalMaxPool"])
+        return self.node(g, op, [x], [V(self.fresh(), F32, x.shape[:2] + [1, 1])])
+
     # -- control flow --------------------------------------------------------
     def cond(self, g):
         p = self.r.random()
@@ -487,8 +600,10 @@ class Gen:
     FAMILIES = ["unary", "binary", "binary", "cast_chain", "shape_glue", "squeeze", "transpose",
                 "reshape_flatten", "slice", "pad", "clip", "expand_tile", "gather", "concat",
                 "split", "reduce", "softmax", "argmax", "where", "matmul", "gemm", "conv_block",
-                "const_of_shape", "layer_norm", "dropout", "if_node", "if_node", "loop_node",
-                "scan_node"]
+                "const_of_shape", "layer_norm", "dropout", "activation", "variadic",
+                "compare_logic", "topk", "cumsum", "range_op", "einsum", "rnn",
+                "gather_elements", "instance_norm", "global_pool", "if_node", "if_node",
+                "loop_node", "scan_node"]
 
     def fill(self, g, count):
         made = 0
