@@ -193,8 +193,8 @@ struct Options {
       cl::value_desc("dir"), cl::cat(evalCategory)};
   cl::opt<double> verifyRtol{
       "verify-rtol",
-      cl::desc("Relative tolerance for numeric pipelines (a finite number "
-               ">= 0)"),
+      cl::desc("Relative tolerance for numeric pipelines, of the larger of "
+               "the element and the output's RMS (finite, >= 0)"),
       cl::init(kDefaultRtol), cl::cat(evalCategory)};
   cl::opt<double> verifyAtol{
       "verify-atol",

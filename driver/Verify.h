@@ -55,8 +55,9 @@ struct Comparison {
   std::string message;
 };
 /// Compares outputs by graph output name: bit-identical when `exact`, else
-/// |got - want| <= atol + rtol * |want| (NaN matches NaN). A missing output is
-/// a mismatch.
+/// |got - want| <= atol + rtol * max(|want|, rms(want)) for floating-point
+/// outputs and atol + rtol * |want| for integers (NaN matches NaN). A missing
+/// output is a mismatch.
 Comparison compareOutputs(const Graph &want,
                           const std::vector<ref::RefValue> &w, const Graph &got,
                           const std::vector<ref::RefValue> &g, bool exact,

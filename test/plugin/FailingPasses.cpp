@@ -55,7 +55,36 @@ public:
   }
 };
 
+/// A numeric pass that is wrong by about 1%, the size of a mistaken fusion
+/// constant (Relu becomes LeakyRelu with alpha 0.01): the default --verify
+/// tolerances must catch it.
+class DriftPass final : public Pass {
+public:
+  std::string_view argument() const override { return "test-drift"; }
+  std::string_view description() const override {
+    return "Replaces Relu with LeakyRelu(0.01) (wrong on purpose)";
+  }
+  bool isExact() const override { return false; }
+  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
+    bool changed = false;
+    for (Node *n : g.nodes())
+      if (n->is("Relu")) {
+        auto leaky = resolveOp("", "LeakyRelu", 17);
+        if (!leaky.ok())
+          return leaky.status();
+        n->setOp(*leaky);
+        Attribute alpha("alpha", AttrKind::Float);
+        alpha.f = 0.01f;
+        n->setAttr(std::move(alpha));
+        changed = true;
+      }
+    return changed;
+  }
+};
+
 void registerPasses() {
+  (void)registerPass(
+      {"test-drift", "", [] { return std::make_unique<DriftPass>(); }});
   (void)registerPass(
       {"test-fail", "", [] { return std::make_unique<FailPass>(); }});
   (void)registerPass(

@@ -101,4 +101,14 @@ $FileCheck "$0" --check-prefix=VERIFY < "$work/err"
 "$opt" "$work/m.onnxtxt" -p 'dce,cse' --verify=2 -o "$work/good.onnx" 2>"$work/err"
 $FileCheck "$0" --check-prefix=VERIFYOK < "$work/err"
 # VERIFYOK: verify: 2 samples, 1 outputs bit-identical
+# A numeric pass 1% wrong fails --verify at the default tolerances (exit 3),
+# with the tolerances in the message.
+set +e
+"$opt" "$src/examples/models/sample.onnxtxt" --load-pass-plugin="$failing" -p 'test-drift' \
+    --verify --verify-shape N=4 -o "$work/drift.onnx" 2>"$work/err"
+rc=$?
+set -e
+[[ $rc -eq 3 ]] || { echo "FAIL: --verify of a 1% drift exit $rc, expected 3"; cat "$work/err"; exit 1; }
+$FileCheck "$0" --check-prefix=DRIFT < "$work/err"
+# DRIFT: error: verification failed on sample 0: output 'Y': {{[0-9]+}} of 16 elements outside rtol=0.001 atol=1e-05 (relative to the larger of the element and the output's RMS
 echo "plugin: 1 passed, 0 failed"
