@@ -165,10 +165,16 @@ private:
               return absl::OkStatus();
             }));
       } else {
-        if (n == "nop") {
-          // onnxoptimizer's empty pass: nothing to run.
+        if (std::optional<std::string> why = noPassReason(n)) {
+          if (!why->empty()) {
+            pos_ = at;
+            return error(absl::StrCat("onnxoptimizer's '", n,
+                                      "' has no onnx-opt pass: ", *why));
+          }
+          // Nothing to run (onnxoptimizer's nop, or a pass onnx-opt does
+          // not need).
           if (peekOptions())
-            return error("pass 'nop' has no options");
+            return error(absl::StrCat("pass '", n, "' has no options"));
           continue;
         }
         e.pass = createPass(n);

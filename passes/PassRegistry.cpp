@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace onnxopt {
 
@@ -70,6 +71,28 @@ constexpr std::pair<std::string_view, std::string_view> kExtraAliases[] = {
     {"fuse_pad_into_maxpool", "fuse-pad-into-pool"},
 };
 
+/// onnxoptimizer names with nothing to run in onnx-opt, and names it refuses,
+/// with the reason (docs/onnxoptimizer-passes.md).
+constexpr std::pair<std::string_view, std::string_view> kNoPassNames[] = {
+    {"adjust_add", ""}, // onnx-opt's patterns accept either operand order
+    {"eliminate_initializer_from_input",
+     "it deletes graph inputs, which are the model's contract (an "
+     "initializer that is also an input is an overridable default)"},
+    {"fuse_attention", "the attention fusions belong to -O3 and are not "
+                       "built yet"},
+    {"fuse_gelu", "the GELU fusion belongs to -O3 and is not built yet"},
+    {"lift_lexical_references", ""}, // subgraphs capture outer values directly
+    {"nop", ""},
+    {"rename_input_output",
+     "graph input and output names are the model's contract"},
+    {"rewrite_input_dtype", "graph input types are the model's contract"},
+    {"set_unique_name_for_nodes", "node names are kept as given"},
+    {"split_init", "splitting a model into init and predict nets is a "
+                   "deployment step, not an optimization"},
+    {"split_predict", "splitting a model into init and predict nets is a "
+                      "deployment step, not an optimization"},
+};
+
 const PassInfo *findPass(std::string_view name) {
   for (const PassInfo &p : registry())
     if (p.argument == name || (!p.alias.empty() && p.alias == name))
@@ -85,6 +108,13 @@ const PassInfo *findPass(std::string_view name) {
 std::unique_ptr<Pass> createPass(std::string_view name) {
   const PassInfo *p = findPass(name);
   return p ? p->factory() : nullptr;
+}
+
+std::optional<std::string> noPassReason(std::string_view name) {
+  for (const auto &[n, why] : kNoPassNames)
+    if (n == name)
+      return std::string(why);
+  return std::nullopt;
 }
 
 std::string canonicalPassName(std::string_view name) {
@@ -143,6 +173,9 @@ std::string suggestPassName(std::string_view name) {
   }
   for (const auto &[alias, argument] : kExtraAliases)
     consider(alias, alias);
+  for (const auto &[n, why] : kNoPassNames)
+    if (why.empty())
+      consider(n, n);
   consider("fixpoint", "fixpoint");
   return best;
 }

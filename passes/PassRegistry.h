@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@ absl::Status registerPass(PassInfo info);
 absl::Status takeRegistrationError();
 /// Creates the pass named by argument or alias, or nullptr.
 std::unique_ptr<Pass> createPass(std::string_view nameOrAlias);
+/// For an onnxoptimizer name with no pass: "" when there is nothing to do
+/// (`nop`, `adjust_add`, `lift_lexical_references`: the parser skips them),
+/// else why onnx-opt refuses it. nullopt for every other name.
+std::optional<std::string> noPassReason(std::string_view name);
 /// The argument of the pass named by argument or alias, or "".
 std::string canonicalPassName(std::string_view nameOrAlias);
 /// Every onnxoptimizer name that selects this pass (its alias first).
