@@ -382,12 +382,12 @@ Comparison compareTensors(const std::string &name, const Tensor &w,
   double worst = -1, worstErr = 0;
   size_t worstAt = 0, bad = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i]) && std::isnan(b[i]))
-      continue;
+    if ((std::isnan(a[i]) && std::isnan(b[i])) || a[i] == b[i])
+      continue; // NaN matches NaN, an infinity the same infinity
     double err = std::abs(a[i] - b[i]);
     double excess = err - (atol + rtol * std::max(std::abs(a[i]), scale));
-    if (std::isnan(err))
-      excess = INFINITY;
+    if (!std::isfinite(a[i]) || !std::isfinite(b[i]))
+      excess = INFINITY; // unequal, and no tolerance covers an infinity
     if (excess > 0) {
       ++bad;
       if (excess > worst) {
@@ -408,6 +408,113 @@ Comparison compareTensors(const std::string &name, const Tensor &w,
 }
 
 } // namespace
+
+namespace {
+
+/// Ops whose result jumps when an input crosses a threshold: a rounding
+/// difference upstream can pick another element, box or branch.
+bool isDiscontinuous(const Node &n) {
+  static const std::set<std::string> kOps = {
+      "ArgMax",  "ArgMin",         "Ceil", "Equal",       "Floor",
+      "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "NonMaxSuppression",
+      "NonZero", "Round",          "TopK"};
+  if (!isDefaultDomain(n.op().domain))
+    return false;
+  if (kOps.count(n.op().type))
+    return true;
+  // A Cast from floating point to an integer or bool truncates.
+  if (n.op().type == "Cast" && n.numInputs() == 1 && n.input(0))
+    for (const Attribute &a : n.attrs())
+      if (a.name == "to" && a.kind == AttrKind::Int)
+        return !ref::isFloatType(DataType(a.i));
+  return false;
+}
+
+} // namespace
+
+Comparison compareThroughDiscontinuities(const Model &original,
+                                         const Model &optimized,
+                                         const std::vector<RefValue> &inputs,
+                                         const std::vector<RefValue> &want,
+                                         double rtol, double atol,
+                                         size_t &cuts) {
+  // The floating-point values computed from the inputs' values (not only
+  // their shapes: shape arithmetic rounds the same in both models) that feed
+  // a discontinuous op, by name.
+  const Graph &g = *original.graph;
+  std::set<const Value *> fromInputs;
+  for (size_t i = 0; i < g.numInputs(); ++i)
+    fromInputs.insert(g.input(i));
+  std::set<std::string> cut;
+  for (const Node *n : g.nodes()) {
+    bool dependent = !n->subgraphs().empty(); // bodies may read anything
+    for (size_t i = 0; i < n->numInputs(); ++i)
+      dependent |= n->input(i) && fromInputs.count(n->input(i));
+    if (dependent && !n->is("Shape") && !n->is("Size"))
+      for (size_t i = 0; i < n->numOutputs(); ++i)
+        if (n->output(i))
+          fromInputs.insert(n->output(i));
+    if (!isDiscontinuous(*n))
+      continue;
+    for (size_t i = 0; i < n->numInputs(); ++i)
+      if (const Value *v = n->input(i);
+          v && fromInputs.count(v) && v->kind() == Value::Kind::NodeOutput &&
+          (!v->type().isTensor() || ref::isFloatType(v->type().elemType())))
+        cut.insert(v->name());
+  }
+  cuts = cut.size();
+  Comparison result;
+  result.equal = false;
+  if (cut.empty())
+    return result;
+  std::set<std::string> produced;
+  for (const Node *n : optimized.graph->nodes())
+    for (size_t i = 0; i < n->numOutputs(); ++i)
+      if (n->output(i))
+        produced.insert(n->output(i)->name());
+  for (const std::string &name : cut)
+    if (!produced.count(name)) {
+      result.message = absl::StrCat("value '", name,
+                                    "' (it feeds a discontinuous op) is not "
+                                    "in the optimized model");
+      return result;
+    }
+  std::map<std::string, RefValue> captured;
+  ref::EvalLimits capture;
+  capture.onResult = [&](const Value &v, RefValue &rv) {
+    if (cut.count(v.name()))
+      captured[v.name()] = rv;
+  };
+  if (!ref::evaluateModel(original, inputs, capture).ok())
+    return result;
+  // The optimized model, each cut value checked against the original's and
+  // then replaced by it: what follows must then give the original's outputs.
+  Comparison first;
+  ref::EvalLimits substitute;
+  substitute.onResult = [&](const Value &v, RefValue &rv) {
+    auto it = captured.find(v.name());
+    if (it == captured.end())
+      return;
+    if (first.equal && rv.isTensor() && it->second.isTensor()) {
+      Comparison c = compareTensors(v.name(), *it->second.tensor, *rv.tensor,
+                                    false, rtol, atol);
+      if (!c.equal)
+        first = c;
+    }
+    rv = it->second;
+  };
+  auto got = ref::evaluateModel(optimized, inputs, substitute);
+  if (!got.ok()) {
+    result.message = std::string(got.status().message());
+    return result;
+  }
+  if (!first.equal) {
+    first.message = absl::StrCat("value ", first.message.substr(7));
+    return first; // "output 'x': ..." named as a value
+  }
+  return compareOutputs(*original.graph, want, *optimized.graph, *got, false,
+                        rtol, atol);
+}
 
 Comparison compareOutputs(const Graph &want, const std::vector<RefValue> &w,
                           const Graph &got, const std::vector<RefValue> &g,

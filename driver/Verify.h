@@ -63,6 +63,20 @@ Comparison compareOutputs(const Graph &want,
                           const std::vector<ref::RefValue> &g, bool exact,
                           double rtol, double atol);
 
+/// For numeric pipelines whose outputs pass through a discontinuity (TopK,
+/// NonMaxSuppression, ArgMax, a comparison, a float-to-int Cast), where a
+/// rounding difference picks another box and no tolerance on outputs holds:
+/// the values that feed those ops (`cuts` of them, found by name in the
+/// original's main graph) must match within tolerance, and the optimized
+/// model, given the original's values there, must give the original's
+/// outputs. Fails when there is no such value or one is missing from the
+/// optimized model.
+Comparison
+compareThroughDiscontinuities(const Model &original, const Model &optimized,
+                              const std::vector<ref::RefValue> &inputs,
+                              const std::vector<ref::RefValue> &want,
+                              double rtol, double atol, size_t &cuts);
+
 /// One line per output: name, type, shape and the first values.
 std::string describeOutputs(const Graph &g,
                             const std::vector<ref::RefValue> &outputs);

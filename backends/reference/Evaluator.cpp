@@ -274,6 +274,8 @@ Evaluator::runInScope(const Graph &g, std::vector<RefValue> inputs,
       if (rv.kind == RefValue::Kind::Absent)
         return absl::InternalError(absl::StrCat(
             nodeWhat(*n), ": the kernel did not produce output ", j));
+      if (!parent && limits_.onResult)
+        limits_.onResult(*out, rv);
       scope.values[out] = std::move(rv);
       planFree(out);
     }

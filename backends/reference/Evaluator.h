@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,10 @@ struct RefValue {
 struct EvalLimits {
   /// Largest tensor a kernel may create, in bytes.
   uint64_t maxTensorBytes = uint64_t(8) << 30;
+  /// Called with every node result of the main graph as it is computed; it
+  /// may read the value or replace it (--verify compares and substitutes the
+  /// values that feed a discontinuity).
+  std::function<void(const Value &, RefValue &)> onResult;
 };
 
 class Evaluator;

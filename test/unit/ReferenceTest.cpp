@@ -3,6 +3,8 @@
 #include "driver/Verify.h"
 #include "frontends/onnx/OnnxImporter.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -125,6 +127,64 @@ g (float[2] X) => (float[2] Z) { Z = Neg (X) })");
       compareOutputs(ga, want, *b->graph, same, false, 1e-4, 1e-5);
   EXPECT_FALSE(renamed.equal);
   EXPECT_NE(renamed.message.find("'Y' is missing"), std::string::npos);
+}
+
+TEST(CompareOutputs, ToleranceScalesWithTheOutputsRms) {
+  auto a = parse(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[3] X) => (float[3] Y) { Y = Neg (X) })");
+  ASSERT_TRUE(a);
+  const Graph &g = *a->graph;
+  std::vector<RefValue> want = {floats({100, 0.001f, -50}, {3})};
+  // The near-zero element is off by 50% of itself, but by 5e-6 of the RMS:
+  // rounding in a sum of large terms moves it so.
+  std::vector<RefValue> nearZero = {floats({100, 0.0015f, -50}, {3})};
+  EXPECT_TRUE(compareOutputs(g, want, g, nearZero, false, 1e-3, 1e-5).equal);
+  // The same infinity is equal (inf - inf is NaN, not an error).
+  float inf = std::numeric_limits<float>::infinity();
+  std::vector<RefValue> infs = {floats({inf, -inf, 1}, {3})};
+  EXPECT_TRUE(compareOutputs(g, infs, g, infs, false, 1e-3, 1e-5).equal);
+  EXPECT_FALSE(compareOutputs(g, infs, g, {floats({inf, inf, 1}, {3})}, false,
+                              1e-3, 1e-5)
+                   .equal);
+  // A 1% error on a large element is not rounding.
+  std::vector<RefValue> drift = {floats({101, 0.001f, -50}, {3})};
+  Comparison c = compareOutputs(g, want, g, drift, false, 1e-3, 1e-5);
+  EXPECT_FALSE(c.equal);
+  EXPECT_NE(c.message.find("output's RMS"), std::string::npos);
+}
+
+TEST(CompareOutputs, ThroughADiscontinuity) {
+  // The optimized model's scale differs in the last bits: TopK then picks the
+  // other of two near-tied elements. The value feeding TopK matches within
+  // tolerance, and from the original's value TopK gives the original's
+  // output: accepted. A 1% scale is caught at that value.
+  auto model = [&](const char *scale) {
+    return parse(absl::StrCat(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[2] X) => (float[1] V, int64[1] I) <float[2] c = {)",
+                              scale, R"(, 1.0}, int64[1] k = {1}>
+{ a = Mul (X, c)
+  V, I = TopK (a, k) })"));
+  };
+  auto original = model("1.0"), rounded = model("1.00000024"),
+       drifted = model("1.01");
+  ASSERT_TRUE(original && rounded && drifted);
+  std::vector<RefValue> ins = {floats({1.0f, 1.00000012f}, {2})};
+  auto want = ref::evaluateModel(*original, ins);
+  auto got = ref::evaluateModel(*rounded, ins);
+  ASSERT_TRUE(want.ok() && got.ok());
+  EXPECT_FALSE(compareOutputs(*original->graph, *want, *rounded->graph, *got,
+                              false, 1e-3, 1e-5)
+                   .equal); // index 0 instead of 1
+  size_t cuts = 0;
+  EXPECT_TRUE(compareThroughDiscontinuities(*original, *rounded, ins, *want,
+                                            1e-3, 1e-5, cuts)
+                  .equal);
+  EXPECT_EQ(cuts, 1u);
+  Comparison drift = compareThroughDiscontinuities(*original, *drifted, ins,
+                                                   *want, 1e-3, 1e-5, cuts);
+  EXPECT_FALSE(drift.equal);
+  EXPECT_NE(drift.message.find("value 'a'"), std::string::npos)
+      << drift.message;
 }
 
 TEST(RandomInputs, SeededBoundAndDeterministic) {
