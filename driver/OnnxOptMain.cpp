@@ -10,6 +10,7 @@
 #include "backends/reference/Evaluator.h"
 #include "driver/InputShapes.h"
 #include "driver/Verify.h"
+#include "format/TypeInference.h"
 #include "frontends/onnx/OnnxImporter.h"
 #include "frontends/torchscript/TorchScriptImporter.h"
 #include "ir/Printer.h"
@@ -17,7 +18,6 @@
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
 #include "passes/Plugin.h"
-#include "passes/analysis/ShapeInference.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 

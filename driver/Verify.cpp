@@ -3,6 +3,7 @@
 
 #include "backends/onnx/OnnxExporter.h"
 #include "backends/reference/TensorUtil.h"
+#include "format/ProtoConversion.h"
 #include "frontends/onnx/OnnxImporter.h"
 #include "utils/CheckedMath.h"
 #include "utils/Diagnostics.h"

@@ -1,7 +1,8 @@
 // ONNX backend: deterministic protobuf output with streamed weights.
 #include "backends/onnx/OnnxExporter.h"
 
-#include "frontends/onnx/WireFormat.h"
+#include "format/ProtoConversion.h"
+#include "format/WireFormat.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 
@@ -47,7 +48,6 @@ private:
   const std::string &nameOf(const Value *v) { return names_[v]; }
   void exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain);
   void exportTensor(const Tensor &t, onnx::TensorProto &tp);
-  void exportType(const Type &t, onnx::TypeProto &tp);
   void exportAttribute(const Attribute &a, onnx::AttributeProto &ap);
 
   uint64_t externalThreshold_;
@@ -108,50 +108,6 @@ void Exporter::assignNames(const Graph &g, bool isMain) {
   }
 }
 
-void Exporter::exportType(const Type &t, onnx::TypeProto &tp) {
-  auto shape = [&](onnx::TensorShapeProto *sp) {
-    for (const Dim &d : *t.shape()) {
-      auto *dp = sp->add_dim();
-      if (d.isConstant())
-        dp->set_dim_value(d.value());
-      else if (d.isSymbol())
-        dp->set_dim_param(d.symbol());
-      if (!d.denotation.empty())
-        dp->set_denotation(d.denotation);
-    }
-  };
-  switch (t.kind()) {
-  case Type::Kind::Unknown:
-    break;
-  case Type::Kind::Tensor: {
-    auto *tt = tp.mutable_tensor_type();
-    tt->set_elem_type(static_cast<int32_t>(t.elemType()));
-    if (t.shape())
-      shape(tt->mutable_shape());
-    break;
-  }
-  case Type::Kind::SparseTensor: {
-    auto *tt = tp.mutable_sparse_tensor_type();
-    tt->set_elem_type(static_cast<int32_t>(t.elemType()));
-    if (t.shape())
-      shape(tt->mutable_shape());
-    break;
-  }
-  case Type::Kind::Sequence:
-    exportType(*t.inner(), *tp.mutable_sequence_type()->mutable_elem_type());
-    break;
-  case Type::Kind::Optional:
-    exportType(*t.inner(), *tp.mutable_optional_type()->mutable_elem_type());
-    break;
-  case Type::Kind::Map:
-    tp.mutable_map_type()->set_key_type(static_cast<int32_t>(t.elemType()));
-    exportType(*t.inner(), *tp.mutable_map_type()->mutable_value_type());
-    break;
-  }
-  if (!t.denotation.empty())
-    tp.set_denotation(t.denotation);
-}
-
 void Exporter::exportTensor(const Tensor &t, onnx::TensorProto &tp) {
   for (int64_t d : t.dims())
     tp.add_dims(d);
@@ -179,79 +135,16 @@ void Exporter::exportTensor(const Tensor &t, onnx::TensorProto &tp) {
 }
 
 void Exporter::exportAttribute(const Attribute &a, onnx::AttributeProto &ap) {
-  ap.set_name(a.name);
-  ap.set_type(static_cast<onnx::AttributeProto::AttributeType>(a.kind));
-  if (!a.refAttrName.empty())
-    ap.set_ref_attr_name(a.refAttrName);
-  if (!a.docString.empty())
-    ap.set_doc_string(a.docString);
-  switch (a.kind) {
-  case AttrKind::Float:
-    ap.set_f(a.f);
-    break;
-  case AttrKind::Int:
-    ap.set_i(a.i);
-    break;
-  case AttrKind::String:
-    ap.set_s(a.s);
-    break;
-  case AttrKind::Tensor:
-    if (!a.tensors.empty())
-      exportTensor(*a.tensors[0], *ap.mutable_t());
-    break;
-  case AttrKind::Graph:
-    if (!a.graphs.empty())
-      exportGraph(*a.graphs[0], *ap.mutable_g(), false);
-    break;
-  case AttrKind::SparseTensor:
-    if (!a.sparseTensors.empty()) {
-      auto *sp = ap.mutable_sparse_tensor();
-      exportTensor(a.sparseTensors[0]->values, *sp->mutable_values());
-      exportTensor(a.sparseTensors[0]->indices, *sp->mutable_indices());
-      for (int64_t d : a.sparseTensors[0]->dims)
-        sp->add_dims(d);
-    }
-    break;
-  case AttrKind::TypeProto:
-    if (!a.types.empty())
-      exportType(a.types[0], *ap.mutable_tp());
-    break;
-  case AttrKind::Floats:
-    for (float f : a.floats)
-      ap.add_floats(f);
-    break;
-  case AttrKind::Ints:
-    for (int64_t i : a.ints)
-      ap.add_ints(i);
-    break;
-  case AttrKind::Strings:
-    for (const auto &s : a.strings)
-      ap.add_strings(s);
-    break;
-  case AttrKind::Tensors:
-    for (const auto &t : a.tensors)
-      exportTensor(*t, *ap.add_tensors());
-    break;
-  case AttrKind::Graphs:
-    for (const auto &g : a.graphs)
-      exportGraph(*g, *ap.add_graphs(), false);
-    break;
-  case AttrKind::SparseTensors:
-    for (const auto &s : a.sparseTensors) {
-      auto *sp = ap.add_sparse_tensors();
-      exportTensor(s->values, *sp->mutable_values());
-      exportTensor(s->indices, *sp->mutable_indices());
-      for (int64_t d : s->dims)
-        sp->add_dims(d);
-    }
-    break;
-  case AttrKind::TypeProtos:
-    for (const Type &t : a.types)
-      exportType(t, *ap.add_type_protos());
-    break;
-  case AttrKind::Undefined:
-    break;
-  }
+  AttributeEncoders enc;
+  enc.tensor = enc.sparseValues = [&](const Tensor &t, onnx::TensorProto &tp) {
+    exportTensor(t, tp);
+    return true;
+  };
+  enc.graph = [&](const Graph &g, onnx::GraphProto &gp) {
+    exportGraph(g, gp, false);
+    return true;
+  };
+  toAttributeProto(a, ap, enc);
 }
 
 void Exporter::exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain) {
@@ -263,7 +156,7 @@ void Exporter::exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain) {
                        const std::string &name) {
     vi.set_name(name);
     if (!v->type().isUnknown())
-      exportType(v->type(), *vi.mutable_type());
+      toTypeProto(v->type(), *vi.mutable_type());
     if (!v->docString.empty())
       vi.set_doc_string(v->docString);
   };
@@ -459,19 +352,6 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   ONNXOPT_RETURN_IF_ERROR(wire::spliceSlots(skeleton, ex.payloads, *out));
   ONNXOPT_RETURN_IF_ERROR(data->commit());
   return out->commit();
-}
-
-void toTensorProto(const Tensor &t, const std::string &name,
-                   onnx::TensorProto &tp) {
-  for (int64_t d : t.dims())
-    tp.add_dims(d);
-  tp.set_data_type(static_cast<int32_t>(t.dtype()));
-  tp.set_name(name);
-  if (t.dtype() == DataType::String)
-    for (const auto &s : t.strings())
-      tp.add_string_data(s);
-  else
-    tp.set_raw_data(t.bytes().data(), t.bytes().size());
 }
 
 absl::Status exportTensorFile(const Tensor &t, const std::string &name,

@@ -34,10 +34,6 @@ struct ExportOptions {
 absl::Status exportModelFile(const Model &m, const std::string &path,
                              const ExportOptions &opts = {});
 
-/// Fills `tp` with `t` (inline raw_data) named `name`.
-void toTensorProto(const Tensor &t, const std::string &name,
-                   onnx::TensorProto &tp);
-
 /// Writes one tensor as a TensorProto file named `name`, atomically.
 absl::Status exportTensorFile(const Tensor &t, const std::string &name,
                               const std::string &path);

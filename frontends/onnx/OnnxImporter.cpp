@@ -2,9 +2,9 @@
 // trusts.
 #include "frontends/onnx/OnnxImporter.h"
 
-#include "frontends/onnx/ExternalData.h"
-#include "frontends/onnx/TextParser.h"
-#include "frontends/onnx/WireFormat.h"
+#include "format/ExternalData.h"
+#include "format/TextParser.h"
+#include "format/WireFormat.h"
 #include "utils/CheckedMath.h"
 #include "utils/Diagnostics.h"
 

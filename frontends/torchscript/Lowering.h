@@ -15,9 +15,9 @@
 // Weights and other constants go to the main graph as initializers.
 #pragma once
 
+#include "format/TypeInference.h"
 #include "frontends/torchscript/TorchScriptImporter.h"
 #include "ir/Builder.h"
-#include "passes/analysis/ShapeInference.h"
 #include "utils/Diagnostics.h"
 
 #include "absl/container/flat_hash_map.h"

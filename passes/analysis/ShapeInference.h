@@ -1,6 +1,6 @@
-// shape-inference and fold-shape-ops: ONNX's own per-operator type, shape and
-// data-propagation functions, run over the IR through an adapter (no round
-// trip through a ModelProto).
+// shape-inference and fold-shape-ops: passes over the type inference engine of
+// the ONNX format layer (format/TypeInference.h: ONNX's own per-operator type,
+// shape and data-propagation functions, run over the IR through an adapter).
 //
 // shape-inference fills in what the IR does not know yet: types of values
 // without one, unknown dims and ranks. It never overrides a declared dim, and
@@ -25,41 +25,13 @@
 // keeps that rule.
 #pragma once
 
-#include "absl/status/status.h"
-
-#include <cstdint>
 #include <memory>
 
 namespace onnxopt {
 
-class Graph;
-class Model;
-class Node;
 class Pass;
+
 std::unique_ptr<Pass> createShapeInferencePass();
-
-/// Checks every node whose operands are typed with ONNX's inference function
-/// for its op, as ONNX Runtime and onnx.checker do when they load a model:
-/// the first node that rejects its operands is an error naming it. The
-/// driver runs it before writing, so it never writes a model that a runtime
-/// (or onnx-opt itself) refuses to load.
-absl::Status typeCheckModel(const Model &m);
 std::unique_ptr<Pass> createFoldShapeOpsPass();
-
-/// shape-inference one node at a time, for frontends that build a graph in
-/// program order: each node's results get the types ONNX's functions (and
-/// the symbolic refinements above) infer from its operands' types, merged
-/// into what the results already declare.
-class IncrementalShapeInference {
-public:
-  IncrementalShapeInference(const Graph &g, int64_t opset);
-  ~IncrementalShapeInference();
-  /// Infers `n` (its attributes set, its operands already inferred).
-  void infer(Node &n);
-
-private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 } // namespace onnxopt

@@ -1,5 +1,5 @@
 // Unit tests for the zero-copy load and streamed save.
-#include "frontends/onnx/WireFormat.h"
+#include "format/WireFormat.h"
 #include "backends/onnx/OnnxExporter.h"
 #include "frontends/onnx/OnnxImporter.h"
 

@@ -1,5 +1,5 @@
 // External data resolution with containment checks.
-#include "frontends/onnx/ExternalData.h"
+#include "format/ExternalData.h"
 
 #include "utils/CheckedMath.h"
 #include "utils/Diagnostics.h"

@@ -1,5 +1,5 @@
 // Protobuf wire-format surgery on serialized ModelProtos.
-#include "frontends/onnx/WireFormat.h"
+#include "format/WireFormat.h"
 
 #include "utils/Diagnostics.h"
 

@@ -1,5 +1,5 @@
 // Parser for the text form (a superset of ONNX's textual syntax).
-#include "frontends/onnx/TextParser.h"
+#include "format/TextParser.h"
 
 #include "ir/Type.h"
 #include "utils/Diagnostics.h"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The layering of DESIGN.md, checked on the include graph: each top-level
+# folder may include only the folders listed for it. Prints every offending
+# include and exits 1 if there is one.
+#   test/check-layers.sh SOURCE_DIR
+set -euo pipefail
+cd "${1:-$(dirname "$0")/..}"
+declare -A allowed=(
+  [utils]="utils"
+  [ir]="ir utils"
+  [format]="format ir utils"
+  [frontends]="frontends format ir utils"
+  # The interpreter is a backend the passes build on (constant folding).
+  [backends]="backends format ir utils"
+  [passes]="passes backends/reference format ir utils"
+  [driver]="driver frontends backends passes format ir utils"
+)
+bad=0
+for layer in "${!allowed[@]}"; do
+  while IFS= read -r line; do
+    file=${line%%:*}
+    target=$(sed -E 's/.*#include "([^"]+)".*/\1/' <<<"${line#*:}")
+    top=${target%%/*}
+    # Only the project's own folders are layers (absl/, onnx/, llvm/ are not).
+    [[ -d "$top" && -n "${allowed[$top]+x}" ]] || continue
+    ok=0
+    for a in ${allowed[$layer]}; do
+      [[ "$target" == "$a"/* ]] && ok=1
+    done
+    # A backend may include its own folder only, not a sibling backend.
+    if [[ $layer == backends && $ok == 1 ]]; then
+      own=$(cut -d/ -f1-2 <<<"$file")
+      [[ "$target" == "$own"/* || "$target" != backends/* ]] || ok=0
+    fi
+    if [[ $ok == 0 ]]; then
+      echo "layering: $file includes $target ($layer may include: ${allowed[$layer]})"
+      bad=1
+    fi
+  done < <(grep -rn --include='*.h' --include='*.cpp' '^#include "' "$layer" | sed -E 's/^([^:]+):[0-9]+:/\1:/')
+done
+if [[ $bad == 0 ]]; then
+  echo "layers: 1 passed, 0 failed"
+fi
+exit $bad
