@@ -4,6 +4,7 @@
 
 #include "format/TypeInference.h"
 #include "passes/Pass.h"
+#include "passes/cleanup/CleanupUtils.h"
 #include "utils/Diagnostics.h"
 
 #include "absl/strings/str_cat.h"
@@ -106,15 +107,10 @@ public:
           ++numDynamic;
         continue;
       }
-      std::vector<int64_t> dims;
-      if (rank == 1)
-        dims.push_back(int64_t(values.size()));
-      std::string bytes(values.size() * 8, '\0');
-      std::memcpy(bytes.data(), values.data(), bytes.size());
-      Value *c = g.addInitializer(
-          out->name(),
-          std::make_shared<Tensor>(Tensor::fromBytes(
-              DataType::Int64, std::move(dims), std::move(bytes))));
+      // (An empty shape makes an empty tensor: makeInt64Tensor copies no
+      // bytes from an empty vector's null data.)
+      Value *c =
+          g.addInitializer(out->name(), makeInt64Tensor(values, rank == 0));
       out->replaceAllUsesWith(c);
       n->erase();
       ++numFolded;
@@ -172,12 +168,8 @@ private:
       }
       if (inferAt > 1 || (introduced && copies))
         continue;
-      std::string bytes(values.size() * 8, '\0');
-      std::memcpy(bytes.data(), values.data(), bytes.size());
-      Value *c = g.addInitializer(
-          n->input(1)->name() + "_const",
-          std::make_shared<Tensor>(Tensor::fromBytes(
-              DataType::Int64, {int64_t(values.size())}, std::move(bytes))));
+      Value *c = g.addInitializer(n->input(1)->name() + "_const",
+                                  makeInt64Tensor(values, false));
       n->setInput(1, c);
       ++numReshapes;
       changed = true;
