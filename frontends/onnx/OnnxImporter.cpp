@@ -119,7 +119,9 @@ absl::StatusOr<Type> Importer::importType(const onnx::TypeProto &tp,
           if (d.dim_value() < 0)
             return invalidInput(what, ": negative dimension ", d.dim_value());
           dim = Dim::constant(d.dim_value());
-        } else if (d.has_dim_param()) {
+        } else if (d.has_dim_param() && !d.dim_param().empty()) {
+          // An empty dim_param names nothing: the dim is unknown (as a
+          // symbol it would print as text nothing can parse back).
           dim = Dim::symbol(d.dim_param());
         }
         dim.denotation = d.denotation();
