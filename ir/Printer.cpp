@@ -141,6 +141,22 @@ void printName(std::ostream &os, std::string_view s) {
     printString(os, s);
 }
 
+} // namespace
+
+std::string dimSymbolText(std::string_view symbol) {
+  // Bare where the shape syntax reads it as a name (not a number), else
+  // quoted.
+  if (isBareName(symbol) &&
+      !std::isdigit(static_cast<unsigned char>(symbol[0])) &&
+      symbol[0] != '-' && symbol[0] != '.')
+    return std::string(symbol);
+  std::ostringstream os;
+  printString(os, symbol);
+  return os.str();
+}
+
+namespace {
+
 class Printer {
 public:
   Printer(std::ostream &os, const PrintOptions &opts) : os_(os), opts_(opts) {}
@@ -307,10 +323,9 @@ public:
   }
 
   void graph(const Graph &g, int indent) {
-    if (!g.name.empty()) {
-      printName(os_, g.name);
-      os_ << " ";
-    }
+    // An empty name prints as "": the syntax needs one to parse back.
+    printName(os_, g.name);
+    os_ << " ";
     os_ << "(";
     bool first = true;
     for (size_t i = 0; i < g.numInputs(); ++i) {

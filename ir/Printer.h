@@ -23,6 +23,8 @@ struct PrintOptions {
 void printModel(const Model &m, std::ostream &os,
                 const PrintOptions &opts = {});
 std::string printModel(const Model &m, const PrintOptions &opts = {});
+/// A dim symbol as the text syntax writes it: bare (`batch`) or quoted.
+std::string dimSymbolText(std::string_view symbol);
 /// Prints one graph at `indent` spaces.
 void printGraph(const Graph &g, std::ostream &os, int indent = 0,
                 const PrintOptions &opts = {});

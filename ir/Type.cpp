@@ -1,6 +1,8 @@
 // Element types, dimensions and value types.
 #include "ir/Type.h"
 
+#include "ir/Printer.h"
+
 #include "absl/strings/str_cat.h"
 
 #include <array>
@@ -101,7 +103,7 @@ std::string Type::str() const {
         if (d.isConstant())
           absl::StrAppend(&s, d.value());
         else if (d.isSymbol())
-          s += d.symbol();
+          s += dimSymbolText(d.symbol());
         else
           s += "?";
       }
