@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang-14 (build-fuzz/) and runs each for a
-# fixed time, seeded with ONNX's node test suite (protobuf loader) and the lit
-# tests' text models (text parser).
-#   test/fuzz/run_libfuzzer.sh [SECONDS_PER_TARGET]   (default 60)
+# Builds the libFuzzer targets with clang-14 (build-fuzz/) and runs each,
+# seeded with ONNX's node test suite (protobuf loader) and the lit tests' text
+# models (text parser).
+#   test/fuzz/run_libfuzzer.sh SECONDS     explore for that long per target
+#   test/fuzz/run_libfuzzer.sh --runs N    N executions per target from a fixed
+#                                          seed (reproducible: what CI runs)
 # A crash, sanitizer report, leak, timeout or out-of-memory fails the run; the
 # input that caused it is left in build-fuzz/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-60}
+budget=(-max_total_time="${1:-60}")
+if [[ "${1:-}" == --runs ]]; then
+  budget=(-runs="$2" -seed=1)
+fi
 jobs=$(nproc)
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DONNXOPT_LIBFUZZER=ON -DONNXOPT_BUILD_TESTS=OFF -DONNXOPT_TORCHSCRIPT=OFF >/dev/null
@@ -20,16 +25,16 @@ for f in /usr/share/libonnx-testdata/data/node/*/model.onnx; do
   cp "$f" "$work/loader-seeds/$((i++)).onnx"
 done
 i=0
-for f in $(find test/lit examples -name '*.onnxtxt'); do
+for f in $(find test/lit examples -name '*.onnxtxt' | sort); do
   cp "$f" "$work/text-seeds/$((i++)).onnxtxt"
 done
 status=0
 for target in loader text; do
-  echo "== fuzz-onnx-$target: ${seconds}s"
+  echo "== fuzz-onnx-$target: ${budget[*]}"
   mkdir -p "$work/$target-corpus"
   # -rss_limit_mb: an allocation the size checks should have refused fails.
   if ! build-fuzz/fuzz-onnx-$target "$work/$target-corpus" "$work/$target-seeds" \
-      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -max_len=65536 \
+      "${budget[@]}" -rss_limit_mb=2048 -timeout=20 -max_len=65536 \
       -artifact_prefix=build-fuzz/artifacts/$target- -print_final_stats=1 \
       > "$work/$target.log" 2>&1; then
     status=1
