@@ -374,10 +374,9 @@ struct Input {
     if (absl::Status st = verifyModel(*m); !st.ok())
       return absl::InternalError(absl::StrCat(
           "the imported model fails verification: ", st.message()));
-    // TorchScript input already has its shapes; applying them again would
-    // only re-check them.
-    if (!torchScript)
-      ONNXOPT_RETURN_IF_ERROR(applyInputShapes(*m, shapes, dynamic));
+    // TorchScript input has its --input-shape dims already (applying them
+    // again only re-checks them); --dynamic-dim applies to both.
+    ONNXOPT_RETURN_IF_ERROR(applyInputShapes(*m, shapes, dynamic));
     return m;
   }
 };
