@@ -61,14 +61,18 @@ Type fromTypeProto(const onnx::TypeProto &tp) {
 /// An attribute as ONNX's inference functions see it: small tensors only
 /// (shape-like data), no graphs.
 bool inferenceAttribute(const Attribute &a, onnx::AttributeProto &ap) {
-  AttributeEncoders enc;
-  enc.tensor = [](const Tensor &t, onnx::TensorProto &tp) {
-    if (t.numElements() > kMaxDataElements)
-      return false;
-    toTensorProto(t, "", tp);
-    return true;
-  };
-  return toAttributeProto(a, ap, enc);
+  // Built once: this runs for every attribute of every node inferred.
+  static const AttributeEncoders kEncoders = [] {
+    AttributeEncoders enc;
+    enc.tensor = [](const Tensor &t, onnx::TensorProto &tp) {
+      if (t.numElements() > kMaxDataElements)
+        return false;
+      toTensorProto(t, "", tp);
+      return true;
+    };
+    return enc;
+  }();
+  return toAttributeProto(a, ap, kEncoders);
 }
 
 /// Protos keyed by value, on an arena: addresses stay put (inference
