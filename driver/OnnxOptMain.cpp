@@ -18,6 +18,7 @@
 #include "passes/PassManager.h"
 #include "passes/PassRegistry.h"
 #include "passes/Plugin.h"
+#include "utils/Debug.h"
 #include "utils/Diagnostics.h"
 #include "utils/OutputFile.h"
 
@@ -134,6 +135,16 @@ struct Options {
   cl::list<std::string> printAfter{
       "print-ir-after", cl::desc("Print the IR after these passes"),
       cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category)};
+  // LLVM's debug flags: Debian's LLVM is built without them (NDEBUG), so
+  // onnx-opt defines its own, with the same spelling and meaning.
+  cl::list<std::string> debugOnly{
+      "debug-only",
+      cl::desc("Print these passes' debug output (each pattern's match "
+               "failures with their reasons, and rewrites) to stderr"),
+      cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category)};
+  cl::opt<bool> debug{"debug",
+                      cl::desc("Print every pass's debug output to stderr"),
+                      cl::cat(category)};
   cl::opt<bool> printAfterAll{"print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(category)};
@@ -298,7 +309,8 @@ absl::Status checkOptions(Options &o) {
   ONNXOPT_RETURN_IF_ERROR(requireParent(
       o.externalThreshold, !o.externalData.empty(), "--external-data"));
   for (cl::list<std::string> *names :
-       {std::addressof(o.printBefore), std::addressof(o.printAfter)})
+       {std::addressof(o.printBefore), std::addressof(o.printAfter),
+        std::addressof(o.debugOnly)})
     for (std::string &name : *names) {
       std::string canonical = canonicalPassName(name);
       if (canonical.empty()) {
@@ -803,6 +815,7 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   StderrBuf dumpBuf;
   std::ostream dumpStream(&dumpBuf);
   Instrumentation inst;
+  setDebugTypes({o.debugOnly.begin(), o.debugOnly.end()}, o.debug);
   inst.printBefore.insert(o.printBefore.begin(), o.printBefore.end());
   inst.printAfter.insert(o.printAfter.begin(), o.printAfter.end());
   inst.printAfterAll = o.printAfterAll;

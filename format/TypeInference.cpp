@@ -929,7 +929,7 @@ absl::Status typeCheckGraph(const Graph &g, int64_t opset) {
 } // namespace
 
 absl::Status typeCheckModel(const Model &m) {
-  return typeCheckGraph(*m.graph, m.opsetVersion("").value_or(0));
+  return typeCheckGraph(*m.graph, m.onnxOpset());
 }
 
 } // namespace onnxopt

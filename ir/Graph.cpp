@@ -436,6 +436,16 @@ std::optional<int64_t> Model::opsetVersion(std::string_view d) const {
   return std::nullopt;
 }
 
+absl::StatusOr<OpId> Model::resolveOp(std::string_view type,
+                                      std::string_view domain) const {
+  std::optional<int64_t> version = opsetVersion(domain);
+  if (!version)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the model imports no opset of domain '", std::string(domain),
+        "' (needed for ", std::string(type), ")"));
+  return onnxopt::resolveOp(domain, type, *version);
+}
+
 // ---------------------------------------------------------------- names
 
 NameGenerator::NameGenerator(const Graph &g) {

@@ -383,6 +383,13 @@ public:
 
   /// The imported opset version for `domain`, or nullopt.
   std::optional<int64_t> opsetVersion(std::string_view domain) const;
+  /// The default (ONNX) domain's version, 0 when the model imports none (it
+  /// then holds no ONNX op: the importer resolves every op it holds).
+  int64_t onnxOpset() const { return opsetVersion("").value_or(0); }
+  /// Op `type` of `domain` resolved at the version the model imports: what
+  /// a pass creates. An error when the model imports no such domain.
+  absl::StatusOr<OpId> resolveOp(std::string_view type,
+                                 std::string_view domain = "") const;
 };
 
 /// Calls `fn` on `g` and every graph nested in it, outer graphs first.

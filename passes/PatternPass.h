@@ -12,13 +12,15 @@ namespace onnxopt {
 /// the patterns still change the graph after the last sweep).
 class PatternPass : public Pass {
 public:
-  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
+  absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
     if (patterns_.empty())
       populatePatterns(patterns_);
     GreedyRewriteConfig config;
     config.maxIterations = maxIterations.intValue();
     config.testConvergence = testConvergence.boolValue();
     config.fold = useFolds();
+    config.model = &ctx.model;
+    config.debugType = argument();
     auto n = applyPatternsGreedily(g, patterns_, config);
     if (!n.ok())
       return n.status();

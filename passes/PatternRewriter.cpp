@@ -3,12 +3,14 @@
 
 #include "passes/Folding.h"
 #include "passes/PassUtils.h"
+#include "utils/Debug.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
 #include <cassert>
+#include <sstream>
 
 namespace onnxopt {
 
@@ -40,11 +42,78 @@ Node *Rewriter::next() {
   return nullptr;
 }
 
+absl::StatusOr<OpId> Rewriter::resolve(std::string_view type,
+                                       std::string_view domain) const {
+  if (!model_)
+    return absl::FailedPreconditionError("this rewriter creates no ops");
+  return model_->resolveOp(type, domain);
+}
+
 Node *Rewriter::create(OpId op, const std::vector<Value *> &inputs,
                        size_t numOutputs, Node *pos) {
   Node *n = graph_.createNode(std::move(op), inputs, numOutputs, pos);
   enqueue(n);
   return n;
+}
+
+std::string Rewriter::freshName(std::string_view base) {
+  if (!names_)
+    names_.emplace(graph_);
+  return names_->fresh(base);
+}
+
+Value *Rewriter::createInitializer(std::string_view base,
+                                   std::shared_ptr<const Tensor> t) {
+  return graph_.addInitializer(freshName(base), std::move(t));
+}
+
+void Rewriter::takeNameAndType(Value *to, const Value &from) {
+  to->setName(from.name());
+  to->setType(from.type());
+}
+
+void Rewriter::setType(Value *v, Type t) {
+  v->setType(std::move(t));
+  for (Use *u : v->uses())
+    enqueue(u->user());
+}
+
+void Rewriter::setOperand(Node &n, size_t i, Value *v) {
+  // The old operand may have lost its last use.
+  if (Value *old = n.input(i))
+    enqueue(old->definingNode());
+  n.setInput(i, v);
+  enqueue(&n);
+}
+
+void Rewriter::setOperands(Node &n, const std::vector<Value *> &operands) {
+  for (size_t i = 0; i < n.numInputs(); ++i)
+    if (Value *old = n.input(i))
+      enqueue(old->definingNode());
+  n.truncateInputs(0);
+  for (Value *v : operands)
+    n.addInput(v);
+  enqueue(&n);
+}
+
+void Rewriter::appendOperand(Node &n, Value *v) {
+  n.addInput(v);
+  enqueue(&n);
+}
+
+void Rewriter::setAttr(Node &n, Attribute a) {
+  n.setAttr(std::move(a));
+  enqueue(&n);
+}
+
+bool Rewriter::removeAttr(Node &n, std::string_view name) {
+  enqueue(&n);
+  return n.removeAttr(name);
+}
+
+void Rewriter::modifyInPlace(Node &n, const std::function<void()> &fn) {
+  fn();
+  enqueue(&n);
 }
 
 void Rewriter::replaceAllUsesWith(Value *from, Value *to) {
@@ -73,8 +142,39 @@ void Rewriter::eraseNode(Node &n) {
   n.erase();
 }
 
-bool Rewriter::notifyMatchFailure(const Node &, std::string_view) {
+bool Rewriter::debugging() const { return isDebugTypeEnabled(debugType_); }
+
+namespace {
+/// `Conv 'name'` (the first result's name; nodes carry none of their own).
+void printNodeRef(std::ostream &os, const Node &n) {
+  os << n.op().type;
+  if (n.numOutputs() > 0 && n.output(0))
+    os << " '" << n.output(0)->name() << "'";
+}
+} // namespace
+
+bool Rewriter::notifyMatchFailure(const Node &n, std::string_view why) {
+  if (debugging()) {
+    std::ostream &os = dbgs();
+    os << "[" << debugType_ << "] ";
+    printNodeRef(os, n);
+    os << ": no match: " << why << "\n";
+  }
   return false;
+}
+
+void Rewriter::noteRewrite(std::string_view nodeRef) {
+  ++rewrites_;
+  if (debugging())
+    dbgs() << "[" << debugType_ << "] " << nodeRef << ": rewritten\n";
+}
+
+std::string Rewriter::nodeRef(const Node &n) const {
+  if (!debugging())
+    return {};
+  std::ostringstream os;
+  printNodeRef(os, n);
+  return os.str();
 }
 
 absl::StatusOr<size_t> applyPatternsGreedily(
@@ -88,7 +188,7 @@ absl::StatusOr<size_t> applyPatternsGreedily(
   if (config.fold)
     for (std::string_view type : foldHookOpTypes())
       byType.try_emplace(std::string(type));
-  Rewriter rewriter(g);
+  Rewriter rewriter(g, config.model, config.debugType);
   for (int64_t sweep = 0; sweep < config.maxIterations; ++sweep) {
     // A sweep can only match these root ops: when the graph holds none, it
     // would walk every node to find nothing.
@@ -107,8 +207,9 @@ absl::StatusOr<size_t> applyPatternsGreedily(
       if (config.fold)
         if (Value *folded = foldNode(*n);
             folded && canForwardResult(*n->output(0), *folded, g)) {
+          std::string ref = rewriter.nodeRef(*n);
           rewriter.replaceNode(*n, {folded});
-          rewriter.noteRewrite();
+          rewriter.noteRewrite(ref);
           sweepChanged = true;
           continue;
         }
@@ -118,8 +219,10 @@ absl::StatusOr<size_t> applyPatternsGreedily(
       for (OpRewritePattern *p : it->second) {
         if (!n->is(p->opType(), p->domain()))
           continue;
+        // Named before the pattern runs: `n` may be gone after.
+        std::string ref = rewriter.nodeRef(*n);
         if (p->matchAndRewrite(*n, rewriter)) {
-          rewriter.noteRewrite();
+          rewriter.noteRewrite(ref);
           sweepChanged = true;
           break; // `n` may be gone.
         }

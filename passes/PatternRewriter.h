@@ -4,12 +4,15 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/OpRegistry.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,16 +36,57 @@ private:
   std::string opType_, domain_;
 };
 
-/// The only way patterns change the graph, so the driver can revisit what a
-/// rewrite touched.
+/// The only way patterns change the graph: creating ops and constants,
+/// changing operands, attributes and result types in place, replacing and
+/// erasing. Every change queues what it touched, so the driver revisits it.
 class Rewriter {
 public:
-  explicit Rewriter(Graph &g) : graph_(g) {}
+  /// `model` resolves the ops a rewrite creates (nullptr: none can be).
+  /// `debugType` names the pass for --debug-only output ("": none).
+  explicit Rewriter(Graph &g, const Model *model = nullptr,
+                    std::string_view debugType = "")
+      : graph_(g), model_(model), debugType_(debugType) {}
   Graph &graph() const { return graph_; }
 
+  // --- Creating ---
+  /// Resolves ONNX op `type` of `domain` at the version the model imports.
+  /// An error when the model imports no such domain or the registry lacks
+  /// the op: a pattern checks this before it changes anything.
+  absl::StatusOr<OpId> resolve(std::string_view type,
+                               std::string_view domain = "") const;
   /// Creates a node before `pos` (nullptr: at the end).
   Node *create(OpId op, const std::vector<Value *> &inputs, size_t numOutputs,
                Node *pos);
+  /// A new initializer of this graph holding `t`, named fresh from `base`.
+  Value *createInitializer(std::string_view base,
+                           std::shared_ptr<const Tensor> t);
+  /// A value name that collides with nothing in the graph (subgraphs
+  /// included), from `base`. The generator is built on first need.
+  std::string freshName(std::string_view base);
+  /// Gives `to` (a result just created) the name and type of `from`, the
+  /// value it is about to replace.
+  void takeNameAndType(Value *to, const Value &from);
+  /// Sets the type of `v`, a result of a node the rewrite changed.
+  void setType(Value *v, Type t);
+  /// Names `v`, a result of a node the rewrite created.
+  void setName(Value *v, std::string name) { v->setName(std::move(name)); }
+
+  // --- Changing in place ---
+  /// Points operand `i` of `n` at `v` (nullptr: absent).
+  void setOperand(Node &n, size_t i, Value *v);
+  /// Replaces all operands of `n` with `operands`.
+  void setOperands(Node &n, const std::vector<Value *> &operands);
+  /// Appends an operand to `n`.
+  void appendOperand(Node &n, Value *v);
+  /// Sets (adds or replaces) attribute `a` of `n`.
+  void setAttr(Node &n, Attribute a);
+  /// Removes attribute `name` of `n`; false if it had none.
+  bool removeAttr(Node &n, std::string_view name);
+  /// Calls `fn`, which changes `n` in place through the Node API (for edits
+  /// the calls above do not cover), and queues `n`.
+  void modifyInPlace(Node &n, const std::function<void()> &fn);
+
+  // --- Replacing and erasing ---
   /// Points every use of `from` at `to`; users are revisited.
   void replaceAllUsesWith(Value *from, Value *to);
   /// Replaces each present result of `n` with the value at the same index, then
@@ -50,8 +94,9 @@ public:
   void replaceNode(Node &n, const std::vector<Value *> &results);
   /// Erases a node whose results are unused.
   void eraseNode(Node &n);
-  /// Records why a pattern did not apply (for --debug output) and returns
-  /// false.
+
+  /// Records why a pattern did not apply and returns false. With
+  /// --debug-only naming this rewriter's pass, prints the node and reason.
   bool notifyMatchFailure(const Node &n, std::string_view why);
 
   /// The driver's worklist: nodes in the order they are to be visited. A
@@ -63,10 +108,18 @@ public:
   /// The next live node to visit, or nullptr when the worklist is empty.
   Node *next();
   size_t numRewrites() const { return rewrites_; }
-  void noteRewrite() { ++rewrites_; }
+  /// Counts a rewrite (a fold or a pattern) of the node `nodeRef` names;
+  /// under --debug-only prints it.
+  void noteRewrite(std::string_view nodeRef = {});
+  /// How debug output names `n` ("Conv 'y'"): empty unless debugging.
+  std::string nodeRef(const Node &n) const;
 
 private:
+  bool debugging() const;
   Graph &graph_;
+  const Model *model_;
+  std::string_view debugType_;
+  std::optional<NameGenerator> names_;
   bool active_ = false;
   std::deque<Node *> worklist_;
   // Stale entries still queued, by address: a slot freed by an erase may be
@@ -83,6 +136,10 @@ struct GreedyRewriteConfig {
   bool testConvergence = false;
   /// Try each node's fold hook (passes/Folding.h) before the patterns.
   bool fold = false;
+  /// Resolves the ops patterns create (nullptr: none can be created).
+  const Model *model = nullptr;
+  /// The pass's argument: --debug-only=<it> prints each match failure.
+  std::string_view debugType;
 };
 
 /// Applies `patterns` to `g` until none matches: each sweep visits every node

@@ -14,8 +14,9 @@
 #include <string>
 
 /// Bumped whenever the IR or pass ABI a plugin compiles against changes (2:
-/// op census, value ids, inline operands, the driver's worklist API).
-#define ONNXOPT_PLUGIN_API_VERSION 2
+/// op census, value ids, inline operands, the driver's worklist API; 3: the
+/// Rewriter as the mutation API, with the model and --debug-only).
+#define ONNXOPT_PLUGIN_API_VERSION 3
 
 /// Marks a plugin's entry point: `ONNXOPT_PLUGIN_EXPORT OnnxOptPluginInfo
 /// onnxoptGetPluginInfo() { ... }` (plugins build with hidden visibility).

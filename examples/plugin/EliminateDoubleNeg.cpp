@@ -7,37 +7,50 @@
 //
 // Exact for every float (negation only flips the sign bit), NaN included. The
 // inner Neg is left to dce when nothing else uses it.
-#include "passes/Pass.h"
 #include "passes/PassRegistry.h"
 #include "passes/PassUtils.h"
+#include "passes/PatternPass.h"
 #include "passes/Plugin.h"
 
 namespace {
 
 using namespace onnxopt;
 
-class EliminateDoubleNegPass final : public Pass {
+/// Rooted at the outer Neg. A pattern changes the graph only through the
+/// Rewriter (so the greedy driver revisits what changed) and says why it did
+/// not match: `--debug-only=eliminate-double-neg` prints the reasons.
+class DoubleNeg final : public OpRewritePattern {
+public:
+  explicit DoubleNeg(Statistic &folded)
+      : OpRewritePattern("Neg"), folded_(folded) {}
+  bool matchAndRewrite(Node &n, Rewriter &r) override {
+    if (!n.input(0) || !n.output(0))
+      return r.notifyMatchFailure(n, "malformed");
+    Node *inner = n.input(0)->definingNode();
+    if (!inner || !inner->is("Neg") || !inner->input(0))
+      return r.notifyMatchFailure(n, "not fed by a Neg");
+    if (!canForwardResult(*n.output(0), *inner->input(0), r.graph()))
+      return r.notifyMatchFailure(n, "a graph output needs the node");
+    r.replaceNode(n, {inner->input(0)});
+    ++folded_;
+    return true;
+  }
+
+private:
+  Statistic &folded_;
+};
+
+class EliminateDoubleNegPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "eliminate-double-neg"; }
   std::string_view description() const override {
     return "Replace Neg(Neg(x)) with x (example plugin)";
   }
-  absl::StatusOr<bool> run(Graph &g, PassContext &) override {
-    bool changed = false;
-    for (Node *n : g.nodes()) {
-      if (!n->is("Neg") || !n->input(0) || !n->output(0))
-        continue;
-      Node *inner = n->input(0)->definingNode();
-      if (!inner || !inner->is("Neg") || !inner->input(0))
-        continue;
-      if (!canForwardResult(*n->output(0), *inner->input(0), g))
-        continue;
-      n->output(0)->replaceAllUsesWith(inner->input(0));
-      n->erase();
-      ++numFolded;
-      changed = true;
-    }
-    return changed;
+
+protected:
+  void populatePatterns(
+      std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
+    patterns.push_back(std::make_unique<DoubleNeg>(numFolded));
   }
 
 private:

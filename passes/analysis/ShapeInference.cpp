@@ -39,7 +39,7 @@ public:
     // confirming iteration, where running it would cost the most.
     if (allResultsSettled(g))
       return false;
-    TypeInference inf(g, ctx.model.opsetVersion("").value_or(0), true);
+    TypeInference inf(g, ctx.model.onnxOpset(), true);
     inf.run();
     numFailed += inf.failed();
     bool changed = false;
@@ -80,7 +80,7 @@ public:
     // without them there is nothing to fold, and inference is skipped.
     if (!g.numNodesOfType("Shape") && !g.numNodesOfType("Size"))
       return false;
-    TypeInference inf(g, ctx.model.opsetVersion("").value_or(0), false);
+    TypeInference inf(g, ctx.model.onnxOpset(), false);
     inf.run();
     bool changed = false;
     for (Node *n : g.nodes()) {

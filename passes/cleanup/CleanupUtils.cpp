@@ -144,16 +144,15 @@ std::optional<std::vector<int64_t>> normalizeAxes(std::vector<int64_t> axes,
 
 void setIntsOperand(Node &n, std::string_view attr, size_t index,
                     int inputSince, const std::vector<int64_t> &values,
-                    FusionPass &pass, Graph &g) {
+                    Rewriter &r) {
   if (n.op().sinceVersion < inputSince) {
-    n.setAttr(Attribute::makeInts(std::string(attr), values));
+    r.setAttr(n, Attribute::makeInts(std::string(attr), values));
     return;
   }
-  Value *c = g.addInitializer(pass.freshName(std::string(attr)),
-                              makeInt64Tensor(values));
+  Value *c = r.createInitializer(attr, makeInt64Tensor(values));
   while (n.numInputs() <= index)
-    n.addInput(nullptr);
-  n.setInput(index, c);
+    r.appendOperand(n, nullptr);
+  r.setOperand(n, index, c);
 }
 
 } // namespace onnxopt

@@ -54,15 +54,14 @@ std::optional<std::vector<int64_t>> normalizeAxes(std::vector<int64_t> axes,
                                                   std::optional<int64_t> rank);
 
 /// Sets operand `attr`/input `index` of `n` (as intsOperand reads it) to
-/// `values`: the attribute before `inputSince`, else a new int64 initializer
-/// named by `pass`.
+/// `values`: the attribute before `inputSince`, else a new int64 initializer.
 void setIntsOperand(Node &n, std::string_view attr, size_t index,
                     int inputSince, const std::vector<int64_t> &values,
-                    FusionPass &pass, Graph &g);
+                    Rewriter &r);
 
 /// A pattern pass made of one or more patterns that count into one
 /// statistic. The patterns get the pass (for fresh names and the counter).
-class CleanupPass final : public FusionPass {
+class CleanupPass final : public PatternPass {
 public:
   using Populate = std::function<void(
       CleanupPass &, std::vector<std::unique_ptr<OpRewritePattern>> &)>;

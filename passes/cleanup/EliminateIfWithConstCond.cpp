@@ -98,8 +98,7 @@ private:
           renamed.insert(v).second)
         v->setName(out->name());
       if (!canForwardResult(*out, *v, g)) {
-        auto id =
-            resolveOp("", "Identity", ctx.model.opsetVersion("").value_or(17));
+        auto id = ctx.model.resolveOp("Identity");
         if (!id.ok())
           return id.status();
         Node *carrier = g.createNode(*id, {v}, 1, &n);

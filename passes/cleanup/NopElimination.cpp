@@ -216,9 +216,7 @@ public:
       return forward(n, kept[0], r);
     if (kept.size() == n.numInputs())
       return r.notifyMatchFailure(n, "no input is statically empty");
-    for (size_t i = 0; i < kept.size(); ++i)
-      n.setInput(i, kept[i]);
-    n.truncateInputs(kept.size());
+    r.setOperands(n, kept);
     ++pass().counter();
     return true;
   }

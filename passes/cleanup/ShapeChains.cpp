@@ -33,7 +33,7 @@ public:
       if (!forward(second, x, r))
         return false;
     } else {
-      second.setInput(0, x);
+      r.setOperand(second, 0, x);
       ++pass().counter();
     }
     if (!first->hasUses())
@@ -104,8 +104,8 @@ int64_t maxOr(const std::vector<int64_t> &v, int64_t dflt) {
 bool rewireChain(Node &second, Node &first, Value *x, std::vector<int64_t> axes,
                  CleanupPass &pass, Rewriter &r) {
   std::sort(axes.begin(), axes.end());
-  second.setInput(0, x);
-  setIntsOperand(second, "axes", 1, 13, axes, pass, r.graph());
+  r.setOperand(second, 0, x);
+  setIntsOperand(second, "axes", 1, 13, axes, r);
   if (!first.hasUses())
     r.eraseNode(first);
   ++pass.counter();
@@ -231,7 +231,7 @@ public:
       if (std::find(s->begin(), s->end(), 0) != s->end())
         return r.notifyMatchFailure(second, "a 0 entry copies the first's dim");
     }
-    second.setInput(0, first->input(0));
+    r.setOperand(second, 0, first->input(0));
     if (!first->hasUses())
       r.eraseNode(*first);
     ++pass().counter();

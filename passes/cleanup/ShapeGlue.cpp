@@ -124,9 +124,8 @@ public:
     if (auto values = staticDims(*ref)) {
       if (n.output(0)->isGraphOutput())
         return r.notifyMatchFailure(n, "a graph output needs the node");
-      Value *c =
-          r.graph().addInitializer(pass().freshName(n.output(0)->name()),
-                                   makeInt64Tensor(*values, ref->scalar));
+      Value *c = r.createInitializer(n.output(0)->name(),
+                                     makeInt64Tensor(*values, ref->scalar));
       return forward(n, c, r);
     }
     if (ref->scalar || ref->dims.empty())
@@ -134,15 +133,13 @@ public:
     for (size_t k = 1; k < ref->dims.size(); ++k)
       if (ref->dims[k] != ref->dims[0] + int64_t(k))
         return r.notifyMatchFailure(n, "the dims are not a contiguous run");
-    int64_t opset = pass().model().opsetVersion("").value_or(0);
-    auto shape = resolveOp("", "Shape", opset);
-    if (opset < 15 || !shape.ok())
+    auto shape = r.resolve("Shape");
+    if (!shape.ok() || shape->sinceVersion < 15)
       return r.notifyMatchFailure(n, "Shape has no start/end before opset 15");
     Node *s = r.create(*shape, {ref->x}, 1, &n);
-    s->setAttr(Attribute::makeInt("start", ref->dims.front()));
-    s->setAttr(Attribute::makeInt("end", ref->dims.back() + 1));
-    s->output(0)->setName(n.output(0)->name());
-    s->output(0)->setType(n.output(0)->type());
+    r.setAttr(*s, Attribute::makeInt("start", ref->dims.front()));
+    r.setAttr(*s, Attribute::makeInt("end", ref->dims.back() + 1));
+    r.takeNameAndType(s->output(0), *n.output(0));
     r.replaceNode(n, {s->output(0)});
     ++pass().counter();
     return true;
@@ -220,9 +217,8 @@ public:
                        : e.kind == Entry::Copy ? 0
                                                : -1);
     }
-    Value *c = r.graph().addInitializer(pass().freshName(n.input(1)->name()),
-                                        makeInt64Tensor(values));
-    n.setInput(1, c);
+    Value *c = r.createInitializer(n.input(1)->name(), makeInt64Tensor(values));
+    r.setOperand(n, 1, c);
     ++pass().counter();
     return true;
   }

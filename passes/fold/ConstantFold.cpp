@@ -127,8 +127,7 @@ public:
         if (!canForwardResult(*out, *init, g)) {
           // A graph output keeps its name through an Identity of the
           // constant.
-          auto id = resolveOp("", "Identity",
-                              ctx.model.opsetVersion("").value_or(17));
+          auto id = ctx.model.resolveOp("Identity");
           if (!id.ok())
             return id.status();
           Node *carrier = g.createNode(*id, {init}, 1, n);

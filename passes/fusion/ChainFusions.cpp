@@ -74,7 +74,8 @@ public:
         red->numOutputs() != 1)
       return r.notifyMatchFailure(unsq, "not fed by a Reduce");
     if (!isPrivateResult(red->output(0)))
-      return r.notifyMatchFailure(unsq, "the reduction has other users");
+      return r.notifyMatchFailure(
+          unsq, "the reduction has other users or is a graph output");
     if (intAttr(*red, "keepdims", 1) != 0)
       return r.notifyMatchFailure(unsq, "the reduction keeps its dims");
     int inputSince = red->is("ReduceSum") ? 13 : 18;
@@ -89,8 +90,8 @@ public:
       return r.notifyMatchFailure(unsq, "the axes differ");
     if (!canForwardResult(*unsq.output(0), *red->output(0), r.graph()))
       return r.notifyMatchFailure(unsq, "a graph output needs the node");
-    red->setAttr(Attribute::makeInt("keepdims", 1));
-    red->output(0)->setType(unsq.output(0)->type());
+    r.setAttr(*red, Attribute::makeInt("keepdims", 1));
+    r.setType(red->output(0), unsq.output(0)->type());
     r.replaceNode(unsq, {red->output(0)});
     ++pass().counter();
     return true;
@@ -127,9 +128,7 @@ public:
     }
     if (merged.empty())
       return r.notifyMatchFailure(outer, "no private Concat on the same axis");
-    outer.truncateInputs(0);
-    for (Value *v : inputs)
-      outer.addInput(v);
+    r.setOperands(outer, inputs);
     for (Node *inner : merged)
       if (!inner->hasUses())
         r.eraseNode(*inner);
@@ -205,16 +204,13 @@ public:
       x.insert(x.end(), y.begin(), y.end());
       return x;
     };
-    Graph &g = r.graph();
     std::vector<Value *> operands = {inner->input(0)};
     using Field = std::vector<int64_t> SliceParams::*;
     for (Field f : {&SliceParams::starts, &SliceParams::ends,
                     &SliceParams::axes, &SliceParams::steps})
-      operands.push_back(g.addInitializer(
-          pass().freshName("slice"), makeInt64Tensor(join((*a).*f, (*b).*f))));
-    outer.truncateInputs(0);
-    for (Value *v : operands)
-      outer.addInput(v);
+      operands.push_back(r.createInitializer(
+          "slice", makeInt64Tensor(join((*a).*f, (*b).*f))));
+    r.setOperands(outer, operands);
     if (!inner->hasUses())
       r.eraseNode(*inner);
     ++pass().counter();
@@ -268,12 +264,13 @@ public:
       if (b == offsets[i] && e == offsets[i + 1])
         return forward(slice, x, r);
       // Inside one input: slice that input instead (the Concat may die).
-      Graph &g = r.graph();
-      slice.setInput(0, x);
-      slice.setInput(1, g.addInitializer(pass().freshName("slice"),
-                                         makeInt64Tensor({b - offsets[i]})));
-      slice.setInput(2, g.addInitializer(pass().freshName("slice"),
-                                         makeInt64Tensor({e - offsets[i]})));
+      r.setOperand(slice, 0, x);
+      r.setOperand(
+          slice, 1,
+          r.createInitializer("slice", makeInt64Tensor({b - offsets[i]})));
+      r.setOperand(
+          slice, 2,
+          r.createInitializer("slice", makeInt64Tensor({e - offsets[i]})));
       ++pass().counter();
       return true;
     }
@@ -294,16 +291,14 @@ public:
     Node *sm = producer(log, "Softmax");
     if (!sm || !sm->input(0) || !isPrivateResult(log.input(0)))
       return r.notifyMatchFailure(log, "not fed by a private Softmax");
-    auto op = resolveOp("", "LogSoftmax",
-                        pass().model().opsetVersion("").value_or(13));
+    auto op = r.resolve("LogSoftmax");
     if (!op.ok())
       return r.notifyMatchFailure(log, "no LogSoftmax at this opset");
     Node *ls = r.create(*op, {sm->input(0)}, 1, &log);
     if (const Attribute *axis = sm->attr("axis"))
-      ls->setAttr(Attribute::makeInt("axis", axis->i));
+      r.setAttr(*ls, Attribute::makeInt("axis", axis->i));
     ls->name = log.name;
-    ls->output(0)->setName(log.output(0)->name());
-    ls->output(0)->setType(log.output(0)->type());
+    r.takeNameAndType(ls->output(0), *log.output(0));
     r.replaceNode(log, {ls->output(0)});
     r.eraseNode(*sm);
     ++pass().counter();
@@ -345,7 +340,7 @@ public:
                  f->is("Tanh"))) {
       return r.notifyMatchFailure(arg, "not a monotone op");
     }
-    arg.setInput(0, x);
+    r.setOperand(arg, 0, x);
     r.eraseNode(*f);
     ++pass().counter();
     return true;
@@ -366,9 +361,9 @@ public:
     if (!no || !no->input(0) || !isPrivateResult(where.input(0)))
       return r.notifyMatchFailure(where, "not fed by a private Not");
     Value *x = where.input(1), *y = where.input(2);
-    where.setInput(0, no->input(0));
-    where.setInput(1, y);
-    where.setInput(2, x);
+    r.setOperand(where, 0, no->input(0));
+    r.setOperand(where, 1, y);
+    r.setOperand(where, 2, x);
     r.eraseNode(*no);
     ++pass().counter();
     return true;

@@ -12,7 +12,7 @@ namespace {
 /// Matches `Add`/`Mul (Conv(...), constant)` in either operand order.
 class ChannelOpIntoConv final : public OpRewritePattern {
 public:
-  ChannelOpIntoConv(std::string op, FusionPass &pass, Statistic &fused)
+  ChannelOpIntoConv(std::string op, PatternPass &pass, Statistic &fused)
       : OpRewritePattern(op), isMul_(op == "Mul"), pass_(pass), fused_(fused) {}
 
   bool matchAndRewrite(Node &n, Rewriter &r) override {
@@ -32,7 +32,8 @@ public:
       return r.notifyMatchFailure(n, "not Conv and a constant");
     Value *c = conv->output(0);
     if (!isPrivateResult(c))
-      return r.notifyMatchFailure(n, "the Conv result has other users");
+      return r.notifyMatchFailure(
+          n, "the Conv result has other users or is a graph output");
     Value *w = conv->numInputs() > 1 ? conv->input(1) : nullptr;
     Value *b = conv->numInputs() > 2 ? conv->input(2) : nullptr;
     if (!isConstantTensor(w) || (b && !isConstantTensor(b)))
@@ -49,24 +50,24 @@ public:
     if (!canForwardResult(*n.output(0), *c, r.graph()))
       return r.notifyMatchFailure(n, "a graph output needs the node");
 
-    Graph &g = r.graph();
     std::vector<double> bv =
         b ? constantValues(*b) : std::vector<double>(size_t(m), 0.0);
     for (int64_t j = 0; j < m; ++j)
       bv[j] = isMul_ ? bv[j] * (*per)[j] : bv[j] + (*per)[j];
     if (isMul_) {
       int64_t each = wt.numElements() / m;
-      conv->setInput(1, g.addInitializer(pass_.freshName(w->name() + "_mul"),
-                                         scaleBlocks(wt, *per, 1, each)));
+      r.setOperand(*conv, 1,
+                   r.createInitializer(w->name() + "_mul",
+                                       scaleBlocks(wt, *per, 1, each)));
     }
     // Without a bias, Mul leaves none: B' = 0 * S adds nothing.
     if (b || !isMul_) {
-      Value *nb = g.addInitializer(pass_.freshName(n.name + "_bias"),
-                                   makeFloatTensor(dt, {m}, bv));
+      Value *nb =
+          r.createInitializer(n.name + "_bias", makeFloatTensor(dt, {m}, bv));
       if (conv->numInputs() > 2)
-        conv->setInput(2, nb);
+        r.setOperand(*conv, 2, nb);
       else
-        conv->addInput(nb);
+        r.appendOperand(*conv, nb);
     }
     r.replaceNode(n, {c});
     ++fused_;
@@ -75,11 +76,11 @@ public:
 
 private:
   bool isMul_;
-  FusionPass &pass_;
+  PatternPass &pass_;
   Statistic &fused_;
 };
 
-class FuseAddBiasIntoConvPass final : public FusionPass {
+class FuseAddBiasIntoConvPass final : public PatternPass {
 public:
   std::string_view argument() const override {
     return "fuse-add-bias-into-conv";
@@ -100,7 +101,7 @@ private:
   Statistic numFused{this, "num-fused", "Adds folded into Conv biases"};
 };
 
-class FuseMulIntoConvPass final : public FusionPass {
+class FuseMulIntoConvPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "fuse-mul-into-conv"; }
   std::string_view description() const override {

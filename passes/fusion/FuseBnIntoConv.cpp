@@ -45,7 +45,7 @@ const char *bnAffine(const Node &bn, int64_t channels, BnAffine &out) {
 
 class BnIntoConv final : public OpRewritePattern {
 public:
-  BnIntoConv(FusionPass &pass, Statistic &fused)
+  BnIntoConv(PatternPass &pass, Statistic &fused)
       : OpRewritePattern("BatchNormalization"), pass_(pass), fused_(fused) {}
 
   bool matchAndRewrite(Node &bn, Rewriter &r) override {
@@ -57,7 +57,8 @@ public:
     if (!isOp(conv, "Conv") && !transpose)
       return r.notifyMatchFailure(bn, "not fed by Conv or ConvTranspose");
     if (!isPrivateResult(c))
-      return r.notifyMatchFailure(bn, "the Conv result has other users");
+      return r.notifyMatchFailure(
+          bn, "the Conv result has other users or is a graph output");
     Value *w = conv->numInputs() > 1 ? conv->input(1) : nullptr;
     Value *b = conv->numInputs() > 2 ? conv->input(2) : nullptr;
     if (!isConstantTensor(w) || (b && !isConstantTensor(b)))
@@ -102,16 +103,14 @@ public:
     for (int64_t k = 0; k < m; ++k)
       bv[k] = (bv[k] - bnp.mean[k]) * s[k] + bnp.bias[k];
 
-    Graph &g = r.graph();
-    Value *nw =
-        g.addInitializer(pass_.freshName(w->name() + "_bn"), std::move(scaled));
-    Value *nb = g.addInitializer(pass_.freshName(bn.name + "_bias"),
-                                 makeFloatTensor(dt, {m}, bv));
-    conv->setInput(1, nw);
+    Value *nw = r.createInitializer(w->name() + "_bn", std::move(scaled));
+    Value *nb =
+        r.createInitializer(bn.name + "_bias", makeFloatTensor(dt, {m}, bv));
+    r.setOperand(*conv, 1, nw);
     if (conv->numInputs() > 2)
-      conv->setInput(2, nb);
+      r.setOperand(*conv, 2, nb);
     else
-      conv->addInput(nb);
+      r.appendOperand(*conv, nb);
     r.replaceNode(bn, {c});
     releaseIfDead(w);
     releaseIfDead(b);
@@ -120,13 +119,13 @@ public:
   }
 
 private:
-  FusionPass &pass_;
+  PatternPass &pass_;
   Statistic &fused_;
 };
 
 class BnIntoGemm final : public OpRewritePattern {
 public:
-  BnIntoGemm(FusionPass &pass, Statistic &fused)
+  BnIntoGemm(PatternPass &pass, Statistic &fused)
       : OpRewritePattern("BatchNormalization"), pass_(pass), fused_(fused) {}
 
   bool matchAndRewrite(Node &bn, Rewriter &r) override {
@@ -137,7 +136,8 @@ public:
     if (!isOp(gemm, "Gemm") || gemm->numInputs() < 2)
       return r.notifyMatchFailure(bn, "not fed by Gemm");
     if (!isPrivateResult(y))
-      return r.notifyMatchFailure(bn, "the Gemm result has other users");
+      return r.notifyMatchFailure(
+          bn, "the Gemm result has other users or is a graph output");
     Value *w = gemm->input(1);
     Value *c = gemm->numInputs() > 2 ? gemm->input(2) : nullptr;
     if (!isConstantTensor(w) || (c && !isConstantTensor(c)))
@@ -179,17 +179,15 @@ public:
       cv[size_t(j)] =
           (beta * cv[size_t(j)] - bnp.mean[size_t(j)]) * s[size_t(j)] +
           bnp.bias[size_t(j)];
-    Graph &g = r.graph();
-    Value *nw =
-        g.addInitializer(pass_.freshName(w->name() + "_bn"), std::move(scaled));
-    Value *nc = g.addInitializer(pass_.freshName(bn.name + "_bias"),
-                                 makeFloatTensor(dt, {n}, cv));
-    gemm->setInput(1, nw);
+    Value *nw = r.createInitializer(w->name() + "_bn", std::move(scaled));
+    Value *nc =
+        r.createInitializer(bn.name + "_bias", makeFloatTensor(dt, {n}, cv));
+    r.setOperand(*gemm, 1, nw);
     if (gemm->numInputs() > 2)
-      gemm->setInput(2, nc);
+      r.setOperand(*gemm, 2, nc);
     else
-      gemm->addInput(nc);
-    gemm->setAttr(Attribute::makeFloat("beta", 1.0f));
+      r.appendOperand(*gemm, nc);
+    r.setAttr(*gemm, Attribute::makeFloat("beta", 1.0f));
     r.replaceNode(bn, {y});
     releaseIfDead(w);
     releaseIfDead(c);
@@ -198,11 +196,11 @@ public:
   }
 
 private:
-  FusionPass &pass_;
+  PatternPass &pass_;
   Statistic &fused_;
 };
 
-class FuseBnIntoGemmPass final : public FusionPass {
+class FuseBnIntoGemmPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "fuse-bn-into-gemm"; }
   std::string_view description() const override {
@@ -220,7 +218,7 @@ private:
   Statistic numFused{this, "num-fused", "BatchNormalizations folded"};
 };
 
-class FuseBnIntoConvPass final : public FusionPass {
+class FuseBnIntoConvPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "fuse-bn-into-conv"; }
   std::string_view description() const override {

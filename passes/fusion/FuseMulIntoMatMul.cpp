@@ -28,12 +28,13 @@ Node *matmulByConstant(Node *n) {
 /// Scales W's columns (and b) by `c` and points the MatMul (and Add) at the
 /// new constants.
 void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
-                  CleanupPass &pass, Graph &g) {
+                  Rewriter &r) {
   Value *w = mm.input(1);
   const Tensor &wt = *w->tensor();
   int64_t n = wt.dims()[1];
-  mm.setInput(1, g.addInitializer(pass.freshName(w->name() + "_scaled"),
-                                  scaleBlocks(wt, c, wt.dims()[0], 1)));
+  r.setOperand(mm, 1,
+               r.createInitializer(w->name() + "_scaled",
+                                   scaleBlocks(wt, c, wt.dims()[0], 1)));
   releaseIfDead(w);
   if (!add)
     return;
@@ -42,8 +43,9 @@ void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
   for (size_t j = 0; j < bv.size(); ++j)
     bv[j] *= c[j];
   size_t slot = add->input(0) == b ? 0 : 1;
-  add->setInput(slot, g.addInitializer(pass.freshName(b->name() + "_scaled"),
-                                       makeFloatTensor(wt.dtype(), {n}, bv)));
+  r.setOperand(*add, slot,
+               r.createInitializer(b->name() + "_scaled",
+                                   makeFloatTensor(wt.dtype(), {n}, bv)));
   releaseIfDead(b);
 }
 
@@ -109,8 +111,8 @@ public:
         continue;
       if (!canForwardResult(*mul.output(0), *t, r.graph()))
         return r.notifyMatchFailure(mul, "a graph output needs the node");
-      scaleColumns(*mm, add, *cv, pass(), r.graph());
-      t->setType(mul.output(0)->type());
+      scaleColumns(*mm, add, *cv, r);
+      r.setType(t, mul.output(0)->type());
       r.replaceNode(mul, {t});
       ++pass().counter();
       return true;
@@ -165,8 +167,8 @@ public:
       if (!rx || int64_t(s->tensor()->dims().size()) > *rx)
         continue;
       std::vector<double> c(size_t(w.dims()[1]), constantValues(*s)[0]);
-      scaleColumns(mm, nullptr, c, pass(), r.graph());
-      mm.setInput(0, x);
+      scaleColumns(mm, nullptr, c, r);
+      r.setOperand(mm, 0, x);
       r.eraseNode(*mul);
       ++pass().counter();
       return true;

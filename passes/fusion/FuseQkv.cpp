@@ -44,7 +44,7 @@ concatColumns(const std::vector<const Tensor *> &parts, int64_t k, bool oneD) {
       Tensor::fromBytes(dt, std::move(dims), std::move(bytes)));
 }
 
-class FuseQkvPass final : public FusionPass {
+class FuseQkvPass final : public Pass {
 public:
   std::string_view argument() const override { return "fuse-qkv"; }
   std::string_view description() const override {
@@ -54,8 +54,7 @@ public:
   bool isExact() const override { return false; }
 
   absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
-    beginRun(g, ctx);
-    int64_t opset = model().opsetVersion("").value_or(0);
+    Rewriter r(g, &ctx.model, argument());
     // Projections by input, in program order of their first MatMul.
     std::vector<Value *> order;
     absl::flat_hash_map<Value *, std::vector<Projection>> groups;
@@ -80,21 +79,17 @@ public:
       auto &group = groups[x];
       if (group.size() < 2)
         continue;
-      auto split = resolveOp("", "Split", opset);
-      auto matmul = resolveOp("", "MatMul", opset);
-      auto add = resolveOp("", "Add", opset);
+      auto split = r.resolve("Split");
+      auto matmul = r.resolve("MatMul");
+      auto add = r.resolve("Add");
       if (!split.ok() || !matmul.ok() || !add.ok())
         return false;
-      merge(g, x, group, *matmul, *add, *split);
+      merge(r, x, group, *matmul, *add, *split);
       ++numFused;
       changed = true;
     }
     return changed;
   }
-
-protected:
-  void
-  populatePatterns(std::vector<std::unique_ptr<OpRewritePattern>> &) override {}
 
 private:
   /// The Add of a 1-D constant bias of width `n` that is the MatMul's only
@@ -114,7 +109,7 @@ private:
     return add;
   }
 
-  void merge(Graph &g, Value *x, std::vector<Projection> &group,
+  void merge(Rewriter &r, Value *x, std::vector<Projection> &group,
              const OpId &matmulOp, const OpId &addOp, const OpId &splitOp) {
     Node *first = group[0].matmul;
     int64_t k = first->input(1)->tensor()->dims()[0];
@@ -126,10 +121,9 @@ private:
       widths.push_back(p.width);
       biases &= p.add != nullptr;
     }
-    Value *w =
-        g.addInitializer(freshName("qkv_weight"), concatColumns(ws, k, false));
-    Node *mm = g.createNode(matmulOp, {x, w}, 1, first);
-    mm->output(0)->setName(freshName("qkv"));
+    Value *w = r.createInitializer("qkv_weight", concatColumns(ws, k, false));
+    Node *mm = r.create(matmulOp, {x, w}, 1, first);
+    r.setName(mm->output(0), r.freshName("qkv"));
     Value *y = mm->output(0);
     if (biases) {
       for (const Projection &p : group) {
@@ -137,30 +131,29 @@ private:
                                                           : p.add->input(0);
         bs.push_back(b->tensor().get());
       }
-      Value *b =
-          g.addInitializer(freshName("qkv_bias"), concatColumns(bs, 1, true));
-      Node *a = g.createNode(addOp, {y, b}, 1, first);
-      a->output(0)->setName(freshName("qkv_biased"));
+      Value *b = r.createInitializer("qkv_bias", concatColumns(bs, 1, true));
+      Node *a = r.create(addOp, {y, b}, 1, first);
+      r.setName(a->output(0), r.freshName("qkv_biased"));
       y = a->output(0);
     }
-    Node *split = g.createNode(splitOp, {y}, group.size(), first);
-    split->setAttr(Attribute::makeInt("axis", -1));
+    Node *split = r.create(splitOp, {y}, group.size(), first);
+    r.setAttr(*split, Attribute::makeInt("axis", -1));
     if (splitOp.sinceVersion >= 13)
-      split->addInput(
-          g.addInitializer(freshName("qkv_split"), makeInt64Tensor(widths)));
+      r.appendOperand(
+          *split, r.createInitializer("qkv_split", makeInt64Tensor(widths)));
     else
-      split->setAttr(Attribute::makeInts("split", widths));
+      r.setAttr(*split, Attribute::makeInts("split", widths));
     for (size_t i = 0; i < group.size(); ++i) {
       Projection &p = group[i];
       Node *last = biases ? p.add : p.matmul;
       Value *out = last->output(0), *part = split->output(i);
-      part->setName(out->name()); // freed when the old node goes
-      part->setType(out->type());
-      // A graph output keeps its name on the split result.
-      out->replaceAllUsesWith(part);
+      // The old name is freed when the old node goes; a graph output keeps
+      // its name on the split result.
+      r.takeNameAndType(part, *out);
+      r.replaceAllUsesWith(out, part);
       if (biases)
-        p.add->erase();
-      p.matmul->erase();
+        r.eraseNode(*p.add);
+      r.eraseNode(*p.matmul);
     }
   }
 

@@ -62,35 +62,4 @@ std::optional<std::vector<double>> valuesAlongAxis(const Value &c, size_t rank,
 std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
                                                  int64_t channels);
 
-/// Base of the fusion passes: pattern passes that also see the model (for
-/// opset versions and resolving the ops they create).
-class FusionPass : public PatternPass {
-public:
-  absl::StatusOr<bool> run(Graph &g, PassContext &ctx) override {
-    beginRun(g, ctx);
-    return PatternPass::run(g, ctx);
-  }
-  /// Points model() and freshName() at this run (for passes that override
-  /// run without patterns).
-  void beginRun(Graph &g, PassContext &ctx) {
-    model_ = &ctx.model;
-    graph_ = &g;
-    names_.reset();
-  }
-  /// The model being optimized (valid while the pass runs).
-  const Model &model() const { return *model_; }
-  /// A value name that collides with nothing in the graph, from `base`. The
-  /// generator is built on first need, once per run: it walks the graph.
-  std::string freshName(const std::string &base) {
-    if (!names_)
-      names_.emplace(*graph_);
-    return names_->fresh(base);
-  }
-
-private:
-  const Model *model_ = nullptr;
-  Graph *graph_ = nullptr;
-  std::optional<NameGenerator> names_;
-};
-
 } // namespace onnxopt

@@ -18,7 +18,7 @@ DataType elemTypeOf(const Value *v) {
 
 class MatMulAddIntoGemm final : public OpRewritePattern {
 public:
-  MatMulAddIntoGemm(FusionPass &pass, Statistic &fused)
+  MatMulAddIntoGemm(PatternPass &pass, Statistic &fused)
       : OpRewritePattern("Add"), pass_(pass), fused_(fused) {}
 
   bool matchAndRewrite(Node &add, Rewriter &r) override {
@@ -35,7 +35,8 @@ public:
     if (!mm)
       return r.notifyMatchFailure(add, "not fed by MatMul");
     if (!isPrivateResult(mm->output(0)))
-      return r.notifyMatchFailure(add, "the MatMul result has other users");
+      return r.notifyMatchFailure(
+          add, "the MatMul result has other users or is a graph output");
     Value *a = mm->input(0), *b = mm->input(1);
     if (rankOf(a) != 2 || rankOf(b) != 2)
       return r.notifyMatchFailure(add, "A or B is not known to be 2-D");
@@ -57,16 +58,14 @@ public:
               (*cr == 2 && fits(cd[0], m) && fits(cd[1], n));
     if (!ok)
       return r.notifyMatchFailure(add, "C does not broadcast to [M, N]");
-    auto gemm =
-        resolveOp("", "Gemm", pass_.model().opsetVersion("").value_or(13));
+    auto gemm = r.resolve("Gemm");
     if (!gemm.ok())
       return r.notifyMatchFailure(add, "no Gemm at this opset");
     // The Gemm takes over the Add's result, name and type (a graph output
     // keeps its name: the new result is a node result of this graph).
     Node *g = r.create(*gemm, {a, b, c}, 1, &add);
     g->name = add.name.empty() ? mm->name : add.name;
-    g->output(0)->setName(add.output(0)->name());
-    g->output(0)->setType(add.output(0)->type());
+    r.takeNameAndType(g->output(0), *add.output(0));
     r.replaceNode(add, {g->output(0)});
     r.eraseNode(*mm);
     ++fused_;
@@ -74,7 +73,7 @@ public:
   }
 
 private:
-  FusionPass &pass_;
+  PatternPass &pass_;
   Statistic &fused_;
 };
 
@@ -110,8 +109,8 @@ public:
       const char *flag = i == 0 ? "transA" : "transB";
       const Attribute *old = gemm.attr(flag);
       int64_t now = old ? old->i : 0;
-      gemm.setAttr(Attribute::makeInt(flag, now ? 0 : 1));
-      gemm.setInput(i, t->input(0));
+      r.setAttr(gemm, Attribute::makeInt(flag, now ? 0 : 1));
+      r.setOperand(gemm, i, t->input(0));
       r.eraseNode(*t);
       ++fused_;
       return true;
@@ -152,8 +151,8 @@ public:
         return r.notifyMatchFailure(second, "a graph output needs the node");
       r.replaceNode(second, {x});
     } else {
-      second.setAttr(Attribute::makeInts("perm", combined));
-      second.setInput(0, x);
+      r.setAttr(second, Attribute::makeInts("perm", combined));
+      r.setOperand(second, 0, x);
     }
     if (!first->hasUses())
       r.eraseNode(*first);
@@ -165,7 +164,7 @@ private:
   Statistic &fused_;
 };
 
-class FuseMatMulAddIntoGemmPass final : public FusionPass {
+class FuseMatMulAddIntoGemmPass final : public PatternPass {
 public:
   std::string_view argument() const override {
     return "fuse-matmul-add-into-gemm";
@@ -185,7 +184,7 @@ private:
   Statistic numFused{this, "num-fused", "MatMul+Add pairs turned into Gemm"};
 };
 
-class FuseTransposeIntoGemmPass final : public FusionPass {
+class FuseTransposeIntoGemmPass final : public PatternPass {
 public:
   std::string_view argument() const override {
     return "fuse-transpose-into-gemm";
@@ -205,7 +204,7 @@ private:
   Statistic numFused{this, "num-fused", "Transposes folded into Gemm"};
 };
 
-class FuseConsecutiveTransposesPass final : public FusionPass {
+class FuseConsecutiveTransposesPass final : public PatternPass {
 public:
   std::string_view argument() const override {
     return "fuse-consecutive-transposes";

@@ -116,10 +116,10 @@ public:
       (*pads)[i] += sp->begin[i];
       (*pads)[i + spatial] += sp->end[i];
     }
-    n.setAttr(Attribute::makeInts("pads", *pads));
+    r.setAttr(n, Attribute::makeInts("pads", *pads));
     if (countPads)
-      n.setAttr(Attribute::makeInt("count_include_pad", 1));
-    n.setInput(0, sp->input);
+      r.setAttr(n, Attribute::makeInt("count_include_pad", 1));
+    r.setOperand(n, 0, sp->input);
     r.eraseNode(*pad);
     ++fused_;
     return true;
@@ -129,7 +129,7 @@ private:
   Statistic &fused_;
 };
 
-class FusePadIntoConvPass final : public FusionPass {
+class FusePadIntoConvPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "fuse-pad-into-conv"; }
   std::string_view description() const override {
@@ -147,7 +147,7 @@ private:
   Statistic numFused{this, "num-fused", "Pads folded into Conv"};
 };
 
-class FusePadIntoPoolPass final : public FusionPass {
+class FusePadIntoPoolPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "fuse-pad-into-pool"; }
   std::string_view description() const override {

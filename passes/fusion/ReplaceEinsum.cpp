@@ -102,9 +102,8 @@ public:
       return r.notifyMatchFailure(n, "not a batched matrix product");
     Value *x = n.input(plan->swapInputs ? 1 : 0);
     Value *y = n.input(plan->swapInputs ? 0 : 1);
-    int64_t opset = pass().model().opsetVersion("").value_or(13);
-    auto transpose = resolveOp("", "Transpose", opset);
-    auto matmul = resolveOp("", "MatMul", opset);
+    auto transpose = r.resolve("Transpose");
+    auto matmul = r.resolve("MatMul");
     if (!transpose.ok() || !matmul.ok())
       return r.notifyMatchFailure(n, "no MatMul at this opset");
     auto swapLast = [&](Value *v) -> Value * {
@@ -116,8 +115,8 @@ public:
         perm.push_back(i);
       std::swap(perm[size_t(*rank - 1)], perm[size_t(*rank - 2)]);
       Node *t = r.create(*transpose, {v}, 1, &n);
-      t->setAttr(Attribute::makeInts("perm", perm));
-      t->output(0)->setName(pass().freshName(v->name() + "_t"));
+      r.setAttr(*t, Attribute::makeInts("perm", perm));
+      r.setName(t->output(0), r.freshName(v->name() + "_t"));
       return t->output(0);
     };
     if ((plan->transA && !rankOf(x)) || (plan->transB && !rankOf(y)))
@@ -128,8 +127,7 @@ public:
       y = swapLast(y);
     Node *mm = r.create(*matmul, {x, y}, 1, &n);
     mm->name = n.name;
-    mm->output(0)->setName(n.output(0)->name());
-    mm->output(0)->setType(n.output(0)->type());
+    r.takeNameAndType(mm->output(0), *n.output(0));
     r.replaceNode(n, {mm->output(0)});
     ++pass().counter();
     return true;

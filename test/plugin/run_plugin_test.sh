@@ -26,7 +26,12 @@ TXT
 # FOLD-NOT: Neg
 # FOLD: Y = Relu (X)
 $FileCheck "$0" --check-prefix=STATS < "$work/stats"
-# STATS: pass eliminate-double-neg num-folded=1
+# STATS: pass eliminate-double-neg num-rewrites=1 num-folded=1
+# A plugin's pattern reports why it did not match, like the in-tree ones.
+"$opt" "$work/m.onnxtxt" --load-pass-plugin="$plugin" -p eliminate-double-neg \
+    --debug-only=eliminate-double-neg 2>&1 >/dev/null | $FileCheck "$0" --check-prefix=WHY
+# WHY: [eliminate-double-neg] Neg 'b': rewritten
+# WHY: [eliminate-double-neg] Neg 'a': no match: not fed by a Neg
 "$opt" --load-pass-plugin="$plugin" --list-passes | $FileCheck "$0" --check-prefix=LIST
 # LIST: eliminate-double-neg
 # LIST-NEXT: Replace Neg(Neg(x)) with x (example plugin)
