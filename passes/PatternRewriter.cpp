@@ -2,7 +2,6 @@
 #include "passes/PatternRewriter.h"
 
 #include "passes/Folding.h"
-#include "passes/PassUtils.h"
 #include "utils/Debug.h"
 
 #include "absl/container/flat_hash_map.h"

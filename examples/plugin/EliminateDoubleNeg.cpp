@@ -8,7 +8,6 @@
 // Exact for every float (negation only flips the sign bit), NaN included. The
 // inner Neg is left to dce when nothing else uses it.
 #include "passes/PassRegistry.h"
-#include "passes/PassUtils.h"
 #include "passes/PatternPass.h"
 #include "passes/Plugin.h"
 

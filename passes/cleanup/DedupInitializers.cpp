@@ -1,5 +1,11 @@
 // dedup-initializers: merges constants with the same dtype, shape and bytes.
-#include "passes/cleanup/DedupInitializers.h"
+//
+// Before:  <float[2] A = {1, 2}, float[2] B = {1, 2}>  y = Add (A, B)
+// After:   <float[2] A = {1, 2}>                       y = Add (A, A)
+//
+// Preconditions: both are constants of this graph (never a graph input's
+// overridable default), dense, with equal dtype, dims and bytes (onnxsim#265:
+// not merely equal values). The first in order survives. Exact.
 
 #include "passes/Pass.h"
 

@@ -1,8 +1,21 @@
-// eliminate-if-with-const-cond: inlines the branch a constant condition takes.
-#include "passes/cleanup/EliminateIfWithConstCond.h"
+// eliminate-if-with-const-cond: an If whose condition is a constant is
+// replaced by the nodes of the branch it always takes.
+//
+// Before:
+//   Y = If (c) <then_branch = { ...; => (a) }, else_branch = { ... }>
+//   with c = {true}
+// After:
+//   the then branch's nodes, inlined before the If's place; Y is its output a
+//
+// Preconditions: c is a constant (not overridable) with one bool element. The
+// branch's constants become the graph's; values it captures from outer
+// scopes are used directly; nested subgraphs move with their nodes. A graph
+// output that the branch returns straight from an outer value, a constant or
+// another output keeps a node of its own (an Identity). Exact: the same
+// nodes run on the same values.
 
-#include "passes/PassUtils.h"
-#include "passes/cleanup/CleanupUtils.h"
+#include "passes/PatternRewriter.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 

@@ -1,8 +1,16 @@
 // eliminate-nop-dropout: removes Dropout in inference mode.
-#include "passes/cleanup/EliminateNopDropout.h"
+//
+// Before:                         After:
+//   t = Dropout (x)                 y = Relu (x)
+//   y = Relu (t)
+//
+// Preconditions: inference mode — opset 6 and older need is_test=1; from opset
+// 12 the training_mode input is absent or a constant false (an overridable
+// graph input is not constant); the mask result is absent or unused. Exact:
+// Dropout in inference is the identity.
 
-#include "passes/PassUtils.h"
 #include "passes/PatternPass.h"
+#include "passes/PatternRewriter.h"
 
 namespace onnxopt {
 

@@ -1,5 +1,12 @@
 // topo-sort: orders nodes so every value is defined before its uses.
-#include "passes/cleanup/TopoSort.h"
+//
+// Before:                         After:
+//   y = Relu (t)                    t = Neg (x)
+//   t = Neg (x)                     y = Relu (t)
+//
+// Stable: nodes already in a valid order keep it (Kahn's algorithm, earliest
+// original position first). Uses inside subgraph bodies of values of this graph
+// count as dependencies of the node owning the body. Exact.
 
 #include "passes/Pass.h"
 

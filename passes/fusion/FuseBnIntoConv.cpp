@@ -1,47 +1,39 @@
-// fuse-bn-into-conv: BatchNormalization folded into Conv / ConvTranspose.
-#include "passes/fusion/FuseBnIntoConv.h"
-
-#include "passes/cleanup/CleanupUtils.h"
+// fuse-bn-into-conv: folds an inference BatchNormalization into the Conv or
+// ConvTranspose that feeds it.
+//
+// Before:
+//   c = Conv (X, W, B)
+//   Y = BatchNormalization <epsilon = e> (c, scale, bias, mean, var)
+// After:
+//   Y = Conv (X, W', B')
+//
+// Algebra, per output channel m, with s[m] = scale[m] / sqrt(var[m] + e):
+//   W'[m, ...] = W[m, ...] * s[m]
+//   B'[m]      = (B[m] - mean[m]) * s[m] + bias[m]      (B = 0 when absent)
+// ConvTranspose keeps its weights as [Cin, Cout/group, k...]: output channel
+// m = g * (Cout/group) + j scales W[c, j, ...] for every input channel c of
+// group g.
+//
+// Preconditions: BatchNormalization of opset 9 or later in inference (no
+// training_mode, or 0; its optional outputs unused); the Conv result has no
+// other user and is not a graph output; W, B and every BatchNormalization
+// parameter are constants (not overridable graph inputs); float, double,
+// float16 or bfloat16 weights; parameter lengths match the output channels.
+//
+// Numeric: W' and B' are computed in double and rounded once to the weight
+// type, so outputs move by float rounding (within --verify's defaults on
+// the corpus). Float16 weights are rounded to
+// float16 after a double computation.
+//
+// The per-channel affine map is bnAffine (passes/PatternUtils.h), shared
+// with fuse-bn-into-gemm.
+#include "passes/PatternUtils.h"
 
 #include <cmath>
 
 namespace onnxopt {
 
 namespace {
-
-/// An inference BatchNormalization with constant parameters as the
-/// per-channel affine map y = (x - mean) * scale + bias, scale already divided
-/// by sqrt(var + epsilon). Returns why not, or nullptr.
-struct BnAffine {
-  std::vector<double> scale, mean, bias;
-};
-const char *bnAffine(const Node &bn, int64_t channels, BnAffine &out) {
-  if (bn.op().isOpaque() || bn.op().sinceVersion < 9 || bn.numInputs() < 5)
-    return "opaque, before opset 9, or short";
-  if (const Attribute *t = bn.attr("training_mode"); t && t->i != 0)
-    return "training mode";
-  for (size_t i = 1; i < bn.numOutputs(); ++i)
-    if (bn.output(i) && !bn.output(i)->useEmpty())
-      return "a running statistic is used";
-  for (size_t i = 1; i < 5; ++i)
-    if (!isConstantTensor(bn.input(i)))
-      return "a BatchNormalization parameter is not a constant";
-  std::vector<double> gamma = constantValues(*bn.input(1)),
-                      var = constantValues(*bn.input(4));
-  out.bias = constantValues(*bn.input(2));
-  out.mean = constantValues(*bn.input(3));
-  if (int64_t(gamma.size()) != channels ||
-      int64_t(out.bias.size()) != channels ||
-      int64_t(out.mean.size()) != channels || int64_t(var.size()) != channels)
-    return "parameter lengths differ from the output channels";
-  double eps = 1e-5;
-  if (const Attribute *e = bn.attr("epsilon"))
-    eps = e->f;
-  out.scale.resize(size_t(channels));
-  for (int64_t k = 0; k < channels; ++k)
-    out.scale[k] = gamma[k] / std::sqrt(var[k] + eps);
-  return nullptr;
-}
 
 class BnIntoConv final : public OpRewritePattern {
 public:
@@ -123,101 +115,6 @@ private:
   Statistic &fused_;
 };
 
-class BnIntoGemm final : public OpRewritePattern {
-public:
-  BnIntoGemm(PatternPass &pass, Statistic &fused)
-      : OpRewritePattern("BatchNormalization"), pass_(pass), fused_(fused) {}
-
-  bool matchAndRewrite(Node &bn, Rewriter &r) override {
-    if (bn.op().isOpaque() || bn.numInputs() < 5)
-      return r.notifyMatchFailure(bn, "opaque or short");
-    Value *y = bn.input(0);
-    Node *gemm = y ? y->definingNode() : nullptr;
-    if (!isOp(gemm, "Gemm") || gemm->numInputs() < 2)
-      return r.notifyMatchFailure(bn, "not fed by Gemm");
-    if (!isPrivateResult(y))
-      return r.notifyMatchFailure(
-          bn, "the Gemm result has other users or is a graph output");
-    Value *w = gemm->input(1);
-    Value *c = gemm->numInputs() > 2 ? gemm->input(2) : nullptr;
-    if (!isConstantTensor(w) || (c && !isConstantTensor(c)))
-      return r.notifyMatchFailure(bn, "B or C is not a constant");
-    const Tensor &wt = *w->tensor();
-    DataType dt = wt.dtype();
-    bool transB = intAttr(*gemm, "transB", 0) != 0;
-    if (!ref::isFloatType(dt) || wt.dims().size() != 2 ||
-        (c && c->tensor()->dtype() != dt))
-      return r.notifyMatchFailure(bn, "B is not a 2-D float constant");
-    int64_t n = transB ? wt.dims()[0] : wt.dims()[1];
-    int64_t k = transB ? wt.dims()[1] : wt.dims()[0];
-    BnAffine bnp;
-    if (const char *why = bnAffine(bn, n, bnp))
-      return r.notifyMatchFailure(bn, why);
-    // C must not vary along rows: a scalar, [N] or [1, N].
-    std::vector<double> cv(size_t(n), 0.0);
-    if (c) {
-      const auto &cd = c->tensor()->dims();
-      std::vector<double> vals = constantValues(*c);
-      bool row = (cd.size() == 1 && cd[0] == n) ||
-                 (cd.size() == 2 && cd[0] == 1 && cd[1] == n);
-      bool scalar = vals.size() == 1 && cd.size() <= 2;
-      if (!row && !scalar)
-        return r.notifyMatchFailure(bn, "C varies along the rows");
-      for (int64_t j = 0; j < n; ++j)
-        cv[size_t(j)] = vals[scalar ? 0 : size_t(j)];
-    }
-    if (!canForwardResult(*bn.output(0), *y, r.graph()))
-      return r.notifyMatchFailure(bn, "a graph output needs the node");
-    // y' = ((alpha A B + beta C) - mean) * s + bias
-    //    = alpha A (B s) + ((beta C - mean) * s + bias)
-    const std::vector<double> &s = bnp.scale;
-    auto scaled = transB ? scaleBlocks(wt, s, 1, k) : scaleBlocks(wt, s, k, 1);
-    double beta = 1.0;
-    if (const Attribute *a = gemm->attr("beta"))
-      beta = a->f;
-    for (int64_t j = 0; j < n; ++j)
-      cv[size_t(j)] =
-          (beta * cv[size_t(j)] - bnp.mean[size_t(j)]) * s[size_t(j)] +
-          bnp.bias[size_t(j)];
-    Value *nw = r.createInitializer(w->name() + "_bn", std::move(scaled));
-    Value *nc =
-        r.createInitializer(bn.name + "_bias", makeFloatTensor(dt, {n}, cv));
-    r.setOperand(*gemm, 1, nw);
-    if (gemm->numInputs() > 2)
-      r.setOperand(*gemm, 2, nc);
-    else
-      r.appendOperand(*gemm, nc);
-    r.setAttr(*gemm, Attribute::makeFloat("beta", 1.0f));
-    r.replaceNode(bn, {y});
-    releaseIfDead(w);
-    releaseIfDead(c);
-    ++fused_;
-    return true;
-  }
-
-private:
-  PatternPass &pass_;
-  Statistic &fused_;
-};
-
-class FuseBnIntoGemmPass final : public PatternPass {
-public:
-  std::string_view argument() const override { return "fuse-bn-into-gemm"; }
-  std::string_view description() const override {
-    return "Fold an inference BatchNormalization into the Gemm before it";
-  }
-  bool isExact() const override { return false; }
-
-protected:
-  void populatePatterns(
-      std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
-    patterns.push_back(std::make_unique<BnIntoGemm>(*this, numFused));
-  }
-
-private:
-  Statistic numFused{this, "num-fused", "BatchNormalizations folded"};
-};
-
 class FuseBnIntoConvPass final : public PatternPass {
 public:
   std::string_view argument() const override { return "fuse-bn-into-conv"; }
@@ -241,9 +138,6 @@ private:
 
 std::unique_ptr<Pass> createFuseBnIntoConvPass() {
   return std::make_unique<FuseBnIntoConvPass>();
-}
-std::unique_ptr<Pass> createFuseBnIntoGemmPass() {
-  return std::make_unique<FuseBnIntoGemmPass>();
 }
 
 } // namespace onnxopt

@@ -1,7 +1,27 @@
-// fuse-mul-into-matmul: constant scales moved into MatMul weights.
-#include "passes/fusion/FuseMulIntoMatMul.h"
+// fuse-mul-into-matmul: a constant scale on either side of a MatMul by a
+// constant weight moves into the weight (and its bias).
+//
+// Before (after the MatMul, optionally through its bias Add and a
+// Transpose, as ConvNeXt's layer scale):
+//   y = MatMul (X, W);  z = Add (y, b);  t = Transpose <perm> (z)
+//   Y = Mul (t, c)           # c varies at most along W's output columns
+// After:
+//   y = MatMul (X, W');  z = Add (y, b');  Y = Transpose <perm> (z)
+//   W'[:, j] = W[:, j] * c[j],  b'[j] = b[j] * c[j]
+//
+// Before (in front of the MatMul):
+//   h = Mul (X, s);  Y = MatMul (h, W)        # s a one-element constant
+// After:
+//   Y = MatMul (X, W'),  W' = W * s
+// except the final x 0.5 of an erf GELU, X = x * (1 + erf(...)): ONNX
+// Runtime, TensorRT and OpenVINO fuse the whole canonical GELU (ORT with the
+// bias before it as BiasGelu), which is worth more than the Mul.
+//
+// Preconditions: W a 2-D float constant, b a 1-D constant of W's width, c or
+// s constants of W's type; every intermediate private (one user, not a graph
+// output). Numeric: W * c is rounded once, (X W) * c was rounded twice.
 
-#include "passes/cleanup/CleanupUtils.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 
@@ -49,9 +69,10 @@ void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
   releaseIfDead(b);
 }
 
-class MulAfterMatMul final : public CleanupPattern {
+class MulAfterMatMul final : public SimplePattern {
 public:
-  explicit MulAfterMatMul(CleanupPass &pass) : CleanupPattern("Mul", pass) {}
+  explicit MulAfterMatMul(SimplePatternPass &pass)
+      : SimplePattern("Mul", pass) {}
 
   bool matchAndRewrite(Node &mul, Rewriter &r) override {
     if (mul.op().isOpaque() || mul.numInputs() != 2 || !mul.output(0))
@@ -141,10 +162,10 @@ bool endsErfGelu(const Value &v) {
   return false;
 }
 
-class MulBeforeMatMul final : public CleanupPattern {
+class MulBeforeMatMul final : public SimplePattern {
 public:
-  explicit MulBeforeMatMul(CleanupPass &pass)
-      : CleanupPattern("MatMul", pass) {}
+  explicit MulBeforeMatMul(SimplePatternPass &pass)
+      : SimplePattern("MatMul", pass) {}
 
   bool matchAndRewrite(Node &mm, Rewriter &r) override {
     if (!matmulByConstant(&mm) || !mm.input(0) || !mm.output(0))
@@ -180,12 +201,12 @@ public:
 } // namespace
 
 std::unique_ptr<Pass> createFuseMulIntoMatMulPass() {
-  auto p = std::make_unique<CleanupPass>(
+  auto p = std::make_unique<SimplePatternPass>(
       "fuse-mul-into-matmul",
       "Move a constant scale before or after a MatMul by a constant weight "
       "into the weight",
       "num-fused", "Scales moved into weights",
-      [](CleanupPass &pass,
+      [](SimplePatternPass &pass,
          std::vector<std::unique_ptr<OpRewritePattern>> &patterns) {
         patterns.push_back(std::make_unique<MulAfterMatMul>(pass));
         patterns.push_back(std::make_unique<MulBeforeMatMul>(pass));

@@ -1,7 +1,25 @@
-// fuse-qkv: projections of one input merged into one MatMul and a Split.
-#include "passes/fusion/FuseQkv.h"
+// fuse-qkv: MatMuls of one input by different constant weights (the query,
+// key and value projections of attention) become one MatMul by the weights
+// side by side, then a Split.
+//
+// Before:
+//   q = MatMul (X, Wq);  qb = Add (q, bq)      # Wq: [K, Nq], bq: [Nq]
+//   k = MatMul (X, Wk);  kb = Add (k, bk)
+//   v = MatMul (X, Wv);  vb = Add (v, bv)
+// After:
+//   y = MatMul (X, [Wq | Wk | Wv]);  yb = Add (y, [bq | bk | bv])
+//   qb, kb, vb = Split <axis = -1> (yb, [Nq, Nk, Nv])
+//
+// Preconditions: at least two MatMuls read the same X with 2-D constant
+// weights of one float type and the same K; biases are merged only when
+// every projection adds a 1-D constant bias of its width as its only user
+// (otherwise the Adds stay after the Split). The new nodes go before the
+// first projection, which every user of the projections follows.
+//
+// Numeric: each output element is the same dot product, but a wider GEMM
+// may block and sum it in another order (within float rounding).
 
-#include "passes/cleanup/CleanupUtils.h"
+#include "passes/PatternUtils.h"
 
 #include "absl/container/flat_hash_map.h"
 
