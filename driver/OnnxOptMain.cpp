@@ -351,9 +351,9 @@ void listPasses() {
   }
 }
 
-/// The input, read once: every copy of the model (the one optimized, the
-/// original for --verify and the reproducer) is imported from the same bytes,
-/// so standard input works like a file.
+/// The input, read once: the model is imported from these bytes (so standard
+/// input works like a file); --verify keeps a Model::clone() of it as the
+/// original, and a reproducer after a failure re-imports them.
 struct Input {
   std::string path;
   bool torchScript = false;
@@ -523,12 +523,12 @@ void printTimes(const PassManager &pm, double passesWall,
 
 /// Re-runs the pipeline on a fresh copy, comparing after every pass, and
 /// names the first pass after which the outputs changed.
-void bisect(const Options &o, const Input &in, const std::string &pipeline,
+void bisect(const Options &o, const std::string &pipeline,
             const Model &original, const std::vector<ref::RefValue> &inputs,
             const std::vector<ref::RefValue> &want, bool exact) {
-  auto fresh = in.import();
+  std::unique_ptr<Model> fresh = original.clone();
   auto again = parsePipeline(pipeline);
-  if (!fresh.ok() || !again.ok())
+  if (!again.ok())
     return;
   Instrumentation binst;
   binst.verifyEach = o.verifyEach;
@@ -548,7 +548,7 @@ void bisect(const Options &o, const Input &in, const std::string &pipeline,
     return absl::CancelledError("found");
   };
   PassManager bpm(std::move(*again), binst);
-  (void)bpm.run(**fresh);
+  (void)bpm.run(*fresh);
   llvm::errs() << "onnx-opt: bisect: "
                << (culprit.empty()
                        ? std::string("no single pass changed the "
@@ -558,7 +558,7 @@ void bisect(const Options &o, const Input &in, const std::string &pipeline,
 }
 
 /// --verify: the original against the optimized model, on the same inputs.
-absl::Status verifyAgainstOriginal(const Options &o, const Input &in,
+absl::Status verifyAgainstOriginal(const Options &o, const Model &original,
                                    const std::string &pipeline,
                                    const ShapeBindings &shapes, bool exact,
                                    const Model &optimized) {
@@ -567,15 +567,14 @@ absl::Status verifyAgainstOriginal(const Options &o, const Input &in,
     (void)absl::SimpleAtoi(o.verify.getValue(), &samples);
   if (!o.verifyInputs.empty())
     samples = 1;
-  ONNXOPT_ASSIGN_OR_RETURN(auto original, in.import());
   std::vector<std::string> notes;
   for (unsigned s = 0; s < samples; ++s) {
     ONNXOPT_ASSIGN_OR_RETURN(
         auto ins,
         o.verifyInputs.empty()
-            ? randomInputs(*original->graph, shapes, o.verifySeed + s, notes)
-            : readInputDir(*original->graph, o.verifyInputs));
-    auto want = ref::evaluateModel(*original, ins);
+            ? randomInputs(*original.graph, shapes, o.verifySeed + s, notes)
+            : readInputDir(*original.graph, o.verifyInputs));
+    auto want = ref::evaluateModel(original, ins);
     if (!want.ok())
       return absl::Status(want.status().code(),
                           absl::StrCat("--verify: running the original model: ",
@@ -586,7 +585,7 @@ absl::Status verifyAgainstOriginal(const Options &o, const Input &in,
           got.status().code(),
           absl::StrCat("--verify: running the optimized model: ",
                        got.status().message()));
-    Comparison c = compareOutputs(*original->graph, *want, *optimized.graph,
+    Comparison c = compareOutputs(*original.graph, *want, *optimized.graph,
                                   *got, exact, o.verifyRtol, o.verifyAtol);
     if (!c.equal && !exact) {
       // Past a near-tie in TopK or NonMaxSuppression, the rounding of a
@@ -594,7 +593,7 @@ absl::Status verifyAgainstOriginal(const Options &o, const Input &in,
       // covers. Then the values that feed such ops are what must match.
       size_t cuts = 0;
       Comparison through = compareThroughDiscontinuities(
-          *original, optimized, ins, *want, o.verifyRtol, o.verifyAtol, cuts);
+          original, optimized, ins, *want, o.verifyRtol, o.verifyAtol, cuts);
       if (through.equal) {
         notes.push_back(absl::StrCat(
             "sample ", s, ": ", c.message, "; accepted: the ", cuts,
@@ -614,7 +613,7 @@ absl::Status verifyAgainstOriginal(const Options &o, const Input &in,
     llvm::errs() << "onnx-opt: error: verification failed on sample " << s
                  << ": " << c.message << "\n";
     if (o.verifyBisect)
-      bisect(o, in, pipeline, *original, ins, *want, exact);
+      bisect(o, pipeline, original, ins, *want, exact);
     else
       llvm::errs() << "onnx-opt: note: --verify-bisect names the first pass "
                       "that changed the outputs"
@@ -827,6 +826,11 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   inst.printOptions.elideTensorsOver =
       o.elide.getNumOccurrences() ? o.elide.getValue() : 16;
   PassManager pm(std::move(pipeline), inst);
+  // The original for --verify (and --verify-bisect's fresh runs): a copy that
+  // shares the weights.
+  std::unique_ptr<Model> original;
+  if (o.verifying())
+    original = (*model)->clone();
   auto t1 = Clock::now();
   auto ran = pm.run(**model);
   dumpStream.flush();
@@ -843,8 +847,8 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
 
   auto t2 = Clock::now();
   if (o.verifying())
-    if (absl::Status st = verifyAgainstOriginal(o, *input, normalized, shapes,
-                                                pm.pipelineIsExact(), **model);
+    if (absl::Status st = verifyAgainstOriginal(
+            o, *original, normalized, shapes, pm.pipelineIsExact(), **model);
         !st.ok()) {
       if (st.code() == absl::StatusCode::kAborted)
         return kExitVerifyFailed; // the mismatch is printed already

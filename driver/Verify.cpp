@@ -288,14 +288,14 @@ randomInputs(const Graph &g, const ShapeBindings &shapes, uint64_t seed,
                            "': the requested shape is over the evaluation "
                            "limit of ",
                            ref::EvalLimits().maxTensorBytes, " bytes");
-    ref::NewTensor t(ty.elemType(), dims);
+    NewTensor t(ty.elemType(), dims);
     uint64_t state = mix(seed * 0x9e3779b97f4a7c15ull + i + 1);
     auto next = [&] { return state = mix(state + 0x9e3779b97f4a7c15ull); };
     auto unit = [&] { return double(next() >> 11) * 0x1.0p-53 * 2 - 1; };
     switch (ty.elemType()) {
       REF_FLOATS({
         for (int64_t k = 0; k < t.size(); ++k)
-          t.data<T>()[k] = T(ref::Compute<T>(unit()));
+          t.data<T>()[k] = T(Compute<T>(unit()));
       })
       REF_INTS({
         for (int64_t k = 0; k < t.size(); ++k)
@@ -347,7 +347,7 @@ Comparison compareTensors(const std::string &name, const Tensor &w,
     if (w.bytes() == g.bytes())
       return c;
     // Name the first differing element and count them all.
-    std::vector<double> a = ref::toDoubles(w), b = ref::toDoubles(g);
+    std::vector<double> a = toDoubles(w), b = toDoubles(g);
     size_t es = elementSize(w.dtype()), first = a.size(), bad = 0;
     for (size_t i = 0; i < a.size(); ++i)
       if (std::memcmp(w.bytes().data() + i * es, g.bytes().data() + i * es,
@@ -362,7 +362,7 @@ Comparison compareTensors(const std::string &name, const Tensor &w,
         "differ; the first, element %d, is %.9g, expected %.9g",
         bad, a.size(), first, b[first], a[first]));
   }
-  std::vector<double> a = ref::toDoubles(w), b = ref::toDoubles(g);
+  std::vector<double> a = toDoubles(w), b = toDoubles(g);
   // Rounding moves an element by a fraction of the magnitudes it was summed
   // from, not of its own value: an element near zero that results from
   // cancellation can move by 100x its own rtol while every error stays under
@@ -370,7 +370,7 @@ Comparison compareTensors(const std::string &name, const Tensor &w,
   // tolerance applies to the larger of the element and the output's RMS
   // (floating-point outputs; integers compare element by element).
   double scale = 0;
-  if (ref::isFloatType(w.dtype())) {
+  if (isFloatType(w.dtype())) {
     double sum = 0;
     size_t finite = 0;
     for (double x : a)
@@ -427,7 +427,7 @@ bool isDiscontinuous(const Node &n) {
   if (n.op().type == "Cast" && n.numInputs() == 1 && n.input(0))
     for (const Attribute &a : n.attrs())
       if (a.name == "to" && a.kind == AttrKind::Int)
-        return !ref::isFloatType(DataType(a.i));
+        return !isFloatType(DataType(a.i));
   return false;
 }
 
@@ -460,7 +460,7 @@ Comparison compareThroughDiscontinuities(const Model &original,
     for (size_t i = 0; i < n->numInputs(); ++i)
       if (const Value *v = n->input(i);
           v && fromInputs.count(v) && v->kind() == Value::Kind::NodeOutput &&
-          (!v->type().isTensor() || ref::isFloatType(v->type().elemType())))
+          (!v->type().isTensor() || isFloatType(v->type().elemType())))
         cut.insert(v->name());
   }
   cuts = cut.size();
@@ -590,7 +590,7 @@ std::string describeOutputs(const Graph &g, const std::vector<RefValue> &outs) {
     const Tensor &t = *outs[i].tensor;
     absl::StrAppend(&s, dataTypeName(t.dtype()), shapeStr(t.dims()));
     if (t.dtype() != DataType::String) {
-      std::vector<double> v = ref::toDoubles(t);
+      std::vector<double> v = toDoubles(t);
       absl::StrAppend(&s, " {");
       for (size_t k = 0; k < v.size() && k < 6; ++k)
         absl::StrAppend(&s, k ? ", " : "", absl::StrFormat("%.6g", v[k]));

@@ -436,6 +436,112 @@ std::optional<int64_t> Model::opsetVersion(std::string_view d) const {
   return std::nullopt;
 }
 
+namespace {
+
+/// A copy of `a`, its subgraphs cloned against `values` (the copies of the
+/// values visible where the owning node is).
+Attribute
+cloneAttribute(const Attribute &a,
+               const absl::flat_hash_map<const Value *, Value *> &values) {
+  Attribute c(a.name, a.kind);
+  c.refAttrName = a.refAttrName;
+  c.docString = a.docString;
+  c.f = a.f;
+  c.i = a.i;
+  c.s = a.s;
+  c.floats = a.floats;
+  c.ints = a.ints;
+  c.strings = a.strings;
+  c.tensors = a.tensors;
+  c.sparseTensors = a.sparseTensors;
+  c.types = a.types;
+  for (const auto &g : a.graphs)
+    c.graphs.push_back(g ? g->clone(values) : nullptr);
+  return c;
+}
+
+} // namespace
+
+std::unique_ptr<Graph>
+Graph::clone(const absl::flat_hash_map<const Value *, Value *> &outer) const {
+  auto g = std::make_unique<Graph>();
+  g->name = name;
+  g->docString = docString;
+  // This graph's values and, under them, the enclosing graphs' copies: what
+  // a nested subgraph may read.
+  absl::flat_hash_map<const Value *, Value *> values = outer;
+  auto copyValue = [](const Value &from, Value &to) {
+    to.setName(from.name());
+    to.setType(from.type());
+    to.docString = from.docString;
+  };
+  for (const auto &in : inputs_) {
+    Value *v = g->addInput(in->name(), in->type());
+    copyValue(*in, *v);
+    v->setTensor(in->tensor());
+    values[in.get()] = v;
+  }
+  for (const auto &init : initializers_) {
+    Value *v = init->sparse()
+                   ? g->addSparseInitializer(init->name(), init->sparse())
+                   : g->addInitializer(init->name(), init->tensor());
+    copyValue(*init, *v);
+    values[init.get()] = v;
+  }
+  auto mapped = [&](Value *v) -> Value * {
+    if (!v)
+      return nullptr;
+    auto it = values.find(v);
+    return it == values.end() ? v : it->second;
+  };
+  for (const Node *n : nodes()) {
+    std::vector<Value *> operands;
+    operands.reserve(n->numInputs());
+    for (size_t i = 0; i < n->numInputs(); ++i)
+      operands.push_back(mapped(n->input(i)));
+    Node *m = g->createNode(n->op(), operands, 0);
+    m->name = n->name;
+    m->docString = n->docString;
+    for (const Attribute &a : n->attrs()) {
+      Attribute c = cloneAttribute(a, values);
+      for (const auto &sub : c.graphs)
+        if (sub)
+          sub->setParentNode(m);
+      m->setAttr(std::move(c));
+    }
+    for (size_t i = 0; i < n->numOutputs(); ++i) {
+      const Value *r = n->output(i);
+      Value *v = m->addOutput(r != nullptr);
+      if (r) {
+        copyValue(*r, *v);
+        values[r] = v;
+      }
+    }
+  }
+  for (size_t i = 0; i < outputs_.size(); ++i)
+    g->addOutput(mapped(output(i)), outputNames_[i]);
+  return g;
+}
+
+std::unique_ptr<Model> Model::clone() const {
+  auto m = std::make_unique<Model>();
+  m->irVersion = irVersion;
+  m->opsetImports = opsetImports;
+  m->producerName = producerName;
+  m->producerVersion = producerVersion;
+  m->domain = domain;
+  m->docString = docString;
+  m->modelVersion = modelVersion;
+  m->metadata = metadata;
+  m->functionBlobs = functionBlobs;
+  m->trainingInfoBlobs = trainingInfoBlobs;
+  m->functionIds = functionIds;
+  m->externalDataFiles = externalDataFiles;
+  if (graph)
+    m->graph = graph->clone();
+  return m;
+}
+
 absl::StatusOr<OpId> Model::resolveOp(std::string_view type,
                                       std::string_view domain) const {
   std::optional<int64_t> version = opsetVersion(domain);

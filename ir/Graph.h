@@ -313,6 +313,14 @@ public:
   /// One more than the highest Value::id() issued in this graph.
   uint32_t valueIdBound() const { return nextValueId_; }
 
+  /// A deep copy: inputs, initializers, nodes (attributes and subgraphs
+  /// included) and outputs, names, types and doc strings; tensors are shared
+  /// (they are immutable). Values of enclosing graphs that the copy's nodes
+  /// read are looked up in `outer` (the copy of the enclosing graph's values)
+  /// and kept as they are when absent there.
+  std::unique_ptr<Graph>
+  clone(const absl::flat_hash_map<const Value *, Value *> &outer = {}) const;
+
   /// Re-links the nodes in `order`, which must be a permutation of the nodes.
   void reorder(const std::vector<Node *> &order);
 
@@ -380,6 +388,10 @@ public:
   /// The external data files the model's weights are mapped from (paths, as
   /// the importer opened them): a writer must never replace one of them.
   std::vector<std::string> externalDataFiles;
+
+  /// A deep copy (Graph::clone) with the same metadata; the copy shares the
+  /// tensors, so weights mapped from a file are not copied.
+  std::unique_ptr<Model> clone() const;
 
   /// The imported opset version for `domain`, or nullopt.
   std::optional<int64_t> opsetVersion(std::string_view domain) const;

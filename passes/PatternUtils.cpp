@@ -10,11 +10,11 @@ namespace onnxopt {
 std::shared_ptr<const Tensor>
 makeFloatTensor(DataType dt, std::vector<int64_t> dims,
                 const std::vector<double> &values) {
-  ref::NewTensor out(dt, std::move(dims));
+  NewTensor out(dt, std::move(dims));
   switch (dt) {
     REF_FLOATS({
       for (int64_t i = 0; i < out.size(); ++i)
-        out.data<T>()[i] = T(ref::Compute<T>(values[i]));
+        out.data<T>()[i] = T(Compute<T>(values[i]));
     })
   default:
     break;
@@ -34,7 +34,7 @@ void scaleInto(const char *src, T *dst, const std::vector<double> &s,
       for (int64_t k = 0; k < inner; ++k, ++i) {
         T x;
         std::memcpy(&x, src + size_t(i) * sizeof(T), sizeof(T));
-        dst[i] = T(ref::Compute<T>(double(ref::Compute<T>(x)) * f));
+        dst[i] = T(Compute<T>(double(Compute<T>(x)) * f));
       }
     }
 }
@@ -44,7 +44,7 @@ void scaleInto(const char *src, T *dst, const std::vector<double> &s,
 std::shared_ptr<const Tensor> scaleBlocks(const Tensor &w,
                                           const std::vector<double> &s,
                                           int64_t outer, int64_t inner) {
-  ref::NewTensor out(w.dtype(), w.dims());
+  NewTensor out(w.dtype(), w.dims());
   const char *src = w.bytes().data();
   switch (w.dtype()) {
     REF_FLOATS({ scaleInto<T>(src, out.data<T>(), s, outer, inner); })
@@ -55,7 +55,7 @@ std::shared_ptr<const Tensor> scaleBlocks(const Tensor &w,
 }
 
 std::vector<double> constantValues(const Value &v) {
-  return ref::toDoubles(*v.tensor());
+  return toDoubles(*v.tensor());
 }
 
 std::optional<std::vector<double>> valuesAlongAxis(const Value &c, size_t rank,
@@ -151,7 +151,7 @@ std::optional<std::vector<int64_t>> constantInts(const Value *v) {
   if (!isConstantTensor(v) || (v->tensor()->dtype() != DataType::Int64 &&
                                v->tensor()->dtype() != DataType::Int32))
     return std::nullopt;
-  return ref::toInt64s(*v->tensor());
+  return toInt64s(*v->tensor());
 }
 
 std::shared_ptr<const Tensor> makeInt64Tensor(const std::vector<int64_t> &v,
@@ -749,7 +749,7 @@ public:
       return r.notifyMatchFailure(n, "Conv weights are not constants");
     const Tensor &wt = *w->tensor();
     DataType dt = wt.dtype();
-    if (!ref::isFloatType(dt) || k->tensor()->dtype() != dt ||
+    if (!isFloatType(dt) || k->tensor()->dtype() != dt ||
         (b && b->tensor()->dtype() != dt) || wt.dims().size() < 3)
       return r.notifyMatchFailure(n, "not one float type, or rank < 3");
     int64_t m = wt.dims()[0];

@@ -6,7 +6,7 @@
 // file: passes/<folder>/<Pass>.cpp, named after the pass.
 #pragma once
 
-#include "backends/reference/TensorUtil.h"
+#include "ir/ElementTypes.h"
 #include "ir/Graph.h"
 #include "passes/Folding.h"
 #include "passes/PatternPass.h"

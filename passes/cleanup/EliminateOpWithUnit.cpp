@@ -16,7 +16,7 @@
 // unit's with every unit dim 1 or equal to X's); a graph output keeps its
 // node unless X can carry its name. Exact.
 
-#include "backends/reference/TensorUtil.h"
+#include "ir/ElementTypes.h"
 #include "passes/PatternPass.h"
 #include "passes/PatternRewriter.h"
 
@@ -33,10 +33,10 @@ enum class Unit { One, PlusZero, MinusZero };
 bool allUnit(const Tensor &t, Unit u) {
   switch (t.dtype()) {
     REF_FLOATS({
-      ref::View<T> v(t);
-      T want = T(ref::Compute<T>(u == Unit::One         ? 1.0
-                                 : u == Unit::MinusZero ? -0.0
-                                                        : 0.0));
+      View<T> v(t);
+      T want = T(Compute<T>(u == Unit::One         ? 1.0
+                            : u == Unit::MinusZero ? -0.0
+                                                   : 0.0));
       for (int64_t i = 0; i < v.size(); ++i)
         if (std::memcmp(&v[i], &want, sizeof(T)) != 0)
           return false;
@@ -44,7 +44,7 @@ bool allUnit(const Tensor &t, Unit u) {
     })
     REF_INTS({
       // Integers have one zero: +0 and -0 are the same unit.
-      ref::View<T> v(t);
+      View<T> v(t);
       T want = T(u == Unit::One ? 1 : 0);
       for (int64_t i = 0; i < v.size(); ++i)
         if (v[i] != want)
@@ -87,7 +87,7 @@ public:
         continue;
       bool exact = false;
       const Tensor &t = *unit->tensor();
-      bool isInt = !ref::isFloatType(t.dtype());
+      bool isInt = !isFloatType(t.dtype());
       if (n.is("Mul"))
         exact = allUnit(t, Unit::One);
       else if (n.is("Div") && k == 1)

@@ -57,7 +57,7 @@ public:
       return r.notifyMatchFailure(bn, "Conv weights are not constants");
     const Tensor &wt = *w->tensor();
     DataType dt = wt.dtype();
-    if (!ref::isFloatType(dt) || wt.dims().size() < 3 ||
+    if (!isFloatType(dt) || wt.dims().size() < 3 ||
         (b && b->tensor()->dtype() != dt))
       return r.notifyMatchFailure(bn, "weights are not float, or rank < 3");
     int64_t group = 1;

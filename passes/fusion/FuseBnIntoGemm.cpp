@@ -38,7 +38,7 @@ public:
     const Tensor &wt = *w->tensor();
     DataType dt = wt.dtype();
     bool transB = intAttr(*gemm, "transB", 0) != 0;
-    if (!ref::isFloatType(dt) || wt.dims().size() != 2 ||
+    if (!isFloatType(dt) || wt.dims().size() != 2 ||
         (c && c->tensor()->dtype() != dt))
       return r.notifyMatchFailure(bn, "B is not a 2-D float constant");
     int64_t n = transB ? wt.dims()[0] : wt.dims()[1];

@@ -49,7 +49,7 @@ public:
     if (rankOf(a) != 2 || rankOf(b) != 2)
       return r.notifyMatchFailure(add, "A or B is not known to be 2-D");
     DataType dt = elemTypeOf(a);
-    if (!ref::isFloatType(dt) || elemTypeOf(b) != dt || elemTypeOf(c) != dt)
+    if (!isFloatType(dt) || elemTypeOf(b) != dt || elemTypeOf(c) != dt)
       return r.notifyMatchFailure(add, "not one float type");
     // C must broadcast to [M, N] without enlarging it.
     auto n = staticDim(b, 1), m = staticDim(a, 0);

@@ -42,7 +42,7 @@ Node *matmulByConstant(Node *n) {
       !isConstantTensor(n->input(1)))
     return nullptr;
   const Tensor &w = *n->input(1)->tensor();
-  return w.dims().size() == 2 && ref::isFloatType(w.dtype()) ? n : nullptr;
+  return w.dims().size() == 2 && isFloatType(w.dtype()) ? n : nullptr;
 }
 
 /// Scales W's columns (and b) by `c` and points the MatMul (and Add) at the

@@ -81,7 +81,7 @@ public:
           !n->output(0) || !isConstantTensor(n->input(1)))
         continue;
       const Tensor &w = *n->input(1)->tensor();
-      if (w.dims().size() != 2 || !ref::isFloatType(w.dtype()))
+      if (w.dims().size() != 2 || !isFloatType(w.dtype()))
         continue;
       auto &group = groups[n->input(0)];
       if (group.empty())

@@ -355,3 +355,58 @@ TEST(IR, TypesPrintInTextSyntax) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(IR, CloneIsADeepCopyThatPrintsTheSameAndSharesTensors) {
+  auto m = makeModel();
+  m->producerName = "test";
+  m->metadata.emplace_back("k", "v");
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float, {Dim::constant(2)}));
+  Value *c = g.addInput("C", Type::tensor(DataType::Bool));
+  Value *w = g.addInitializer("W", floats({1, 2}));
+  Builder b(*m, g);
+  Node *add = *b.create("Add", {x, w});
+  add->name = "add";
+  add->output(0)->setName("a");
+  Node *ifNode = *b.create("If", {c});
+  ifNode->output(0)->setName("y");
+  for (const char *branch : {"then_branch", "else_branch"}) {
+    auto body = std::make_unique<Graph>();
+    body->name = branch;
+    // The body reads the outer `a`: the copy must read the copy's `a`.
+    Node *inner =
+        body->createNode(*resolveOp("", "Neg", 17), {add->output(0)}, 1);
+    inner->output(0)->setName(std::string(branch) + "_out");
+    body->addOutput(inner->output(0));
+    ifNode->setAttr(Attribute::makeGraph(branch, std::move(body)));
+  }
+  g.addOutput(ifNode->output(0), "y");
+  ASSERT_TRUE(verifyModel(*m).ok());
+
+  auto copy = m->clone();
+  ASSERT_TRUE(verifyModel(*copy).ok());
+  EXPECT_EQ(printModel(*copy), printModel(*m)); // every element printed
+  EXPECT_EQ(copy->producerName, "test");
+  EXPECT_EQ(copy->metadata, m->metadata);
+  // Weights are shared, not copied.
+  EXPECT_EQ(copy->graph->initializer(0)->tensor().get(), w->tensor().get());
+  // The copy's subgraphs read the copy's values and name their parent.
+  Graph &cg = *copy->graph;
+  Node *cAdd = cg.firstNode(), *cIf = cAdd->next();
+  EXPECT_NE(cAdd, add);
+  for (Graph *sub : cIf->subgraphs()) {
+    EXPECT_EQ(sub->firstNode()->input(0), cAdd->output(0));
+    EXPECT_EQ(sub->parentNode(), cIf);
+  }
+  // Changing the copy leaves the original alone.
+  cAdd->output(0)->replaceAllUsesWith(cg.input(0));
+  cAdd->erase();
+  EXPECT_TRUE(verifyModel(*copy).ok());
+  EXPECT_EQ(g.numNodes(), 2u);
+  EXPECT_EQ(add->output(0)->numUses(), 2u);
+  EXPECT_TRUE(verifyModel(*m).ok());
+}
+
+} // namespace
