@@ -118,411 +118,450 @@ bool startsWith(const std::string &s, const char *prefix) {
 
 } // namespace
 
-absl::Status Lowering::lowerShapeOps(jit::Node &n, const std::string &kind) {
-  auto in = [&](size_t i) { return tensor(n.input(i)); };
-  if (kind == "aten::zeros" || kind == "aten::ones" || kind == "aten::full" ||
-      kind == "aten::zeros_like" || kind == "aten::ones_like" ||
-      kind == "aten::full_like" || kind == "aten::new_zeros" ||
-      kind == "aten::new_ones" || kind == "aten::new_full" ||
-      kind == "aten::arange")
-    return lowerCreation(n, kind);
-  if (kind == "aten::expand" || kind == "aten::expand_as" ||
-      kind == "aten::broadcast_to") {
-    // A -1 keeps the input's dim: ONNX Expand broadcasts a target 1 the
-    // same way.
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    Value *shape = nullptr;
-    if (kind == "aten::expand_as") {
-      ONNXOPT_ASSIGN_OR_RETURN(auto other, in(1));
-      ONNXOPT_ASSIGN_OR_RETURN(shape, step("Shape", {other}));
-    } else if (auto s = intsOf(n.input(1))) {
-      for (int64_t &d : *s)
-        if (d == -1)
-          d = 1;
-      shape = ints(*s);
-    } else {
-      ONNXOPT_ASSIGN_OR_RETURN(shape, intList(n.input(1)));
-      // Computed sizes may hold -1 too.
-      ONNXOPT_ASSIGN_OR_RETURN(auto neg,
-                               step("Equal", {shape, ints({-1}, true)}));
-      ONNXOPT_ASSIGN_OR_RETURN(shape,
-                               step("Where", {neg, ints({1}, true), shape}));
-    }
-    return result(n, "Expand", {x, shape});
+// aten::zeros, aten::ones, aten::full, aten::zeros_like, aten::ones_like,
+// aten::full_like, aten::new_zeros, aten::new_ones, aten::new_full,
+// aten::arange
+std::optional<absl::Status> Lowering::lowerCreationOp(jit::Node &n,
+                                                      const std::string &kind) {
+  return lowerCreation(n, kind);
+}
+
+// aten::expand, aten::expand_as, aten::broadcast_to
+std::optional<absl::Status> Lowering::lowerExpand(jit::Node &n,
+                                                  const std::string &kind) {
+  // A -1 keeps the input's dim: ONNX Expand broadcasts a target 1 the
+  // same way.
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  Value *shape = nullptr;
+  if (kind == "aten::expand_as") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto other, operand(n, 1));
+    ONNXOPT_ASSIGN_OR_RETURN(shape, step("Shape", {other}));
+  } else if (auto s = intsOf(n.input(1))) {
+    for (int64_t &d : *s)
+      if (d == -1)
+        d = 1;
+    shape = ints(*s);
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(shape, intList(n.input(1)));
+    // Computed sizes may hold -1 too.
+    ONNXOPT_ASSIGN_OR_RETURN(auto neg,
+                             step("Equal", {shape, ints({-1}, true)}));
+    ONNXOPT_ASSIGN_OR_RETURN(shape,
+                             step("Where", {neg, ints({1}, true), shape}));
   }
-  if (kind == "aten::pad" || kind == "aten::constant_pad_nd" ||
-      startsWith(kind, "aten::reflection_pad") ||
-      startsWith(kind, "aten::replication_pad")) {
-    // torch's pad list runs from the last dim backwards, (begin, end) pairs;
-    // ONNX wants all begins then all ends, first dim first.
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    auto rank = rankOf(n.input(0));
-    if (!rank)
-      return unsupported(n, "unknown rank");
-    std::string mode = "constant";
-    if (startsWith(kind, "aten::reflection_pad"))
-      mode = "reflect";
-    else if (startsWith(kind, "aten::replication_pad"))
-      mode = "edge";
-    else if (kind == "aten::pad") {
-      auto m = constant(n.input(2));
-      if (m && m->isString())
-        mode = m->toStringRef() == "replicate"  ? "edge"
-               : m->toStringRef() == "reflect"  ? "reflect"
-               : m->toStringRef() == "circular" ? "circular"
-                                                : m->toStringRef();
-      if (mode != "constant" && mode != "reflect" && mode != "edge")
-        return unsupported(n, "mode '" + mode + "'");
-    }
-    Value *pads = nullptr;
-    if (auto p = intsOf(n.input(1))) {
-      if (p->size() % 2 || int64_t(p->size() / 2) > *rank)
-        return unsupported(n, "a pad list longer than the rank");
-      std::vector<int64_t> onnx(size_t(2 * *rank), 0);
-      for (size_t i = 0; i < p->size() / 2; ++i) {
-        size_t dim = size_t(*rank) - 1 - i;
-        onnx[dim] = (*p)[2 * i];
-        onnx[dim + size_t(*rank)] = (*p)[2 * i + 1];
-      }
-      pads = ints(onnx);
-    } else {
-      auto node = n.input(1)->node();
-      size_t count =
-          node->kind().toQualString() == std::string("prim::ListConstruct")
-              ? node->inputs().size()
-              : 0;
-      if (count == 0 || count % 2 || int64_t(count / 2) > *rank)
-        return unsupported(n, "a pad list of unknown length");
-      ONNXOPT_ASSIGN_OR_RETURN(auto list, intList(n.input(1)));
-      int64_t k = int64_t(count / 2), lead = *rank - k;
-      std::vector<int64_t> begins, ends;
-      for (int64_t i = k - 1; i >= 0; --i) {
-        begins.push_back(2 * i);
-        ends.push_back(2 * i + 1);
-      }
-      std::vector<Value *> parts;
-      std::vector<int64_t> zeros(size_t(lead), 0);
-      for (auto *order : {&begins, &ends}) {
-        if (lead)
-          parts.push_back(ints(zeros));
-        ONNXOPT_ASSIGN_OR_RETURN(auto g,
-                                 step("Gather", {list, ints(*order)},
-                                      attrList(Attribute::makeInt("axis", 0))));
-        parts.push_back(g);
-      }
-      ONNXOPT_ASSIGN_OR_RETURN(
-          pads, step("Concat", parts, attrList(Attribute::makeInt("axis", 0))));
-    }
-    std::vector<Value *> ins = {x, pads};
-    const jit::Value *value = kind == "aten::pad"               ? n.input(3)
-                              : kind == "aten::constant_pad_nd" ? n.input(2)
-                                                                : nullptr;
-    if (mode == "constant" && value && !isNone(value)) {
-      ONNXOPT_ASSIGN_OR_RETURN(auto c, tensor(value, typeOf(x)));
-      ONNXOPT_ASSIGN_OR_RETURN(c, cast(c, typeOf(x)));
-      ins.push_back(c);
-    }
-    return result(n, "Pad", ins, attrList(Attribute::makeString("mode", mode)));
+  return result(n, "Expand", {x, shape});
+}
+
+// aten::pad, aten::constant_pad_nd, aten::reflection_pad1d,
+// aten::reflection_pad2d, aten::reflection_pad3d, aten::replication_pad1d,
+// aten::replication_pad2d, aten::replication_pad3d
+std::optional<absl::Status> Lowering::lowerPad(jit::Node &n,
+                                               const std::string &kind) {
+  if (!(kind == "aten::pad" || kind == "aten::constant_pad_nd" ||
+        startsWith(kind, "aten::reflection_pad") ||
+        startsWith(kind, "aten::replication_pad")))
+    return std::nullopt;
+  // torch's pad list runs from the last dim backwards, (begin, end) pairs;
+  // ONNX wants all begins then all ends, first dim first.
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto rank = rankOf(n.input(0));
+  if (!rank)
+    return unsupported(n, "unknown rank");
+  std::string mode = "constant";
+  if (startsWith(kind, "aten::reflection_pad"))
+    mode = "reflect";
+  else if (startsWith(kind, "aten::replication_pad"))
+    mode = "edge";
+  else if (kind == "aten::pad") {
+    auto m = constant(n.input(2));
+    if (m && m->isString())
+      mode = m->toStringRef() == "replicate"  ? "edge"
+             : m->toStringRef() == "reflect"  ? "reflect"
+             : m->toStringRef() == "circular" ? "circular"
+                                              : m->toStringRef();
+    if (mode != "constant" && mode != "reflect" && mode != "edge")
+      return unsupported(n, "mode '" + mode + "'");
   }
-  if (kind == "aten::masked_fill" || kind == "aten::masked_fill_") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    ONNXOPT_ASSIGN_OR_RETURN(auto mask, in(1));
-    ONNXOPT_ASSIGN_OR_RETURN(mask, cast(mask, DataType::Bool));
-    ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2), typeOf(x)));
-    ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, typeOf(x)));
-    return result(n, "Where", {mask, v, x});
-  }
-  if (kind == "aten::where" && n.inputs().size() == 3) {
-    ONNXOPT_ASSIGN_OR_RETURN(auto c, in(0));
-    ONNXOPT_ASSIGN_OR_RETURN(c, cast(c, DataType::Bool));
-    ONNXOPT_ASSIGN_OR_RETURN(auto a, in(1));
-    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(2), typeOf(a)));
-    if (typeOf(a) != typeOf(b)) {
-      DataType to = elementTypeOf(n.output(0)).value_or(typeOf(a));
-      ONNXOPT_ASSIGN_OR_RETURN(a, cast(a, to));
-      ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, to));
+  Value *pads = nullptr;
+  if (auto p = intsOf(n.input(1))) {
+    if (p->size() % 2 || int64_t(p->size() / 2) > *rank)
+      return unsupported(n, "a pad list longer than the rank");
+    std::vector<int64_t> onnx(size_t(2 * *rank), 0);
+    for (size_t i = 0; i < p->size() / 2; ++i) {
+      size_t dim = size_t(*rank) - 1 - i;
+      onnx[dim] = (*p)[2 * i];
+      onnx[dim + size_t(*rank)] = (*p)[2 * i + 1];
     }
-    return result(n, "Where", {c, a, b});
-  }
-  if (kind == "aten::triu" || kind == "aten::tril") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    ONNXOPT_ASSIGN_OR_RETURN(auto k, tensor(n.input(1), DataType::Int64));
-    return result(n, "Trilu", {x, k},
-                  attrList(Attribute::makeInt("upper", kind == "aten::triu")));
-  }
-  if (kind == "aten::split" || kind == "aten::split_with_sizes" ||
-      kind == "aten::unsafe_split" || kind == "aten::unbind" ||
-      kind == "aten::tensor_split") {
-    // Results: a list whose length the outputs' unpacking gives.
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    bool unbind = kind == "aten::unbind";
-    auto dim = intOf(n.input(unbind ? 1 : 2));
-    if (!dim)
-      return unsupported(n, "a computed dim");
-    size_t count = 0;
-    for (const jit::Use &u : n.output(0)->uses())
-      if (u.user->kind().toQualString() == std::string("prim::ListUnpack"))
-        count = u.user->outputs().size();
-    Value *sizes = nullptr;
-    if (!unbind) {
-      auto s = intsOf(n.input(1));
-      if (!s)
-        return unsupported(n, "computed split sizes");
-      if (s->size() > 1 || kind == "aten::split_with_sizes") {
-        count = s->size();
-        sizes = ints(*s);
-      } else {
-        // Equal parts of (*s)[0]; the last may be smaller.
-        if (!count)
-          return unsupported(n, "a split whose parts are not unpacked");
-        ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
-        ONNXOPT_ASSIGN_OR_RETURN(auto len,
-                                 step("Gather", {shape, ints({*dim})},
-                                      attrList(Attribute::makeInt("axis", 0))));
-        std::vector<int64_t> first(count - 1, (*s)[0]);
-        ONNXOPT_ASSIGN_OR_RETURN(
-            auto rest,
-            step("Sub", {len, ints({int64_t(count - 1) * (*s)[0]})}));
-        ONNXOPT_ASSIGN_OR_RETURN(sizes,
-                                 step("Concat", {ints(first), rest},
-                                      attrList(Attribute::makeInt("axis", 0))));
-      }
+    pads = ints(onnx);
+  } else {
+    auto node = n.input(1)->node();
+    size_t count =
+        node->kind().toQualString() == std::string("prim::ListConstruct")
+            ? node->inputs().size()
+            : 0;
+    if (count == 0 || count % 2 || int64_t(count / 2) > *rank)
+      return unsupported(n, "a pad list of unknown length");
+    ONNXOPT_ASSIGN_OR_RETURN(auto list, intList(n.input(1)));
+    int64_t k = int64_t(count / 2), lead = *rank - k;
+    std::vector<int64_t> begins, ends;
+    for (int64_t i = k - 1; i >= 0; --i) {
+      begins.push_back(2 * i);
+      ends.push_back(2 * i + 1);
     }
-    if (!count)
-      return unsupported(n, "a split whose parts are not unpacked");
-    std::vector<Value *> ins = {x};
-    if (sizes)
-      ins.push_back(sizes);
-    ONNXOPT_ASSIGN_OR_RETURN(Node * node, cur_->create("Split", ins, count));
-    node->setAttr(Attribute::makeInt("axis", *dim));
-    finish(node);
     std::vector<Value *> parts;
-    for (size_t i = 0; i < count; ++i) {
-      Value *p = node->output(i);
-      p->setName(nameOfText("part"));
-      if (unbind) {
-        ONNXOPT_ASSIGN_OR_RETURN(p, step("Squeeze", {p, ints({*dim})}));
-      }
-      parts.push_back(p);
+    std::vector<int64_t> zeros(size_t(lead), 0);
+    for (auto *order : {&begins, &ends}) {
+      if (lead)
+        parts.push_back(ints(zeros));
+      ONNXOPT_ASSIGN_OR_RETURN(auto g,
+                               step("Gather", {list, ints(*order)},
+                                    attrList(Attribute::makeInt("axis", 0))));
+      parts.push_back(g);
     }
-    lists_[n.output(0)] = parts;
-    return absl::OkStatus();
+    ONNXOPT_ASSIGN_OR_RETURN(
+        pads, step("Concat", parts, attrList(Attribute::makeInt("axis", 0))));
   }
-  if (kind == "aten::stack") {
-    auto dim = intOf(n.input(1));
-    if (!dim)
-      return unsupported(n, "a computed dim");
-    ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
-    std::vector<Value *> us;
-    for (Value *p : parts) {
-      ONNXOPT_ASSIGN_OR_RETURN(auto u, step("Unsqueeze", {p, ints({*dim})}));
-      us.push_back(u);
-    }
-    return result(n, "Concat", us, attrList(Attribute::makeInt("axis", *dim)));
+  std::vector<Value *> ins = {x, pads};
+  const jit::Value *value = kind == "aten::pad"               ? n.input(3)
+                            : kind == "aten::constant_pad_nd" ? n.input(2)
+                                                              : nullptr;
+  if (mode == "constant" && value && !isNone(value)) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto c, tensor(value, typeOf(x)));
+    ONNXOPT_ASSIGN_OR_RETURN(c, cast(c, typeOf(x)));
+    ins.push_back(c);
   }
-  if (kind == "aten::roll") {
-    // (x, shifts, dims): per dim, the last `shift` entries move to the front.
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    auto shifts = intsOf(n.input(1)), dims = intsOf(n.input(2));
-    if (!shifts || !dims || shifts->size() != dims->size() || dims->empty())
-      return unsupported(n, "computed shifts or a flattening roll");
-    for (size_t i = 0; i < dims->size(); ++i) {
-      int64_t d = (*dims)[i], s = (*shifts)[i];
-      const auto &sh = x->type().shape();
-      int64_t k = sh && d < int64_t(sh->size()) ? d : -1;
-      if (sh && d < 0)
-        k = d + int64_t(sh->size());
-      if (k >= 0 && (*sh)[size_t(k)].isConstant() &&
-          (*sh)[size_t(k)].value() > 0) {
-        // A static length: the split point is a number.
-        int64_t len = (*sh)[size_t(k)].value();
-        int64_t p = ((len - s % len) % len + len) % len;
-        ONNXOPT_ASSIGN_OR_RETURN(
-            auto tail,
-            step("Slice",
-                 {x, ints({p}), ints({std::numeric_limits<int64_t>::max()}),
-                  ints({d})}));
-        ONNXOPT_ASSIGN_OR_RETURN(
-            auto head, step("Slice", {x, ints({0}), ints({p}), ints({d})}));
-        ONNXOPT_ASSIGN_OR_RETURN(x,
-                                 step("Concat", {tail, head},
-                                      attrList(Attribute::makeInt("axis", d))));
-        continue;
-      }
+  return result(n, "Pad", ins, attrList(Attribute::makeString("mode", mode)));
+}
+
+// aten::masked_fill, aten::masked_fill_
+std::optional<absl::Status> Lowering::lowerMaskedFill(jit::Node &n,
+                                                      const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto mask, operand(n, 1));
+  ONNXOPT_ASSIGN_OR_RETURN(mask, cast(mask, DataType::Bool));
+  ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2), typeOf(x)));
+  ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, typeOf(x)));
+  return result(n, "Where", {mask, v, x});
+}
+
+// aten::where
+std::optional<absl::Status> Lowering::lowerWhere(jit::Node &n,
+                                                 const std::string &kind) {
+  if (!(kind == "aten::where" && n.inputs().size() == 3))
+    return std::nullopt;
+  ONNXOPT_ASSIGN_OR_RETURN(auto c, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(c, cast(c, DataType::Bool));
+  ONNXOPT_ASSIGN_OR_RETURN(auto a, operand(n, 1));
+  ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(2), typeOf(a)));
+  if (typeOf(a) != typeOf(b)) {
+    DataType to = elementTypeOf(n.output(0)).value_or(typeOf(a));
+    ONNXOPT_ASSIGN_OR_RETURN(a, cast(a, to));
+    ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, to));
+  }
+  return result(n, "Where", {c, a, b});
+}
+
+// aten::triu, aten::tril
+std::optional<absl::Status> Lowering::lowerTriu(jit::Node &n,
+                                                const std::string &kind) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto k, tensor(n.input(1), DataType::Int64));
+  return result(n, "Trilu", {x, k},
+                attrList(Attribute::makeInt("upper", kind == "aten::triu")));
+}
+
+// aten::split, aten::split_with_sizes, aten::unsafe_split, aten::unbind,
+// aten::tensor_split
+std::optional<absl::Status> Lowering::lowerSplit(jit::Node &n,
+                                                 const std::string &kind) {
+  // Results: a list whose length the outputs' unpacking gives.
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  bool unbind = kind == "aten::unbind";
+  auto dim = intOf(n.input(unbind ? 1 : 2));
+  if (!dim)
+    return unsupported(n, "a computed dim");
+  size_t count = 0;
+  for (const jit::Use &u : n.output(0)->uses())
+    if (u.user->kind().toQualString() == std::string("prim::ListUnpack"))
+      count = u.user->outputs().size();
+  Value *sizes = nullptr;
+  if (!unbind) {
+    auto s = intsOf(n.input(1));
+    if (!s)
+      return unsupported(n, "computed split sizes");
+    if (s->size() > 1 || kind == "aten::split_with_sizes") {
+      count = s->size();
+      sizes = ints(*s);
+    } else {
+      // Equal parts of (*s)[0]; the last may be smaller.
+      if (!count)
+        return unsupported(n, "a split whose parts are not unpacked");
       ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
       ONNXOPT_ASSIGN_OR_RETURN(auto len,
-                               step("Gather", {shape, ints({d})},
+                               step("Gather", {shape, ints({*dim})},
                                     attrList(Attribute::makeInt("axis", 0))));
-      // split point p = (len - s mod len) mod len, s taken mod len first.
-      ONNXOPT_ASSIGN_OR_RETURN(auto sm, step("Mod", {ints({s}), len}));
-      ONNXOPT_ASSIGN_OR_RETURN(auto p, step("Sub", {len, sm}));
-      ONNXOPT_ASSIGN_OR_RETURN(p, step("Mod", {p, len}));
+      std::vector<int64_t> first(count - 1, (*s)[0]);
       ONNXOPT_ASSIGN_OR_RETURN(
-          auto tail,
-          step("Slice",
-               {x, p, ints({std::numeric_limits<int64_t>::max()}), ints({d})}));
-      ONNXOPT_ASSIGN_OR_RETURN(auto head,
-                               step("Slice", {x, ints({0}), p, ints({d})}));
+          auto rest, step("Sub", {len, ints({int64_t(count - 1) * (*s)[0]})}));
+      ONNXOPT_ASSIGN_OR_RETURN(sizes,
+                               step("Concat", {ints(first), rest},
+                                    attrList(Attribute::makeInt("axis", 0))));
+    }
+  }
+  if (!count)
+    return unsupported(n, "a split whose parts are not unpacked");
+  std::vector<Value *> ins = {x};
+  if (sizes)
+    ins.push_back(sizes);
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, cur_->create("Split", ins, count));
+  node->setAttr(Attribute::makeInt("axis", *dim));
+  finish(node);
+  std::vector<Value *> parts;
+  for (size_t i = 0; i < count; ++i) {
+    Value *p = node->output(i);
+    p->setName(nameOfText("part"));
+    if (unbind) {
+      ONNXOPT_ASSIGN_OR_RETURN(p, step("Squeeze", {p, ints({*dim})}));
+    }
+    parts.push_back(p);
+  }
+  lists_[n.output(0)] = parts;
+  return absl::OkStatus();
+}
+
+// aten::stack
+std::optional<absl::Status> Lowering::lowerStack(jit::Node &n,
+                                                 const std::string &) {
+  auto dim = intOf(n.input(1));
+  if (!dim)
+    return unsupported(n, "a computed dim");
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+  std::vector<Value *> us;
+  for (Value *p : parts) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto u, step("Unsqueeze", {p, ints({*dim})}));
+    us.push_back(u);
+  }
+  return result(n, "Concat", us, attrList(Attribute::makeInt("axis", *dim)));
+}
+
+// aten::roll
+std::optional<absl::Status> Lowering::lowerRoll(jit::Node &n,
+                                                const std::string &) {
+  // (x, shifts, dims): per dim, the last `shift` entries move to the front.
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto shifts = intsOf(n.input(1)), dims = intsOf(n.input(2));
+  if (!shifts || !dims || shifts->size() != dims->size() || dims->empty())
+    return unsupported(n, "computed shifts or a flattening roll");
+  for (size_t i = 0; i < dims->size(); ++i) {
+    int64_t d = (*dims)[i], s = (*shifts)[i];
+    const auto &sh = x->type().shape();
+    int64_t k = sh && d < int64_t(sh->size()) ? d : -1;
+    if (sh && d < 0)
+      k = d + int64_t(sh->size());
+    if (k >= 0 && (*sh)[size_t(k)].isConstant() &&
+        (*sh)[size_t(k)].value() > 0) {
+      // A static length: the split point is a number.
+      int64_t len = (*sh)[size_t(k)].value();
+      int64_t p = ((len - s % len) % len + len) % len;
+      ONNXOPT_ASSIGN_OR_RETURN(
+          auto tail, step("Slice", {x, ints({p}),
+                                    ints({std::numeric_limits<int64_t>::max()}),
+                                    ints({d})}));
+      ONNXOPT_ASSIGN_OR_RETURN(
+          auto head, step("Slice", {x, ints({0}), ints({p}), ints({d})}));
       ONNXOPT_ASSIGN_OR_RETURN(x,
                                step("Concat", {tail, head},
                                     attrList(Attribute::makeInt("axis", d))));
+      continue;
     }
-    alias(n, x);
-    return absl::OkStatus();
+    ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto len,
+                             step("Gather", {shape, ints({d})},
+                                  attrList(Attribute::makeInt("axis", 0))));
+    // split point p = (len - s mod len) mod len, s taken mod len first.
+    ONNXOPT_ASSIGN_OR_RETURN(auto sm, step("Mod", {ints({s}), len}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto p, step("Sub", {len, sm}));
+    ONNXOPT_ASSIGN_OR_RETURN(p, step("Mod", {p, len}));
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto tail,
+        step("Slice",
+             {x, p, ints({std::numeric_limits<int64_t>::max()}), ints({d})}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto head,
+                             step("Slice", {x, ints({0}), p, ints({d})}));
+    ONNXOPT_ASSIGN_OR_RETURN(x, step("Concat", {tail, head},
+                                     attrList(Attribute::makeInt("axis", d))));
   }
-  if (kind == "aten::to" || kind == "aten::type_as" || kind == "aten::float" ||
-      kind == "aten::long" || kind == "aten::int" || kind == "aten::bool" ||
-      kind == "aten::half" || kind == "aten::double") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    std::optional<DataType> to;
-    if (kind == "aten::type_as") {
-      ONNXOPT_ASSIGN_OR_RETURN(auto other, in(1));
-      to = typeOf(other);
-    } else if (kind != "aten::to") {
-      std::string t = kind.substr(6);
-      to = t == "float"  ? DataType::Float
-           : t == "long" ? DataType::Int64
-           : t == "int"  ? DataType::Int32
-           : t == "bool" ? DataType::Bool
-           : t == "half" ? DataType::Float16
-                         : DataType::Double;
-    } else if (n.input(1)->type()->kind() == c10::TypeKind::TensorType) {
-      ONNXOPT_ASSIGN_OR_RETURN(auto other, in(1));
-      to = typeOf(other);
-    } else {
-      // to(dtype, ...) or to(device, dtype, ...): the first int argument.
-      for (size_t i = 1; i < n.inputs().size() && i < 3; ++i)
-        if (auto k = intOf(n.input(i));
-            k && n.input(i)->type()->kind() != c10::TypeKind::BoolType) {
-          to = dtypeArg(n.input(i), typeOf(x));
-          break;
-        }
-      if (!to)
-        to = elementTypeOf(n.output(0)).value_or(typeOf(x));
-    }
-    if (!to)
-      return unsupported(n, "an unknown dtype");
-    ONNXOPT_ASSIGN_OR_RETURN(auto y, cast(x, *to));
-    alias(n, y);
-    return absl::OkStatus();
-  }
-  if (kind == "aten::index_select") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    auto dim = intOf(n.input(1));
-    ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(2), DataType::Int64));
-    if (!dim)
-      return unsupported(n, "a computed dim");
-    return result(n, "Gather", {x, idx},
-                  attrList(Attribute::makeInt("axis", *dim)));
-  }
-  if (kind == "aten::gather") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    auto dim = intOf(n.input(1));
-    ONNXOPT_ASSIGN_OR_RETURN(auto idx, in(2));
-    if (!dim)
-      return unsupported(n, "a computed dim");
-    return result(n, "GatherElements", {x, idx},
-                  attrList(Attribute::makeInt("axis", *dim)));
-  }
-  if (kind == "aten::index") {
-    // x[i0, i1, ...] with index tensors on leading dims (None skips a dim):
-    // one index tensor is a Gather on its dim; bool masks are not lowered.
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    // The index list: a constant list (None or tensors), or one the
-    // lowering holds (items nullptr for None).
-    std::vector<Value *> idxs;
-    if (auto c = constant(n.input(1)); c && c->isList()) {
-      for (const c10::IValue &e : c->toListRef())
-        idxs.push_back(e.isNone()
-                           ? nullptr
-                           : initializer(nameOfText("index"), e.toTensor()));
-    } else {
-      ONNXOPT_ASSIGN_OR_RETURN(idxs, items(n.input(1), std::nullopt));
-    }
-    std::optional<size_t> dim;
-    for (size_t i = 0; i < idxs.size(); ++i)
-      if (idxs[i]) {
-        if (dim)
-          return unsupported(n, "more than one index tensor");
-        dim = i;
+  alias(n, x);
+  return absl::OkStatus();
+}
+
+// aten::to, aten::type_as, aten::float, aten::long, aten::int, aten::bool,
+// aten::half, aten::double
+std::optional<absl::Status> Lowering::lowerConversion(jit::Node &n,
+                                                      const std::string &kind) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  std::optional<DataType> to;
+  if (kind == "aten::type_as") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto other, operand(n, 1));
+    to = typeOf(other);
+  } else if (kind != "aten::to") {
+    std::string t = kind.substr(6);
+    to = t == "float"  ? DataType::Float
+         : t == "long" ? DataType::Int64
+         : t == "int"  ? DataType::Int32
+         : t == "bool" ? DataType::Bool
+         : t == "half" ? DataType::Float16
+                       : DataType::Double;
+  } else if (n.input(1)->type()->kind() == c10::TypeKind::TensorType) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto other, operand(n, 1));
+    to = typeOf(other);
+  } else {
+    // to(dtype, ...) or to(device, dtype, ...): the first int argument.
+    for (size_t i = 1; i < n.inputs().size() && i < 3; ++i)
+      if (auto k = intOf(n.input(i));
+          k && n.input(i)->type()->kind() != c10::TypeKind::BoolType) {
+        to = dtypeArg(n.input(i), typeOf(x));
+        break;
       }
-    if (!dim)
-      return unsupported(n, "no index tensor");
-    Value *idx = idxs[*dim];
-    if (typeOf(idx) == DataType::Bool || typeOf(idx) == DataType::UInt8)
-      return unsupported(n, "a boolean mask index");
-    ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Int64));
-    return result(n, "Gather", {x, idx},
-                  attrList(Attribute::makeInt("axis", int64_t(*dim))));
+    if (!to)
+      to = elementTypeOf(n.output(0)).value_or(typeOf(x));
   }
-  if (kind == "aten::repeat") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    ONNXOPT_ASSIGN_OR_RETURN(auto reps, intList(n.input(1)));
-    auto rank = rankOf(n.input(0));
-    auto r = intsOf(n.input(1));
-    if (!rank || !r || int64_t(r->size()) != *rank)
-      return unsupported(n, "repeats of another length than the rank");
-    return result(n, "Tile", {x, reps});
+  if (!to)
+    return unsupported(n, "an unknown dtype");
+  ONNXOPT_ASSIGN_OR_RETURN(auto y, cast(x, *to));
+  alias(n, y);
+  return absl::OkStatus();
+}
+
+// aten::index_select
+std::optional<absl::Status> Lowering::lowerIndexSelect(jit::Node &n,
+                                                       const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto dim = intOf(n.input(1));
+  ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(2), DataType::Int64));
+  if (!dim)
+    return unsupported(n, "a computed dim");
+  return result(n, "Gather", {x, idx},
+                attrList(Attribute::makeInt("axis", *dim)));
+}
+
+// aten::gather
+std::optional<absl::Status> Lowering::lowerGather(jit::Node &n,
+                                                  const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto dim = intOf(n.input(1));
+  ONNXOPT_ASSIGN_OR_RETURN(auto idx, operand(n, 2));
+  if (!dim)
+    return unsupported(n, "a computed dim");
+  return result(n, "GatherElements", {x, idx},
+                attrList(Attribute::makeInt("axis", *dim)));
+}
+
+// aten::index
+std::optional<absl::Status> Lowering::lowerIndex(jit::Node &n,
+                                                 const std::string &) {
+  // x[i0, i1, ...] with index tensors on leading dims (None skips a dim):
+  // one index tensor is a Gather on its dim; bool masks are not lowered.
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  // The index list: a constant list (None or tensors), or one the
+  // lowering holds (items nullptr for None).
+  std::vector<Value *> idxs;
+  if (auto c = constant(n.input(1)); c && c->isList()) {
+    for (const c10::IValue &e : c->toListRef())
+      idxs.push_back(e.isNone()
+                         ? nullptr
+                         : initializer(nameOfText("index"), e.toTensor()));
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(idxs, items(n.input(1), std::nullopt));
   }
-  if (kind == "aten::flip") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    auto dims = intsOf(n.input(1));
-    if (!dims)
-      return unsupported(n, "computed dims");
-    std::vector<int64_t> starts(dims->size(), -1),
-        ends(dims->size(), std::numeric_limits<int64_t>::min()),
-        steps(dims->size(), -1);
-    return result(n, "Slice",
-                  {x, ints(starts), ints(ends), ints(*dims), ints(steps)});
-  }
-  if (kind == "aten::upsample_nearest2d" ||
-      kind == "aten::upsample_bilinear2d" ||
-      kind == "aten::upsample_nearest1d" || kind == "aten::upsample_linear1d" ||
-      kind == "aten::upsample_bicubic2d") {
-    // .vec overloads: (x, output_size?, [align_corners,] scale_factors?).
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, in(0));
-    bool nearest = kind.find("nearest") != std::string::npos;
-    bool cubic = kind.find("bicubic") != std::string::npos;
-    bool align = !nearest && boolOf(n.input(2)).value_or(false);
-    const jit::Value *scales = n.input(nearest ? 2 : 3);
-    auto rank = rankOf(n.input(0));
-    if (!rank)
-      return unsupported(n, "unknown rank");
-    std::vector<Value *> ins = {x, nullptr};
-    if (!isNone(n.input(1))) {
-      ONNXOPT_ASSIGN_OR_RETURN(auto size, intList(n.input(1)));
-      ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
-      ONNXOPT_ASSIGN_OR_RETURN(auto lead,
-                               step("Slice", {shape, ints({0}), ints({2})}));
-      ONNXOPT_ASSIGN_OR_RETURN(auto full,
-                               step("Concat", {lead, size},
-                                    attrList(Attribute::makeInt("axis", 0))));
-      ins.push_back(nullptr);
-      ins.push_back(full);
-    } else {
-      auto c = constant(scales);
-      if (!c || !c->isDoubleList())
-        return unsupported(n, "computed scale factors");
-      std::vector<float> f = {1.0f, 1.0f};
-      for (double d : c->toDoubleVector())
-        f.push_back(float(d));
-      ins.push_back(
-          initializer(nameOfText("scales"), at::tensor(f, at::kFloat)));
+  std::optional<size_t> dim;
+  for (size_t i = 0; i < idxs.size(); ++i)
+    if (idxs[i]) {
+      if (dim)
+        return unsupported(n, "more than one index tensor");
+      dim = i;
     }
-    std::string mode = nearest ? "nearest" : cubic ? "cubic" : "linear";
-    std::vector<Attribute> attrs =
-        attrList(Attribute::makeString("mode", mode),
-                 Attribute::makeString("coordinate_transformation_mode",
-                                       nearest ? "asymmetric"
-                                       : align ? "align_corners"
-                                               : "pytorch_half_pixel"));
-    if (nearest)
-      attrs.push_back(Attribute::makeString("nearest_mode", "floor"));
-    if (cubic)
-      attrs.push_back(Attribute::makeFloat("cubic_coeff_a", -0.75f));
-    return result(n, "Resize", ins, std::move(attrs));
+  if (!dim)
+    return unsupported(n, "no index tensor");
+  Value *idx = idxs[*dim];
+  if (typeOf(idx) == DataType::Bool || typeOf(idx) == DataType::UInt8)
+    return unsupported(n, "a boolean mask index");
+  ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Int64));
+  return result(n, "Gather", {x, idx},
+                attrList(Attribute::makeInt("axis", int64_t(*dim))));
+}
+
+// aten::repeat
+std::optional<absl::Status> Lowering::lowerRepeat(jit::Node &n,
+                                                  const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto reps, intList(n.input(1)));
+  auto rank = rankOf(n.input(0));
+  auto r = intsOf(n.input(1));
+  if (!rank || !r || int64_t(r->size()) != *rank)
+    return unsupported(n, "repeats of another length than the rank");
+  return result(n, "Tile", {x, reps});
+}
+
+// aten::flip
+std::optional<absl::Status> Lowering::lowerFlip(jit::Node &n,
+                                                const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto dims = intsOf(n.input(1));
+  if (!dims)
+    return unsupported(n, "computed dims");
+  std::vector<int64_t> starts(dims->size(), -1),
+      ends(dims->size(), std::numeric_limits<int64_t>::min()),
+      steps(dims->size(), -1);
+  return result(n, "Slice",
+                {x, ints(starts), ints(ends), ints(*dims), ints(steps)});
+}
+
+// aten::upsample_nearest2d, aten::upsample_bilinear2d,
+// aten::upsample_nearest1d, aten::upsample_linear1d, aten::upsample_bicubic2d
+std::optional<absl::Status> Lowering::lowerUpsample(jit::Node &n,
+                                                    const std::string &kind) {
+  // .vec overloads: (x, output_size?, [align_corners,] scale_factors?).
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  bool nearest = kind.find("nearest") != std::string::npos;
+  bool cubic = kind.find("bicubic") != std::string::npos;
+  bool align = !nearest && boolOf(n.input(2)).value_or(false);
+  const jit::Value *scales = n.input(nearest ? 2 : 3);
+  auto rank = rankOf(n.input(0));
+  if (!rank)
+    return unsupported(n, "unknown rank");
+  std::vector<Value *> ins = {x, nullptr};
+  if (!isNone(n.input(1))) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto size, intList(n.input(1)));
+    ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto lead,
+                             step("Slice", {shape, ints({0}), ints({2})}));
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto full,
+        step("Concat", {lead, size}, attrList(Attribute::makeInt("axis", 0))));
+    ins.push_back(nullptr);
+    ins.push_back(full);
+  } else {
+    auto c = constant(scales);
+    if (!c || !c->isDoubleList())
+      return unsupported(n, "computed scale factors");
+    std::vector<float> f = {1.0f, 1.0f};
+    for (double d : c->toDoubleVector())
+      f.push_back(float(d));
+    ins.push_back(initializer(nameOfText("scales"), at::tensor(f, at::kFloat)));
   }
-  return unsupported(n);
+  std::string mode = nearest ? "nearest" : cubic ? "cubic" : "linear";
+  std::vector<Attribute> attrs =
+      attrList(Attribute::makeString("mode", mode),
+               Attribute::makeString("coordinate_transformation_mode",
+                                     nearest ? "asymmetric"
+                                     : align ? "align_corners"
+                                             : "pytorch_half_pixel"));
+  if (nearest)
+    attrs.push_back(Attribute::makeString("nearest_mode", "floor"));
+  if (cubic)
+    attrs.push_back(Attribute::makeFloat("cubic_coeff_a", -0.75f));
+  return result(n, "Resize", ins, std::move(attrs));
 }
 
 } // namespace onnxopt::torchscript

@@ -752,225 +752,280 @@ absl::Status Lowering::lower(jit::Node &n) {
   }
   if (foldConstant(n))
     return absl::OkStatus();
-  if (kind == "prim::If")
-    return lowerIf(n);
-  if (kind == "prim::Loop")
-    return lowerLoop(n);
-  if (kind == "prim::Uninitialized")
-    return absl::OkStatus(); // a placeholder only dead branches yield
-  if (kind == "prim::RaiseException" || kind == "aten::warn" ||
-      kind == "prim::PythonOp")
-    return kind == "aten::warn" ? absl::OkStatus() : unsupported(n);
-  if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
-    // A list of constant ints stays a constant; a list with computed ints
-    // becomes a 1-D int64 tensor (shape arithmetic); a list of tensors is
-    // kept for cat/stack/outputs.
-    std::vector<int64_t> values;
-    bool allInts = true;
-    for (const jit::Value *v : n.inputs()) {
-      auto i = intOf(v);
-      allInts &= i.has_value();
-      if (i)
-        values.push_back(*i);
-    }
-    if (allInts && !n.inputs().empty() && kind == "prim::ListConstruct") {
-      consts_[n.output(0)] = c10::IValue(values);
-      return absl::OkStatus();
-    }
-    bool intList = n.output(0)->type()->kind() == c10::TypeKind::ListType &&
-                   n.output(0)->type()->containedTypes()[0]->kind() ==
-                       c10::TypeKind::IntType;
-    std::vector<Value *> items;
-    for (const jit::Value *v : n.inputs()) {
-      if (isNone(v)) {
-        items.push_back(nullptr); // a None in a tuple (an absent output)
-        continue;
-      }
-      ONNXOPT_ASSIGN_OR_RETURN(
-          auto t, tensor(v, intList ? DataType::Int64 : DataType::Float));
-      if (intList) {
-        ONNXOPT_ASSIGN_OR_RETURN(t, cast(t, DataType::Int64));
-      }
-      items.push_back(t);
-    }
-    lists_[n.output(0)] = items;
+  // Every lowering of this kind, in order, until one takes the node (a
+  // lowering declines a node whose form it does not handle).
+  for (LoweringFn fn : loweringsOf(kind))
+    if (std::optional<absl::Status> done = (this->*fn)(n, kind))
+      return *done;
+  return unsupported(n);
+}
+
+// prim::If
+std::optional<absl::Status> Lowering::lowerPrimIf(jit::Node &n,
+                                                  const std::string &) {
+  return lowerIf(n);
+}
+
+// prim::Loop
+std::optional<absl::Status> Lowering::lowerPrimLoop(jit::Node &n,
+                                                    const std::string &) {
+  return lowerLoop(n);
+}
+
+// prim::Uninitialized
+std::optional<absl::Status>
+Lowering::lowerPrimUninitialized(jit::Node &, const std::string &) {
+  return absl::OkStatus(); // a placeholder only dead branches yield
+}
+
+// prim::RaiseException, aten::warn, prim::PythonOp
+std::optional<absl::Status>
+Lowering::lowerRaiseOrWarn(jit::Node &n, const std::string &kind) {
+  return kind == "aten::warn" ? absl::OkStatus() : unsupported(n);
+}
+
+// prim::ListConstruct, prim::TupleConstruct
+std::optional<absl::Status>
+Lowering::lowerListConstruct(jit::Node &n, const std::string &kind) {
+  // A list of constant ints stays a constant; a list with computed ints
+  // becomes a 1-D int64 tensor (shape arithmetic); a list of tensors is
+  // kept for cat/stack/outputs.
+  std::vector<int64_t> values;
+  bool allInts = true;
+  for (const jit::Value *v : n.inputs()) {
+    auto i = intOf(v);
+    allInts &= i.has_value();
+    if (i)
+      values.push_back(*i);
+  }
+  if (allInts && !n.inputs().empty() && kind == "prim::ListConstruct") {
+    consts_[n.output(0)] = c10::IValue(values);
     return absl::OkStatus();
   }
-  if (kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") {
-    if (auto c = constant(n.input(0)); c && (c->isList() || c->isTuple())) {
-      auto list = c->isList() ? c->toListRef() : c->toTupleRef().elements();
-      if (list.size() != n.outputs().size())
-        return unsupported(n, "unpacking a list of another length");
-      for (size_t i = 0; i < list.size(); ++i)
-        consts_[n.output(i)] = list[i];
-      return absl::OkStatus();
+  bool intList = n.output(0)->type()->kind() == c10::TypeKind::ListType &&
+                 n.output(0)->type()->containedTypes()[0]->kind() ==
+                     c10::TypeKind::IntType;
+  std::vector<Value *> items;
+  for (const jit::Value *v : n.inputs()) {
+    if (isNone(v)) {
+      items.push_back(nullptr); // a None in a tuple (an absent output)
+      continue;
     }
-    ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), n.outputs().size()));
-    if (parts.size() != n.outputs().size())
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto t, tensor(v, intList ? DataType::Int64 : DataType::Float));
+    if (intList) {
+      ONNXOPT_ASSIGN_OR_RETURN(t, cast(t, DataType::Int64));
+    }
+    items.push_back(t);
+  }
+  lists_[n.output(0)] = items;
+  return absl::OkStatus();
+}
+
+// prim::ListUnpack, prim::TupleUnpack
+std::optional<absl::Status> Lowering::lowerUnpack(jit::Node &n,
+                                                  const std::string &) {
+  if (auto c = constant(n.input(0)); c && (c->isList() || c->isTuple())) {
+    auto list = c->isList() ? c->toListRef() : c->toTupleRef().elements();
+    if (list.size() != n.outputs().size())
       return unsupported(n, "unpacking a list of another length");
-    for (size_t i = 0; i < n.outputs().size(); ++i) {
-      if (parts[i])
-        tensors_[n.output(i)] = parts[i];
-      else
-        consts_[n.output(i)] = c10::IValue();
-    }
+    for (size_t i = 0; i < list.size(); ++i)
+      consts_[n.output(i)] = list[i];
     return absl::OkStatus();
   }
-  if ((kind == "aten::list" || kind == "aten::copy") &&
-      n.inputs().size() == 1 &&
-      n.input(0)->type()->kind() == c10::TypeKind::ListType) {
-    // A copy of a list the lowering holds (constant ones fold).
-    bind(n.output(0), n.input(0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), n.outputs().size()));
+  if (parts.size() != n.outputs().size())
+    return unsupported(n, "unpacking a list of another length");
+  for (size_t i = 0; i < n.outputs().size(); ++i) {
+    if (parts[i])
+      tensors_[n.output(i)] = parts[i];
+    else
+      consts_[n.output(i)] = c10::IValue();
+  }
+  return absl::OkStatus();
+}
+
+// aten::list, aten::copy
+std::optional<absl::Status> Lowering::lowerListCopy(jit::Node &n,
+                                                    const std::string &kind) {
+  if (!((kind == "aten::list" || kind == "aten::copy") &&
+        n.inputs().size() == 1 &&
+        n.input(0)->type()->kind() == c10::TypeKind::ListType))
+    return std::nullopt;
+  // A copy of a list the lowering holds (constant ones fold).
+  bind(n.output(0), n.input(0));
+  return absl::OkStatus();
+}
+
+// aten::append
+std::optional<absl::Status> Lowering::lowerAppend(jit::Node &n,
+                                                  const std::string &) {
+  // Appending to a list of tensors built in the same block: the list's
+  // contents at each use are what program order gives.
+  if (n.owningBlock() != n.input(0)->node()->owningBlock())
+    return unsupported(n, "appending inside a branch or loop");
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+  ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1)));
+  parts.push_back(t);
+  lists_[n.input(0)] = parts;
+  lists_[n.output(0)] = parts;
+  return absl::OkStatus();
+}
+
+// prim::TupleIndex, aten::__getitem__, aten::select
+std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
+                                                      const std::string &kind) {
+  if (!(kind == "prim::TupleIndex" || kind == "aten::__getitem__" ||
+        (kind == "aten::select" &&
+         n.input(0)->type()->kind() == c10::TypeKind::ListType)))
+    return std::nullopt;
+  auto i = intOf(n.input(1));
+  if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
+    int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
+    if (k < 0 || k >= int64_t(it->second.size()))
+      return unsupported(n, "an index out of range");
+    alias(n, it->second[size_t(k)]);
     return absl::OkStatus();
   }
-  if (kind == "aten::append") {
-    // Appending to a list of tensors built in the same block: the list's
-    // contents at each use are what program order gives.
-    if (n.owningBlock() != n.input(0)->node()->owningBlock())
-      return unsupported(n, "appending inside a branch or loop");
-    ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
-    ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1)));
-    parts.push_back(t);
-    lists_[n.input(0)] = parts;
-    lists_[n.output(0)] = parts;
+  ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(1), DataType::Int64));
+  return result(n, "Gather", {list, idx},
+                attrList(Attribute::makeInt("axis", 0)));
+}
+
+// aten::len
+std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
+                                               const std::string &) {
+  if (auto it = lists_.find(n.input(0)); it != lists_.end()) {
+    consts_[n.output(0)] = int64_t(it->second.size());
     return absl::OkStatus();
   }
-  if (kind == "prim::TupleIndex" || kind == "aten::__getitem__" ||
-      (kind == "aten::select" &&
-       n.input(0)->type()->kind() == c10::TypeKind::ListType)) {
-    auto i = intOf(n.input(1));
-    if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
-      int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
-      if (k < 0 || k >= int64_t(it->second.size()))
-        return unsupported(n, "an index out of range");
-      alias(n, it->second[size_t(k)]);
-      return absl::OkStatus();
-    }
-    ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
-    ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(1), DataType::Int64));
-    return result(n, "Gather", {list, idx},
+  if (n.input(0)->type()->kind() == c10::TypeKind::TensorType) {
+    // len(tensor): its first dim.
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+    ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {x}));
+    return result(n, "Gather", {s, ints({0}, true)},
                   attrList(Attribute::makeInt("axis", 0)));
   }
-  if (kind == "aten::len") {
-    if (auto it = lists_.find(n.input(0)); it != lists_.end()) {
-      consts_[n.output(0)] = int64_t(it->second.size());
-      return absl::OkStatus();
-    }
-    if (n.input(0)->type()->kind() == c10::TypeKind::TensorType) {
-      // len(tensor): its first dim.
-      ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
-      ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {x}));
-      return result(n, "Gather", {s, ints({0}, true)},
-                    attrList(Attribute::makeInt("axis", 0)));
-    }
-    ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
-    const auto &shape = list->type().shape();
-    if (shape && shape->size() == 1 && (*shape)[0].isConstant()) {
-      consts_[n.output(0)] = (*shape)[0].value();
-      return absl::OkStatus();
-    }
-    ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {list}));
-    return result(n, "Squeeze", {s, ints({0})});
-  }
-  if (kind == "prim::dtype" || kind == "prim::device" ||
-      kind == "aten::__is__" || kind == "aten::__isnot__") {
-    // What the lowering knows of a run-time tensor: its dtype, the CPU, and
-    // that it is not None.
-    if (kind == "prim::dtype") {
-      ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
-      auto st = scalarTypeOf(typeOf(x));
-      if (!st)
-        return unsupported(n, "an element type libtorch lacks");
-      consts_[n.output(0)] = int64_t(*st);
-      return absl::OkStatus();
-    }
-    if (kind == "prim::device") {
-      consts_[n.output(0)] = c10::IValue(c10::Device(c10::kCPU));
-      return absl::OkStatus();
-    }
-    // `a is b` on two run-time tensors: the same object when they lower to
-    // the same value (aliases such as contiguous() included).
-    bool noneA = isNone(n.input(0)), noneB = isNone(n.input(1));
-    bool same = noneA && noneB;
-    if (!noneA && !noneB) {
-      auto a = tensors_.find(n.input(0)), b = tensors_.find(n.input(1));
-      if (a == tensors_.end() || b == tensors_.end())
-        return unsupported(n, "identity of values the lowering does not know");
-      same = a->second == b->second;
-    }
-    consts_[n.output(0)] = (kind == "aten::__is__") == same;
+  ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
+  const auto &shape = list->type().shape();
+  if (shape && shape->size() == 1 && (*shape)[0].isConstant()) {
+    consts_[n.output(0)] = (*shape)[0].value();
     return absl::OkStatus();
   }
-  if (kind == "aten::dim") {
-    auto r = rankOf(n.input(0));
-    if (!r)
-      return unsupported(n, "unknown rank");
-    consts_[n.output(0)] = *r;
-    return absl::OkStatus();
-  }
-  if (kind == "prim::NumToTensor" || kind == "aten::ScalarImplicit" ||
-      kind == "aten::contiguous" || kind == "aten::clone" ||
-      kind == "aten::detach" || kind == "aten::dropout" ||
-      kind == "aten::feature_dropout" || kind == "aten::alpha_dropout" ||
-      kind == "aten::dropout_" || kind == "aten::lift_fresh" ||
-      kind == "prim::unchecked_cast") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), DataType::Int64));
-    alias(n, x);
-    return absl::OkStatus();
-  }
-  if (kind == "aten::Int" || kind == "aten::Float" || kind == "aten::Bool") {
-    DataType to = kind == "aten::Int"    ? DataType::Int64
-                  : kind == "aten::Bool" ? DataType::Bool
-                                         : DataType::Double;
-    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), to));
-    if (kind == "aten::Int" && isFloating(typeOf(x))) {
-      // int() truncates toward zero; Cast from float does the same.
-    }
-    ONNXOPT_ASSIGN_OR_RETURN(auto c, cast(x, to));
-    alias(n, c);
-    return absl::OkStatus();
-  }
-  if (kind == "aten::__not__") {
+  ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {list}));
+  return result(n, "Squeeze", {s, ints({0})});
+}
+
+// prim::dtype, prim::device, aten::__is__, aten::__isnot__
+std::optional<absl::Status> Lowering::lowerTypeQuery(jit::Node &n,
+                                                     const std::string &kind) {
+  // What the lowering knows of a run-time tensor: its dtype, the CPU, and
+  // that it is not None.
+  if (kind == "prim::dtype") {
     ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
-    ONNXOPT_ASSIGN_OR_RETURN(x, cast(x, DataType::Bool));
-    return result(n, "Not", {x});
+    auto st = scalarTypeOf(typeOf(x));
+    if (!st)
+      return unsupported(n, "an element type libtorch lacks");
+    consts_[n.output(0)] = int64_t(*st);
+    return absl::OkStatus();
   }
-  if (kind == "aten::__and__" || kind == "aten::__or__" ||
-      kind == "aten::__xor__" || kind == "aten::bitwise_and" ||
-      kind == "aten::bitwise_or" || kind == "aten::logical_and" ||
-      kind == "aten::logical_or") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0), DataType::Int64));
-    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), DataType::Int64));
-    bool logical = kind.find("logical") != std::string::npos;
-    if (logical ||
-        (typeOf(a) == DataType::Bool && typeOf(b) == DataType::Bool)) {
-      ONNXOPT_ASSIGN_OR_RETURN(a, cast(a, DataType::Bool));
-      ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, DataType::Bool));
-      const char *op = kind.find("and") != std::string::npos   ? "And"
-                       : kind.find("xor") != std::string::npos ? "Xor"
-                                                               : "Or";
-      return result(n, op, {a, b});
-    }
-    return unsupported(n, "bitwise ops on integers");
+  if (kind == "prim::device") {
+    consts_[n.output(0)] = c10::IValue(c10::Device(c10::kCPU));
+    return absl::OkStatus();
   }
-  if (kind == "aten::eq" || kind == "aten::ne" || kind == "aten::lt" ||
-      kind == "aten::le" || kind == "aten::gt" || kind == "aten::ge") {
-    ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0), DataType::Int64));
-    ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
-    ONNXOPT_RETURN_IF_ERROR(promote(a, b, n.input(0), n.input(1)));
-    std::string op = kind.substr(6);
-    if (op == "ne") {
-      ONNXOPT_ASSIGN_OR_RETURN(auto e, step("Equal", {a, b}));
-      return result(n, "Not", {e});
-    }
-    const char *onnx = op == "eq"   ? "Equal"
-                       : op == "lt" ? "Less"
-                       : op == "le" ? "LessOrEqual"
-                       : op == "gt" ? "Greater"
-                                    : "GreaterOrEqual";
-    return result(n, onnx, {a, b});
+  // `a is b` on two run-time tensors: the same object when they lower to
+  // the same value (aliases such as contiguous() included).
+  bool noneA = isNone(n.input(0)), noneB = isNone(n.input(1));
+  bool same = noneA && noneB;
+  if (!noneA && !noneB) {
+    auto a = tensors_.find(n.input(0)), b = tensors_.find(n.input(1));
+    if (a == tensors_.end() || b == tensors_.end())
+      return unsupported(n, "identity of values the lowering does not know");
+    same = a->second == b->second;
   }
-  return lowerTensorOps(n, kind);
+  consts_[n.output(0)] = (kind == "aten::__is__") == same;
+  return absl::OkStatus();
+}
+
+// aten::dim
+std::optional<absl::Status> Lowering::lowerDim(jit::Node &n,
+                                               const std::string &) {
+  auto r = rankOf(n.input(0));
+  if (!r)
+    return unsupported(n, "unknown rank");
+  consts_[n.output(0)] = *r;
+  return absl::OkStatus();
+}
+
+// prim::NumToTensor, aten::ScalarImplicit, aten::contiguous, aten::clone,
+// aten::detach, aten::dropout, aten::feature_dropout, aten::alpha_dropout,
+// aten::dropout_, aten::lift_fresh, prim::unchecked_cast
+std::optional<absl::Status> Lowering::lowerPassThrough(jit::Node &n,
+                                                       const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), DataType::Int64));
+  alias(n, x);
+  return absl::OkStatus();
+}
+
+// aten::Int, aten::Float, aten::Bool
+std::optional<absl::Status>
+Lowering::lowerScalarConversion(jit::Node &n, const std::string &kind) {
+  DataType to = kind == "aten::Int"    ? DataType::Int64
+                : kind == "aten::Bool" ? DataType::Bool
+                                       : DataType::Double;
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), to));
+  if (kind == "aten::Int" && isFloating(typeOf(x))) {
+    // int() truncates toward zero; Cast from float does the same.
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(auto c, cast(x, to));
+  alias(n, c);
+  return absl::OkStatus();
+}
+
+// aten::__not__
+std::optional<absl::Status> Lowering::lowerNot(jit::Node &n,
+                                               const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+  ONNXOPT_ASSIGN_OR_RETURN(x, cast(x, DataType::Bool));
+  return result(n, "Not", {x});
+}
+
+// aten::__and__, aten::__or__, aten::__xor__, aten::bitwise_and,
+// aten::bitwise_or, aten::logical_and, aten::logical_or
+std::optional<absl::Status> Lowering::lowerLogical(jit::Node &n,
+                                                   const std::string &kind) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0), DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), DataType::Int64));
+  bool logical = kind.find("logical") != std::string::npos;
+  if (logical || (typeOf(a) == DataType::Bool && typeOf(b) == DataType::Bool)) {
+    ONNXOPT_ASSIGN_OR_RETURN(a, cast(a, DataType::Bool));
+    ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, DataType::Bool));
+    const char *op = kind.find("and") != std::string::npos   ? "And"
+                     : kind.find("xor") != std::string::npos ? "Xor"
+                                                             : "Or";
+    return result(n, op, {a, b});
+  }
+  return unsupported(n, "bitwise ops on integers");
+}
+
+// aten::eq, aten::ne, aten::lt, aten::le, aten::gt, aten::ge
+std::optional<absl::Status> Lowering::lowerComparison(jit::Node &n,
+                                                      const std::string &kind) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto a, tensor(n.input(0), DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
+  ONNXOPT_RETURN_IF_ERROR(promote(a, b, n.input(0), n.input(1)));
+  std::string op = kind.substr(6);
+  if (op == "ne") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto e, step("Equal", {a, b}));
+    return result(n, "Not", {e});
+  }
+  const char *onnx = op == "eq"   ? "Equal"
+                     : op == "lt" ? "Less"
+                     : op == "le" ? "LessOrEqual"
+                     : op == "gt" ? "Greater"
+                                  : "GreaterOrEqual";
+  return result(n, onnx, {a, b});
 }
 
 } // namespace onnxopt::torchscript

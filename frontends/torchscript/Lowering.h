@@ -47,6 +47,16 @@ template <class... A> std::vector<Attribute> attrList(A... a) {
   return v;
 }
 
+class Lowering;
+/// A lowering of one op kind (a member of Lowering): the node's status, or
+/// nullopt when it declines a form it does not handle.
+using LoweringFn = std::optional<absl::Status> (Lowering::*)(
+    jit::Node &n, const std::string &kind);
+/// The lowerings of `kind`, in the order they are tried (LoweringTable.cpp).
+const std::vector<LoweringFn> &loweringsOf(const std::string &kind);
+/// Every op kind the table lowers, sorted.
+std::vector<std::string> loweredKinds();
+
 class Lowering {
 public:
   /// `argNames`: forward()'s argument names from its schema (`self` first).
@@ -124,6 +134,15 @@ public:
   absl::StatusOr<Value *> asVector(Value *v);
 
   // ---- the lowering --------------------------------------------------------
+  /// Operand `i` of `n` as a tensor value.
+  absl::StatusOr<Value *> operand(const jit::Node &n, size_t i) {
+    return tensor(n.input(i));
+  }
+  /// `n` as the one-input ONNX op `op` of its operand 0.
+  absl::Status unary(jit::Node &n, std::string_view op) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+    return result(n, op, {x});
+  }
   absl::Status lower(jit::Node &n);
   absl::Status lowerBlock(jit::Block &block);
   absl::Status lowerIf(jit::Node &n);
@@ -132,9 +151,7 @@ public:
   void bind(const jit::Value *to, const jit::Value *from);
   /// The most iterations a constant `for` loop is unrolled for.
   static constexpr int64_t kMaxUnroll = 64;
-  absl::Status lowerConvolution(jit::Node &n);
   absl::Status lowerArithmetic(jit::Node &n, std::string_view op);
-  absl::Status lowerTensorOps(jit::Node &n, const std::string &kind);
   absl::Status lowerRnn(jit::Node &n, bool lstm);
   absl::Status lowerAttention(jit::Node &n);
   absl::Status lowerEncoderLayer(jit::Node &n);
@@ -152,7 +169,151 @@ public:
   /// A tensor of `shape` (1-D int64) filled with `fill` (a 0-d tensor).
   absl::StatusOr<Value *> filled(Value *shape, Value *fill);
   absl::Status lowerCreation(jit::Node &n, const std::string &kind);
-  absl::Status lowerShapeOps(jit::Node &n, const std::string &kind);
+
+public:
+  // ---- one per entry of the lowering table (LoweringTable.cpp), defined
+  // beside their kind: Lowering.cpp (prim::*, lists, scalars), LowerOps.cpp
+  // (math, convolution, reductions), LowerShapes.cpp (shapes and indexing).
+  std::optional<absl::Status> lowerPrimIf(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerPrimLoop(jit::Node &n,
+                                            const std::string &kind);
+  std::optional<absl::Status> lowerPrimUninitialized(jit::Node &n,
+                                                     const std::string &kind);
+  std::optional<absl::Status> lowerRaiseOrWarn(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerListConstruct(jit::Node &n,
+                                                 const std::string &kind);
+  std::optional<absl::Status> lowerUnpack(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerListCopy(jit::Node &n,
+                                            const std::string &kind);
+  std::optional<absl::Status> lowerAppend(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerItemAccess(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerLen(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerTypeQuery(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerDim(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerPassThrough(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerScalarConversion(jit::Node &n,
+                                                    const std::string &kind);
+  std::optional<absl::Status> lowerNot(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerLogical(jit::Node &n,
+                                           const std::string &kind);
+  std::optional<absl::Status> lowerComparison(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerConvolution(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerBatchNorm(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerSqrt(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerHardsigmoid(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerSilu(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerGelu(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerClamp(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerAdd(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerSub(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerRsub(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerMul(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerDiv(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerFloorDivide(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerRemainder(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerPool(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerAdaptiveAvgPool(jit::Node &n,
+                                                   const std::string &kind);
+  std::optional<absl::Status> lowerFlatten(jit::Node &n,
+                                           const std::string &kind);
+  std::optional<absl::Status> lowerLinear(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerAddmm(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerTranspose2d(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerMatMul(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerCat(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerView(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerSize(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerPermute(jit::Node &n,
+                                           const std::string &kind);
+  std::optional<absl::Status> lowerTranspose(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerChunk(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerMeanOverDims(jit::Node &n,
+                                                const std::string &kind);
+  std::optional<absl::Status> lowerSoftmax(jit::Node &n,
+                                           const std::string &kind);
+  std::optional<absl::Status> lowerLayerNorm(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerUnsqueeze(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerEmbedding(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerSelect(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerListSlice(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerSlice(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerRecurrent(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status>
+  lowerNativeMultiHeadAttention(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status>
+  lowerTransformerEncoderLayerFwd(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerUnaryTable(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerRsqrt(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerPow(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerLeakyRelu(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerReduce(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerMinMaxAlongDim(jit::Node &n,
+                                                  const std::string &kind);
+  std::optional<absl::Status> lowerElementwiseMinMax(jit::Node &n,
+                                                     const std::string &kind);
+  std::optional<absl::Status> lowerArgMinMax(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerCumsum(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerEinsum(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerBaddbmm(jit::Node &n,
+                                           const std::string &kind);
+  std::optional<absl::Status> lowerGroupNorm(jit::Node &n,
+                                             const std::string &kind);
+  std::optional<absl::Status> lowerNumel(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerScalarSqrt(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerCreationOp(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerExpand(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerPad(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerMaskedFill(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerWhere(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerTriu(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerSplit(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerStack(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerRoll(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerConversion(jit::Node &n,
+                                              const std::string &kind);
+  std::optional<absl::Status> lowerIndexSelect(jit::Node &n,
+                                               const std::string &kind);
+  std::optional<absl::Status> lowerGather(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerIndex(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerRepeat(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerFlip(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerUpsample(jit::Node &n,
+                                            const std::string &kind);
 
   Model &model_;
   Builder main_; ///< constants: the main graph
