@@ -141,8 +141,6 @@ void Rewriter::eraseNode(Node &n) {
   n.erase();
 }
 
-bool Rewriter::debugging() const { return isDebugTypeEnabled(debugType_); }
-
 namespace {
 /// `Conv 'name'` (the first result's name; nodes carry none of their own).
 void printNodeRef(std::ostream &os, const Node &n) {
@@ -152,25 +150,18 @@ void printNodeRef(std::ostream &os, const Node &n) {
 }
 } // namespace
 
-bool Rewriter::notifyMatchFailure(const Node &n, std::string_view why) {
-  if (debugging()) {
-    std::ostream &os = dbgs();
-    os << "[" << debugType_ << "] ";
-    printNodeRef(os, n);
-    os << ": no match: " << why << "\n";
-  }
-  return false;
+void Rewriter::printMatchFailure(const Node &n, std::string_view why) const {
+  std::ostream &os = dbgs();
+  os << "[" << debugType_ << "] ";
+  printNodeRef(os, n);
+  os << ": no match: " << why << "\n";
 }
 
-void Rewriter::noteRewrite(std::string_view nodeRef) {
-  ++rewrites_;
-  if (debugging())
-    dbgs() << "[" << debugType_ << "] " << nodeRef << ": rewritten\n";
+void Rewriter::printRewrite(std::string_view nodeRef) const {
+  dbgs() << "[" << debugType_ << "] " << nodeRef << ": rewritten\n";
 }
 
 std::string Rewriter::nodeRef(const Node &n) const {
-  if (!debugging())
-    return {};
   std::ostringstream os;
   printNodeRef(os, n);
   return os.str();
@@ -206,7 +197,7 @@ absl::StatusOr<size_t> applyPatternsGreedily(
       if (config.fold)
         if (Value *folded = foldNode(*n);
             folded && canForwardResult(*n->output(0), *folded, g)) {
-          std::string ref = rewriter.nodeRef(*n);
+          std::string ref = rewriter.debugging() ? rewriter.nodeRef(*n) : "";
           rewriter.replaceNode(*n, {folded});
           rewriter.noteRewrite(ref);
           sweepChanged = true;
@@ -219,7 +210,7 @@ absl::StatusOr<size_t> applyPatternsGreedily(
         if (!n->is(p->opType(), p->domain()))
           continue;
         // Named before the pattern runs: `n` may be gone after.
-        std::string ref = rewriter.nodeRef(*n);
+        std::string ref = rewriter.debugging() ? rewriter.nodeRef(*n) : "";
         if (p->matchAndRewrite(*n, rewriter)) {
           rewriter.noteRewrite(ref);
           sweepChanged = true;

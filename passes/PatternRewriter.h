@@ -5,6 +5,7 @@
 
 #include "ir/Graph.h"
 #include "ir/OpRegistry.h"
+#include "utils/Debug.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -45,7 +46,8 @@ public:
   /// `debugType` names the pass for --debug-only output ("": none).
   explicit Rewriter(Graph &g, const Model *model = nullptr,
                     std::string_view debugType = "")
-      : graph_(g), model_(model), debugType_(debugType) {}
+      : graph_(g), model_(model), debugType_(debugType),
+        debug_(isDebugTypeEnabled(debugType)) {}
   Graph &graph() const { return graph_; }
 
   // --- Creating ---
@@ -96,8 +98,13 @@ public:
   void eraseNode(Node &n);
 
   /// Records why a pattern did not apply and returns false. With
-  /// --debug-only naming this rewriter's pass, prints the node and reason.
-  bool notifyMatchFailure(const Node &n, std::string_view why);
+  /// --debug-only naming this rewriter's pass, prints the node and reason
+  /// (otherwise it costs a test of a flag: patterns fail on most nodes).
+  bool notifyMatchFailure(const Node &n, std::string_view why) {
+    if (debug_)
+      printMatchFailure(n, why);
+    return false;
+  }
 
   /// The driver's worklist: nodes in the order they are to be visited. A
   /// node is on it at most once (a mark on the node says so); a node erased
@@ -110,15 +117,23 @@ public:
   size_t numRewrites() const { return rewrites_; }
   /// Counts a rewrite (a fold or a pattern) of the node `nodeRef` names;
   /// under --debug-only prints it.
-  void noteRewrite(std::string_view nodeRef = {});
-  /// How debug output names `n` ("Conv 'y'"): empty unless debugging.
+  void noteRewrite(std::string_view nodeRef = {}) {
+    ++rewrites_;
+    if (debug_)
+      printRewrite(nodeRef);
+  }
+  /// Whether --debug-only names this rewriter's pass.
+  bool debugging() const { return debug_; }
+  /// How debug output names `n` ("Conv 'y'").
   std::string nodeRef(const Node &n) const;
 
 private:
-  bool debugging() const;
+  void printMatchFailure(const Node &n, std::string_view why) const;
+  void printRewrite(std::string_view nodeRef) const;
   Graph &graph_;
   const Model *model_;
   std::string_view debugType_;
+  bool debug_;
   std::optional<NameGenerator> names_;
   bool active_ = false;
   std::deque<Node *> worklist_;
