@@ -5,7 +5,7 @@
 //   node compare_exact.js A.onnx B.onnx [--dim NAME=N]... [--seed S] [--int-max N]
 //        [--atol A --rtol R]
 // Exit 0 identical (or close), 1 different, 2 error.
-const { loadOrt, createSession, diffExact, seededFeeds } = require('./ortlib');
+const { loadOrt, createSession, diffExact, seededFeeds } = require('../../tools/ort/ortlib');
 
 async function main() {
   const args = process.argv.slice(2);

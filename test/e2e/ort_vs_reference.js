@@ -5,7 +5,7 @@
 // Prints the worst error per output; exits 1 on a mismatch.
 const fs = require('fs');
 const path = require('path');
-const lib = require('./ortlib');
+const lib = require('../../tools/ort/ortlib');
 
 async function main() {
   const args = process.argv.slice(2);

@@ -10,7 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { loadOrt, decodeTensor, run, createSession, diffExact } = require('./ortlib');
+const { loadOrt, decodeTensor, run, createSession, diffExact } = require('../../tools/ort/ortlib');
 
 async function main() {
   const [onnxOpt, suiteDir, work] = process.argv.slice(2);
