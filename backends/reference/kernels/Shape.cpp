@@ -6,6 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 #include <algorithm>
 #include <array>
 #include <numeric>
@@ -269,16 +272,52 @@ absl::Status kUnsqueeze(KernelContext &ctx) {
 template <class Word>
 void transposeTiles(const char *src, char *dst, int64_t rows, int64_t cols) {
   constexpr int64_t kTile = 32;
-  for (int64_t i0 = 0; i0 < rows; i0 += kTile)
-    for (int64_t j0 = 0; j0 < cols; j0 += kTile)
-      for (int64_t i = i0; i < std::min(rows, i0 + kTile); ++i)
-        for (int64_t j = j0; j < std::min(cols, j0 + kTile); ++j) {
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    int64_t i1 = std::min(rows, i0 + kTile);
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      int64_t j1 = std::min(cols, j0 + kTile);
+      int64_t i = i0;
+#if defined(__SSE2__)
+      // 32-bit words (float weights, the common case): 4x4 blocks transposed
+      // in registers, each row of a block one 16-byte load and store. Moves
+      // and shuffles only: every bit pattern (NaN payloads too) is kept.
+      if constexpr (sizeof(Word) == 4) {
+        for (; i + 4 <= i1; i += 4) {
+          int64_t j = j0;
+          for (; j + 4 <= j1; j += 4) {
+            const char *s = src + size_t(i * cols + j) * 4;
+            size_t ss = size_t(cols) * 4;
+            __m128 r0 = _mm_loadu_ps(reinterpret_cast<const float *>(s));
+            __m128 r1 = _mm_loadu_ps(reinterpret_cast<const float *>(s + ss));
+            __m128 r2 =
+                _mm_loadu_ps(reinterpret_cast<const float *>(s + 2 * ss));
+            __m128 r3 =
+                _mm_loadu_ps(reinterpret_cast<const float *>(s + 3 * ss));
+            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+            char *d = dst + size_t(j * rows + i) * 4;
+            size_t ds = size_t(rows) * 4;
+            _mm_storeu_ps(reinterpret_cast<float *>(d), r0);
+            _mm_storeu_ps(reinterpret_cast<float *>(d + ds), r1);
+            _mm_storeu_ps(reinterpret_cast<float *>(d + 2 * ds), r2);
+            _mm_storeu_ps(reinterpret_cast<float *>(d + 3 * ds), r3);
+          }
+          for (int64_t ii = i; ii < i + 4; ++ii)
+            for (int64_t jj = j; jj < j1; ++jj)
+              std::memcpy(dst + size_t(jj * rows + ii) * 4,
+                          src + size_t(ii * cols + jj) * 4, 4);
+        }
+      }
+#endif
+      for (; i < i1; ++i)
+        for (int64_t j = j0; j < j1; ++j) {
           Word w;
           std::memcpy(&w, src + size_t(i * cols + j) * sizeof(Word),
                       sizeof(Word));
           std::memcpy(dst + size_t(j * rows + i) * sizeof(Word), &w,
                       sizeof(Word));
         }
+    }
+  }
 }
 
 absl::Status kTranspose(KernelContext &ctx) {
