@@ -293,3 +293,56 @@ TEST(GreedyDriver, TestConvergenceReportsOscillation) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Rewriter, ResolvesOpsAtTheModelsOpsetAndRefusesWithoutAnImport) {
+  auto m = makeModel();
+  m->opsetImports = {{"", 13}};
+  Rewriter r(*m->graph, m.get());
+  auto split = r.resolve("Split");
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(split->sinceVersion, 13); // split sizes an input from 13 on
+  m->opsetImports = {{"", 11}};
+  EXPECT_EQ(r.resolve("Split")->sinceVersion, 11);
+  // No import of the domain: an error, so the pattern declines unchanged.
+  EXPECT_FALSE(r.resolve("Foo", "com.example").ok());
+  Rewriter none(*m->graph);
+  EXPECT_FALSE(none.resolve("Relu").ok());
+}
+
+TEST(Rewriter, InPlaceChangesQueueTheNodeAndFreshNamesDoNotCollide) {
+  auto m = makeModel();
+  Graph &g = *m->graph;
+  Value *x = g.addInput("X", Type::tensor(DataType::Float));
+  Value *y = g.addInput("Y", Type::tensor(DataType::Float));
+  Node *neg = g.createNode(*resolveOp("", "Neg", 17), {x}, 1);
+  neg->output(0)->setName("w");
+  Node *add = g.createNode(*resolveOp("", "Add", 17), {neg->output(0), x}, 1);
+  g.addOutput(add->output(0), "Z");
+  Rewriter r(g, m.get());
+  r.startWorklist();
+  // Each in-place change queues the node it changed, once.
+  r.setOperand(*add, 1, y);
+  r.setAttr(*add, Attribute::makeInt("k", 1));
+  r.modifyInPlace(*add, [&] { add->name = "renamed"; });
+  // The old operand of a changed use may have died: its producer is queued.
+  r.setOperands(*add, {y, y});
+  EXPECT_EQ(r.next(), add);
+  EXPECT_EQ(r.next(), neg);
+  EXPECT_EQ(r.next(), nullptr);
+  EXPECT_EQ(add->input(0), y);
+  EXPECT_EQ(add->attr("k")->i, 1);
+  EXPECT_TRUE(r.removeAttr(*add, "k"));
+  EXPECT_FALSE(r.removeAttr(*add, "k"));
+  // Fresh initializer names avoid every name in the graph.
+  Value *c1 =
+      r.createInitializer("w", std::make_shared<Tensor>(Tensor::fromBytes(
+                                   DataType::Float, {}, std::string(4, '\0'))));
+  Value *c2 = r.createInitializer("w", c1->tensor());
+  EXPECT_NE(c1->name(), "w");
+  EXPECT_NE(c1->name(), c2->name());
+  EXPECT_EQ(g.numInitializers(), 2u);
+}
+
+} // namespace
