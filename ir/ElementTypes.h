@@ -128,21 +128,44 @@ private:
   std::vector<T> copy_;
 };
 
-/// A tensor being built by a kernel: zero-filled bytes, then finish().
+/// A tensor being built by a kernel: zero-filled bytes, then finish(). Large
+/// ones (4 MiB and more) live in anonymous mapped memory: zero without a
+/// memset, in huge pages where the kernel allows.
 class NewTensor {
 public:
+  static constexpr size_t kMappedFrom = size_t(4) << 20;
   NewTensor(DataType dtype, std::vector<int64_t> dims)
       : dtype_(dtype), dims_(std::move(dims)) {
     int64_t n = 1;
     for (int64_t d : dims_)
       n *= d;
     n_ = n;
-    if (dtype_ == DataType::String)
+    if (dtype_ == DataType::String) {
       strings_.resize(size_t(n));
-    else
-      bytes_.assign(size_t(n) * elementSize(dtype_), '\0');
+      return;
+    }
+    size_t bytes = size_t(n) * elementSize(dtype_);
+    if (bytes >= kMappedFrom)
+      mapped_ = AnonymousBuffer::create(bytes);
+    if (mapped_)
+      data_ = mapped_->mutableData();
+    else {
+      bytes_.assign(bytes, '\0');
+      data_ = bytes_.data();
+    }
   }
-  template <class T> T *data() { return reinterpret_cast<T *>(bytes_.data()); }
+  NewTensor(NewTensor &&o) noexcept { *this = std::move(o); }
+  NewTensor &operator=(NewTensor &&o) noexcept {
+    dtype_ = o.dtype_;
+    dims_ = std::move(o.dims_);
+    n_ = o.n_;
+    bytes_ = std::move(o.bytes_);
+    strings_ = std::move(o.strings_);
+    mapped_ = std::move(o.mapped_);
+    data_ = mapped_ ? mapped_->mutableData() : bytes_.data();
+    return *this;
+  }
+  template <class T> T *data() { return reinterpret_cast<T *>(data_); }
   std::vector<std::string> &strings() { return strings_; }
   int64_t size() const { return n_; }
   const std::vector<int64_t> &dims() const { return dims_; }
@@ -150,16 +173,23 @@ public:
     if (dtype_ == DataType::String)
       return std::make_shared<Tensor>(
           Tensor::fromStrings(dims_, std::move(strings_)));
+    if (mapped_) {
+      size_t size = mapped_->size();
+      return std::make_shared<Tensor>(dtype_, dims_, std::move(mapped_), 0,
+                                      size);
+    }
     return std::make_shared<Tensor>(
         Tensor::fromBytes(dtype_, dims_, std::move(bytes_)));
   }
 
 private:
-  DataType dtype_;
+  DataType dtype_ = DataType::Undefined;
   std::vector<int64_t> dims_;
   int64_t n_ = 0;
   std::string bytes_;
   std::vector<std::string> strings_;
+  std::shared_ptr<AnonymousBuffer> mapped_;
+  char *data_ = nullptr;
 };
 
 // Type dispatch: REF_DISPATCH(dtype, TYPES, body) runs body with T bound to the

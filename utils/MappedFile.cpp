@@ -34,6 +34,22 @@ void MappedFile::release(size_t offset, size_t size) const {
     ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
+std::shared_ptr<AnonymousBuffer> AnonymousBuffer::create(size_t size) {
+  if (size == 0)
+    return nullptr;
+  void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return nullptr;
+#ifdef MADV_HUGEPAGE
+  ::madvise(p, size, MADV_HUGEPAGE); // a hint: without THP, small pages
+#endif
+  return std::shared_ptr<AnonymousBuffer>(
+      new AnonymousBuffer(static_cast<char *>(p), size));
+}
+
+AnonymousBuffer::~AnonymousBuffer() { ::munmap(data_, size_); }
+
 absl::StatusOr<std::shared_ptr<MappedFile>>
 MappedFile::open(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
