@@ -601,11 +601,17 @@ std::optional<std::vector<int64_t>> permOf(const Node &t) {
   return perm;
 }
 
-std::optional<SpatialPad> spatialPad(Node &pad) {
-  if (!isOp(&pad, "Pad") || !pad.input(0) || !isPrivateResult(pad.output(0)))
+std::optional<SpatialPad> spatialPad(Node &pad, const char *&why) {
+  auto no = [&](const char *reason) -> std::optional<SpatialPad> {
+    why = reason;
     return std::nullopt;
+  };
+  if (!isOp(&pad, "Pad") || !pad.input(0))
+    return no("not fed by a Pad");
+  if (!isPrivateResult(pad.output(0)))
+    return no("the Pad result has other users or is a graph output");
   if (const Attribute *m = pad.attr("mode"); m && m->s != "constant")
-    return std::nullopt;
+    return no("the Pad is not constant mode");
   std::vector<int64_t> pads;
   SpatialPad sp;
   sp.input = pad.input(0);
@@ -613,32 +619,32 @@ std::optional<SpatialPad> spatialPad(Node &pad) {
     const Attribute *p =
         pad.attr(pad.op().sinceVersion < 2 ? "paddings" : "pads");
     if (!p)
-      return std::nullopt;
+      return no("the Pad has no pads");
     pads = p->ints;
     if (const Attribute *v = pad.attr("value"))
       sp.value = v->f;
   } else {
     if (pad.numInputs() < 2 || !isConstantTensor(pad.input(1)))
-      return std::nullopt;
+      return no("the pads are not constant");
     for (double d : constantValues(*pad.input(1)))
       pads.push_back(int64_t(d));
     if (pad.numInputs() > 2 && pad.input(2)) {
       if (!isConstantTensor(pad.input(2)) ||
           pad.input(2)->tensor()->numElements() != 1)
-        return std::nullopt;
+        return no("the pad value is not a one-element constant");
       sp.value = constantValues(*pad.input(2))[0];
     }
     if (pad.numInputs() > 3 && pad.input(3))
-      return std::nullopt; // axes (opset 18): not handled
+      return no("the Pad has axes (opset 18), not handled");
   }
   size_t rank = pads.size() / 2;
   if (pads.size() % 2 || rank < 3)
-    return std::nullopt;
+    return no("the pads do not cover a rank-3 or higher input");
   for (int64_t p : pads)
     if (p < 0)
-      return std::nullopt;
+      return no("a pad is negative (a crop)");
   if (pads[0] || pads[1] || pads[rank] || pads[rank + 1])
-    return std::nullopt; // batch or channel padded
+    return no("the batch or channel dims are padded");
   sp.begin.assign(pads.begin() + 2, pads.begin() + rank);
   sp.end.assign(pads.begin() + rank + 2, pads.end());
   return sp;
@@ -669,9 +675,10 @@ public:
     if (n.op().isOpaque() || !n.input(0))
       return r.notifyMatchFailure(n, "opaque or malformed");
     Node *pad = n.input(0)->definingNode();
-    auto sp = pad ? spatialPad(*pad) : std::nullopt;
+    const char *why = "not fed by a Pad";
+    auto sp = pad ? spatialPad(*pad, why) : std::nullopt;
     if (!sp)
-      return r.notifyMatchFailure(n, "not a private constant spatial Pad");
+      return r.notifyMatchFailure(n, why);
     size_t spatial = sp->begin.size();
     auto pads = consumerPads(n, spatial);
     if (!pads)

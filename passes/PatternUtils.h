@@ -311,8 +311,9 @@ struct SpatialPad {
   std::vector<int64_t> begin, end;
   double value = 0;
 };
-/// A private constant-mode Pad of the spatial dims only, or nullopt.
-std::optional<SpatialPad> spatialPad(Node &pad);
+/// A private constant-mode Pad of the spatial dims only, or nullopt with
+/// `why` set to the reason.
+std::optional<SpatialPad> spatialPad(Node &pad, const char *&why);
 /// The consumer's pads attribute (zeros when absent), if auto_pad allows.
 std::optional<std::vector<int64_t>> consumerPads(const Node &n, size_t spatial);
 /// PadInto, rooted at `op` (Conv, AveragePool or MaxPool): the Pad before it
