@@ -54,8 +54,11 @@ public:
     // C must broadcast to [M, N] without enlarging it.
     auto n = staticDim(b, 1), m = staticDim(a, 0);
     auto cr = rankOf(c);
-    if (!cr || *cr > 2 || !n)
+    if (!cr || !n)
       return r.notifyMatchFailure(add, "C's rank or N unknown");
+    if (*cr > 2)
+      return r.notifyMatchFailure(
+          add, "C has more dims than [M, N] (it would enlarge the result)");
     std::vector<std::optional<int64_t>> cd;
     for (int64_t i = 0; i < *cr; ++i)
       cd.push_back(staticDim(c, i));
