@@ -147,25 +147,13 @@ public:
     size_t bytes = size_t(n) * elementSize(dtype_);
     if (bytes >= kMappedFrom)
       mapped_ = AnonymousBuffer::create(bytes);
-    if (mapped_)
-      data_ = mapped_->mutableData();
-    else {
+    if (!mapped_)
       bytes_.assign(bytes, '\0');
-      data_ = bytes_.data();
-    }
   }
-  NewTensor(NewTensor &&o) noexcept { *this = std::move(o); }
-  NewTensor &operator=(NewTensor &&o) noexcept {
-    dtype_ = o.dtype_;
-    dims_ = std::move(o.dims_);
-    n_ = o.n_;
-    bytes_ = std::move(o.bytes_);
-    strings_ = std::move(o.strings_);
-    mapped_ = std::move(o.mapped_);
-    data_ = mapped_ ? mapped_->mutableData() : bytes_.data();
-    return *this;
+  template <class T> T *data() {
+    return reinterpret_cast<T *>(mapped_ ? mapped_->mutableData()
+                                         : bytes_.data());
   }
-  template <class T> T *data() { return reinterpret_cast<T *>(data_); }
   std::vector<std::string> &strings() { return strings_; }
   int64_t size() const { return n_; }
   const std::vector<int64_t> &dims() const { return dims_; }
@@ -189,7 +177,6 @@ private:
   std::string bytes_;
   std::vector<std::string> strings_;
   std::shared_ptr<AnonymousBuffer> mapped_;
-  char *data_ = nullptr;
 };
 
 // Type dispatch: REF_DISPATCH(dtype, TYPES, body) runs body with T bound to the

@@ -54,8 +54,6 @@ using LoweringFn = std::optional<absl::Status> (Lowering::*)(
     jit::Node &n, const std::string &kind);
 /// The lowerings of `kind`, in the order they are tried (LoweringTable.cpp).
 const std::vector<LoweringFn> &loweringsOf(const std::string &kind);
-/// Every op kind the table lowers, sorted.
-std::vector<std::string> loweredKinds();
 
 class Lowering {
 public:

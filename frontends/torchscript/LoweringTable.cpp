@@ -247,12 +247,4 @@ const std::vector<LoweringFn> &loweringsOf(const std::string &kind) {
   return it == table->end() ? kNone : it->second;
 }
 
-std::vector<std::string> loweredKinds() {
-  std::vector<std::string> out;
-  for (const Entry &e : kLowerings)
-    if (out.empty() || out.back() != e.kind)
-      out.push_back(e.kind);
-  return out;
-}
-
 } // namespace onnxopt::torchscript
