@@ -159,31 +159,65 @@ absl::Status OutputFile::write(std::string_view bytes) {
   return absl::OkStatus();
 }
 
+absl::Status OutputFile::copyFromFile(int src, loff_t in, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::copy_file_range(src, &in, fd_, nullptr, size, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return absl::UnavailableError("copy_file_range");
+    size -= static_cast<size_t>(n);
+    offset_ += static_cast<uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OutputFile::write(const ByteRange &range) {
   constexpr size_t kKernelCopyMin = 256 << 10;
   const Buffer *src = range.source;
   if (!src || src->fd() < 0 || range.bytes.size() < kKernelCopyMin)
     return write(range.bytes);
   ONNXOPT_RETURN_IF_ERROR(flush());
-  loff_t in = range.bytes.data() - src->data();
-  size_t left = range.bytes.size();
-  while (left > 0) {
-    ssize_t n = ::copy_file_range(src->fd(), &in, fd_, nullptr, left, 0);
-    if (n < 0 && errno == EINTR)
+  const loff_t begin = range.bytes.data() - src->data();
+  const loff_t end = begin + static_cast<loff_t>(range.bytes.size());
+  loff_t at = begin;
+  auto fallBack = [&] { return write(range.bytes.substr(at - begin)); };
+  while (at < end) {
+    // Holes of a sparse source stay holes (as cp --sparse=auto keeps them):
+    // a temporary file can skip over them; a device or FIFO gets zeros.
+    loff_t data = direct() ? at : ::lseek(src->fd(), at, SEEK_DATA);
+    if (data < 0 && errno != ENXIO)
+      data = at; // no SEEK_DATA here: all of it is data
+    if (data < 0 || data > end)
+      data = end; // ENXIO: only a hole is left
+    if (data > at) {
+      if (::lseek(fd_, data - at, SEEK_CUR) < 0)
+        return fallBack();
+      offset_ += static_cast<uint64_t>(data - at);
+      at = data;
       continue;
-    if (n <= 0) {
-      // Not supported between these files (or a short source): plain write.
-      size_t done = range.bytes.size() - left;
-      return write(range.bytes.substr(done));
     }
-    left -= static_cast<size_t>(n);
-    offset_ += static_cast<uint64_t>(n);
+    loff_t hole = direct() ? end : ::lseek(src->fd(), at, SEEK_HOLE);
+    if (hole < 0 || hole > end)
+      hole = end;
+    if (hole <= at)
+      hole = end;
+    size_t before = offset_;
+    if (!copyFromFile(src->fd(), at, static_cast<size_t>(hole - at)).ok()) {
+      // Not supported between these files (or a short source): plain write.
+      at += static_cast<loff_t>(offset_ - before);
+      return fallBack();
+    }
+    at = hole;
   }
   return absl::OkStatus();
 }
 
 absl::Status OutputFile::commit() {
   ONNXOPT_RETURN_IF_ERROR(flush());
+  // A file that ends in a skipped hole still has its full length.
+  if (!direct() && ::ftruncate(fd_, static_cast<off_t>(offset_)) != 0)
+    return writeError(tmpPath_);
   if (::close(fd_) != 0) {
     fd_ = -1;
     return absl::ResourceExhaustedError(

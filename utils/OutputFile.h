@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace onnxopt {
@@ -38,7 +39,8 @@ public:
     return write(std::string_view(data, size));
   }
   /// Writes a range; large ranges of a file are copied in the kernel
-  /// (copy_file_range), as cp does, instead of faulting in the mapping.
+  /// (copy_file_range), as cp does, instead of faulting in the mapping, and
+  /// the holes of a sparse source stay holes in a regular output file.
   absl::Status write(const ByteRange &range);
   /// Bytes written so far.
   uint64_t offset() const { return offset_ + buffered_.size(); }
@@ -48,6 +50,7 @@ public:
 private:
   OutputFile() = default;
   absl::Status flush();
+  absl::Status copyFromFile(int src, loff_t in, size_t size);
   std::string where() const { return path_ == "-" ? "standard output" : path_; }
   std::string path_, tmpPath_;
   int fd_ = -1;
