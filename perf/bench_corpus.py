@@ -4,8 +4,9 @@
     /usr/bin/python3 perf/bench_corpus.py ONNX_OPT CORPUS_DIR [--quick] [--repeat 3]
         [--md perf/RESULTS.md] [--json perf/results.json]
 
-CORPUS_DIR/models/*.onnx comes from perf/make_corpus.py (a copy of
-shared/corpus/make_corpus.py: `/usr/bin/python3 perf/make_corpus.py --out DIR --no-ts`).
+CORPUS_DIR/models/*.onnx comes from perf/make_corpus.py (tools/corpus/onnxopt_corpus.py's
+models, the same files as shared/corpus/make_corpus.py's:
+`/usr/bin/python3 perf/make_corpus.py --out DIR --no-ts`).
 Per model: onnx-opt -O1 and -O2 as whole processes (median wall time of --repeat
 runs; load/passes/write split from --report; peak RSS from /usr/bin/time), and ONNX
 Runtime 1.30's offline optimization at basic and extended level (perf/ort_opt.js:

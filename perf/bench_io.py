@@ -13,11 +13,13 @@ Timings are measurements only; nothing here passes or fails.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
 
 
 def sample_run(cmd):
@@ -44,51 +46,10 @@ def sample_run(cmd):
 
 
 def make_resnet(path):
-    if os.path.exists(path):
-        return
-    import torch
-    import torchvision
-    torch.manual_seed(0)
-    m = torchvision.models.resnet50().eval()
-    torch.onnx.export(m, torch.randn(1, 3, 224, 224), path, opset_version=17,
-                      input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
-
-
-def make_big(dirpath, gib):
-    import onnx
-    from onnx import TensorProto, helper
-    model = os.path.join(dirpath, "big.onnx")
-    data = os.path.join(dirpath, "big.weights")
-    if os.path.exists(model) and os.path.exists(data) and os.path.getsize(data) == gib << 30:
-        return model, data
-    pieces = gib * 4  # 256 MiB each
-    n = (256 << 20) // 4
-    chunk = os.urandom(1 << 20)
-    with open(data, "wb") as f:
-        for _ in range(gib << 10):
-            f.write(chunk)
-    inits, nodes, prev = [], [], "X"
-    for i in range(pieces):
-        t = TensorProto()
-        t.name, t.data_type = f"W{i}", TensorProto.FLOAT
-        t.dims.append(n)
-        t.data_location = TensorProto.EXTERNAL
-        for k, v in (("location", "big.weights"), ("offset", str(i * (256 << 20))),
-                     ("length", str(256 << 20))):
-            e = t.external_data.add()
-            e.key, e.value = k, v
-        inits.append(t)
-        out = "Y" if i == pieces - 1 else f"T{i}"
-        nodes.append(helper.make_node("Add", [prev, f"W{i}"], [out]))
-        prev = out
-    g = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [n])],
-                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [n])], initializer=inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-    m.ir_version = 8
-    with open(model, "wb") as f:
-        f.write(m.SerializeToString())
-    return model, data
+    if not os.path.exists(path):
+        import torch
+        corpus.export(corpus.build("resnet50", 0), (torch.randn(1, 3, 224, 224),), path, ["input"],
+                      ["output"], {"input": {0: "batch"}, "output": {0: "batch"}}, raw=False)
 
 
 def median_runs(cmd, repeat, cleanup):
@@ -114,7 +75,7 @@ def run(onnx_opt, work, gib=4, repeat=3):
     results.append(dict(model="resnet50 (inline)", bytes=os.path.getsize(resnet), onnx_opt_s=r[0],
                         cp_s=c[0], ratio=r[0] / c[0], peak_rss_mib=r[1] / 1024, peak_anon_mib=r[2] / 1024))
 
-    model, data = make_big(work, gib)
+    model, data = corpus.chain_model(work, gib * 4, 256 << 20, "big.weights", fill="random")
     # A freshly written file is still being written back: flush it first, or
     # the first runs time the disk.
     os.sync()

@@ -30,14 +30,14 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODELS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121", "vit_b_16",
-          "swin_t", "convnext_tiny", "regnet_y_400mf", "squeezenet1_1", "shufflenet_v2_x1_0",
-          "googlenet", "mnasnet1_0", "transformer_encoder", "transformer_encoder_prenorm",
-          "tiny_gpt", "lstm_bidir", "gru_lm"]
+sys.path.insert(0, os.path.join(HERE, "..", "tools", "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
+
+MODELS = corpus.CLASSIFIERS + corpus.SEQUENCE
 
 
 def shape_args(spec):
-    """onnx-opt's --input-shape/--input-type for a make_corpus input spec."""
+    """onnx-opt's --input-shape/--input-type for a corpus model's input spec."""
     args = []
     for name, shape, dtype, _ in spec["inputs"]:
         if spec["family"] in ("cnn", "transformer") and len(shape) == 4:
@@ -89,8 +89,6 @@ def main():
     names = a.only.split(",") if a.only else MODELS
     env = dict(os.environ)
     env.setdefault("ORT_NODE_MODULES", os.path.join(HERE, "..", "tools", "ort", "node_modules"))
-    sys.path.insert(0, HERE)
-    import make_corpus
     subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), "--out", a.work,
                     "--only", ",".join(names)], check=True, capture_output=True)
     summary = json.load(open(os.path.join(a.work, "models", "summary.json")))["models"]
@@ -108,7 +106,7 @@ def main():
                 continue
             t0 = time.time()
             p = subprocess.run([a.onnx_opt, pt, "-O2", "-o", out] +
-                               shape_args(make_corpus.MODELS[name]),
+                               shape_args(corpus.MODELS[name]),
                                capture_output=True, text=True)
             wall = time.time() - t0
             if p.returncode != 0:

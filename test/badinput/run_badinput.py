@@ -19,6 +19,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
+
 ONNX_OPT, WORK = sys.argv[1], sys.argv[2]
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
@@ -472,15 +476,14 @@ for _kind in ("if", "loop", "scan"):
 
 
 def main():
-    passed = failed = 0
+    report = corpus.Report()
     for fn in CASES:
         d = os.path.join(WORK, fn.__name__)
         os.makedirs(d)
         try:
             path, pattern, *rest = fn(d)
         except Exception as e:  # a broken case is a failure of the suite, not a pass
-            print(f"FAIL {fn.__name__}: could not build the case: {e}")
-            failed += 1
+            report.problems(fn.__name__, [f"could not build the case: {e}"])
             continue
         opts = rest[0] if rest else {}
         want = opts.get("exit", 1)
@@ -501,14 +504,10 @@ def main():
         elif leftovers:
             problems.append(f"output left behind: {leftovers}")
         if problems:
-            failed += 1
-            print(f"FAIL {fn.__name__}: {'; '.join(problems)}\n  stderr: {r.stderr.strip()[:300]}")
-        else:
-            passed += 1
-            first = (r.stderr.strip().splitlines() or [""])[0]
-            print(f"ok   {fn.__name__}: {first[:150]}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+            problems.append(f"stderr: {r.stderr.strip()[:300]}")
+        first = (r.stderr.strip().splitlines() or [""])[0]
+        report.problems(fn.__name__, problems, first[:150])
+    sys.exit(report.finish())
 
 
 main()

@@ -7,7 +7,8 @@ Exports the corpus models raw (training=PRESERVE, do_constant_folding=False:
 BatchNormalization and the Shape/Gather/Unsqueeze/Concat glue stay in) with
 random weights and fixed seeds: ResNet-50, MobileNetV3-Large, EfficientNet-B0,
 ViT-B/16, Swin-T, a GPT-style decoder, a bidirectional LSTM and a GRU language
-model. For each, on seeded inputs written as .pb files:
+model (tools/corpus/onnxopt_corpus.py's definitions). For each, on seeded inputs
+written as .pb files:
   1. `onnx-opt raw.onnx -O1 --verify --verify-inputs=DIR` must pass (the -O1
      pipeline is exact: outputs bit-identical in the reference interpreter), and
      `-O2 --verify` within atol 1e-4 + rtol 1e-3, its output within the same
@@ -26,7 +27,7 @@ Prints `N passed, N failed`.
 """
 import argparse
 import os
-import subprocess
+import shutil
 import sys
 import time
 
@@ -34,73 +35,16 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 import torch
-import torch.nn as nn
-import torchvision
 import warnings
 
 warnings.filterwarnings("ignore")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
 
-
-class TinyGPT(nn.Module):
-    """Decoder-only: token + position embeddings, causal self-attention blocks."""
-
-    def __init__(self, vocab=512, d=128, heads=4, layers=2, max_len=64):
-        super().__init__()
-        self.tok = nn.Embedding(vocab, d)
-        self.pos = nn.Embedding(max_len, d)
-        layer = nn.TransformerEncoderLayer(d, heads, 4 * d, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(d)
-        self.head = nn.Linear(d, vocab, bias=False)
-
-    def forward(self, ids):
-        n = ids.shape[1]
-        pos = torch.arange(n, device=ids.device).unsqueeze(0)
-        mask = torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
-        x = self.tok(ids) + self.pos(pos)
-        return self.head(self.norm(self.blocks(x, mask=mask)))
-
-
-class LstmModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lstm = nn.LSTM(40, 64, num_layers=2, batch_first=True, bidirectional=True)
-        self.fc = nn.Linear(128, 10)
-
-    def forward(self, x):
-        return self.fc(self.lstm(x)[0])
-
-
-class GruModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.emb = nn.Embedding(300, 64)
-        self.gru = nn.GRU(64, 96, num_layers=2, batch_first=True)
-        self.fc = nn.Linear(96, 300)
-
-    def forward(self, ids):
-        return self.fc(self.gru(self.emb(ids))[0])
-
-
-def tv(name):
-    return lambda: getattr(torchvision.models, name)(weights=None)
-
-
-IMG = ("input", [1, 3, 224, 224], np.float32, None)
-# name -> (factory, [(input, shape, dtype, int range)], dynamic axes)
-MODELS = {
-    "resnet50": (tv("resnet50"), [IMG], {"input": {0: "batch"}}),
-    "mobilenet_v3_large": (tv("mobilenet_v3_large"), [IMG], {"input": {0: "batch"}}),
-    "efficientnet_b0": (tv("efficientnet_b0"), [IMG], {"input": {0: "batch"}}),
-    "vit_b_16": (tv("vit_b_16"), [IMG], {"input": {0: "batch"}}),
-    "swin_t": (tv("swin_t"), [IMG], {"input": {0: "batch"}}),
-    "tiny_gpt": (TinyGPT, [("ids", [2, 16], np.int64, 512)], {"ids": {0: "batch", 1: "seq"}}),
-    "lstm": (LstmModel, [("x", [2, 12, 40], np.float32, None)], {"x": {0: "batch", 1: "seq"}}),
-    "gru": (GruModel, [("ids", [2, 10], np.int64, 300)], {"ids": {0: "batch", 1: "seq"}}),
-}
+MODELS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "vit_b_16", "swin_t",
+          "small_gpt", "small_lstm", "small_gru"]
 
 
 GLUE = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice", "Constant",
@@ -133,15 +77,12 @@ def check_dynamic_o1(name, raw, o1):
                             % (key[0], key[1], sym, got.get(key)))
     if name in GLUE_BOUND and glue > GLUE_BOUND[name]:
         problems.append("-O1 leaves %d glue nodes, the best peer %d" % (glue, GLUE_BOUND[name]))
-    spec, dyn = MODELS[name][1], MODELS[name][2]
-    ints = []
-    for (_, _, _, hi) in spec:
-        if hi:
-            ints = ["--int-max", str(hi)]
+    inputs, dyn = spec(name)
+    ints = int_max(inputs)
     seq = None
     for axis_map in dyn.values():
         if 1 in axis_map:
-            seq = spec[0][1][1]
+            seq = inputs[0][1][1]
     settings = [(b, seq) for b in (1, 3, 8)] + ([(3, seq + 7)] if seq else [])
     for b, n in settings:
         dims = ["--dim", "batch=%d" % b] + (["--dim", "seq=%d" % n] if n else [])
@@ -152,31 +93,32 @@ def check_dynamic_o1(name, raw, o1):
     return problems, glue, len(settings)
 
 
-def randomise(model, seed):
-    """Random BatchNorm statistics, so that folding mistakes change the numbers,
-    and random weights for layers initialised to zero (ViT's head), so that the
-    outputs are not constant."""
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.Linear) and not m.weight.any():
-            m.weight.copy_(torch.randn(m.weight.shape, generator=g) * 0.02)
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) * 0.2 - 0.1)
-            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) * 0.5 + 0.75)
+def spec(name):
+    """[(input, shape, dtype, int range)] and {input: {axis: symbol}} of a model."""
+    cfg = corpus.MODELS[name]
+    return cfg["inputs"], corpus.dynamic_axes(cfg["inputs"], cfg["dyn"], [])
+
+
+def int_max(inputs):
+    """compare_exact.js's --int-max for token inputs: below the vocabulary size."""
+    for _, _, _, bounds in inputs:
+        if bounds:
+            return ["--int-max", str(bounds[1])]
+    return []
 
 
 def export(name, path, inputs_dir):
-    factory, spec, dyn = MODELS[name]
-    torch.manual_seed(0)
-    model = factory().eval()
-    with torch.no_grad():
-        randomise(model, 1)
+    """The raw export of NAME (random BatchNorm statistics, and random weights
+    for linear layers initialised to zero, ViT's head: the outputs are not
+    constant), and seeded inputs written as .pb files to INPUTS_DIR."""
+    model = corpus.build(name, 0, zero_linear=True)
+    inputs, dyn = spec(name)
     rng = np.random.default_rng(7)
     args = []
     os.makedirs(inputs_dir, exist_ok=True)
-    for i, (iname, shape, dtype, hi) in enumerate(spec):
-        if hi:
-            a = rng.integers(0, hi, size=shape).astype(dtype)
+    for i, (iname, shape, dtype, bounds) in enumerate(inputs):
+        if bounds:
+            a = rng.integers(bounds[0], bounds[1], size=shape).astype(dtype)
         else:
             a = (rng.random(shape, dtype=np.float32) * 2 - 1).astype(dtype)
         args.append(torch.from_numpy(a))
@@ -184,16 +126,13 @@ def export(name, path, inputs_dir):
             f.write(numpy_helper.from_array(a, iname).SerializeToString())
     # Grad mode on: under no_grad torch 1.13 takes the fused attention fast
     # path, which has no ONNX export.
-    torch.onnx.export(model, tuple(args), path, opset_version=17,
-                      input_names=[s[0] for s in spec], output_names=["output"],
-                      dynamic_axes=dict(dyn, output={0: "batch"}),
-                      training=torch.onnx.TrainingMode.PRESERVE,
-                      do_constant_folding=False)
+    corpus.export(model, tuple(args), path, [s[0] for s in inputs], ["output"],
+                  dict(dyn, output={0: "batch"}), raw=True)
 
 
 def run(cmd):
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = corpus.run(cmd)
     return p, time.time() - t0
 
 
@@ -203,8 +142,8 @@ def main():
     ap.add_argument("work")
     ap.add_argument("--only")
     args = ap.parse_args()
-    names = args.only.split(",") if args.only else list(MODELS)
-    passed = failed = 0
+    names = args.only.split(",") if args.only else MODELS
+    report = corpus.Report()
     for name in names:
         d = os.path.join(args.work, name)
         os.makedirs(d, exist_ok=True)
@@ -230,14 +169,12 @@ def main():
         if p4.returncode != 0:
             problems.append("-O2 --verify: exit %d: %s" % (p4.returncode, p4.stderr.strip()[-400:]))
         else:
-            shape_args = []
-            for k, (iname, shape, _, hi) in enumerate(MODELS[name][1]):
-                if hi:
-                    shape_args += ["--int-max", str(hi)]
+            ispec, dyn = spec(name)
+            shape_args = int_max(ispec)
             dims = []
-            for axis_map in MODELS[name][2].values():
+            for axis_map in dyn.values():
                 for axis, sym in axis_map.items():
-                    dims += ["--dim", "%s=%d" % (sym, MODELS[name][1][0][1][axis])]
+                    dims += ["--dim", "%s=%d" % (sym, ispec[0][1][axis])]
             p5, _ = run(["node", os.path.join(HERE, "compare_exact.js"), raw, o2] + dims +
                         shape_args + ["--atol", "1e-4", "--rtol", "1e-3"])
             if p5.returncode != 0:
@@ -258,18 +195,13 @@ def main():
         for line in p.stderr.splitlines() + [l for l in p4.stderr.splitlines() if "wrote" in l]:
             if "onnx-opt: read" in line or "onnx-opt: wrote" in line:
                 nodes += " " + line.split(":", 2)[2].split("(")[0].strip()
-        if problems:
-            failed += 1
-            print("FAIL %s:\n    %s" % (name, "\n    ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %s: export %.1fs, -O1 --verify %.1fs, --evaluate %.1fs; nodes raw, "
-                  "-O1, -O2:%s; -O1 glue %d (bound %s), bit-identical in ONNX Runtime at %d "
-                  "batch/sequence sizes" % (name, texp, tver, tev, nodes.replace(" nodes", ""),
-                                            glue, GLUE_BOUND.get(name, "-"), runs))
-        sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+        if report.problems(name, problems,
+                           "export %.1fs, -O1 --verify %.1fs, --evaluate %.1fs; nodes raw, "
+                           "-O1, -O2:%s; -O1 glue %d (bound %s), bit-identical in ONNX Runtime at %d "
+                           "batch/sequence sizes" % (texp, tver, tev, nodes.replace(" nodes", ""),
+                                                     glue, GLUE_BOUND.get(name, "-"), runs)):
+            shutil.rmtree(d)  # a failure keeps its directory, to look at; the disk is shared
+    return report.finish()
 
 
 if __name__ == "__main__":

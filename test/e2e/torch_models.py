@@ -4,64 +4,46 @@
     /usr/bin/python3 torch_models.py ONNX_OPT WORK_DIR [--only NAME,...]
 
 Exports ResNet-50, MobileNetV3-Large, ViT-B/16, an LSTM and a small transformer
-encoder with random weights (fixed seeds, dynamic batch/sequence axes, opset 17),
+encoder (tools/corpus/onnxopt_corpus.py's definitions) with random weights and
+BatchNorm statistics (fixed seeds, dynamic batch/sequence axes, opset 17),
 runs `onnx-opt m.onnx -o out.onnx` (once more with external data, and at -O1, -O2
 and -O3), and requires ONNX Runtime to give bit-identical outputs for the original
 and each output on seeded random inputs at two batch sizes (-O2 and -O3, which hold
 numeric fusions, within atol 1e-4 + rtol 1e-3). Also checks that every run is deterministic (same bytes twice)
-and idempotent (a second run over its own output changes nothing).
+and idempotent (a second run over its own output changes nothing). Outputs are
+deleted once checked and a passing model's directory at its end: the disk is shared.
 Prints `N passed, N failed`.
 """
 import argparse
+import hashlib
 import os
-import subprocess
+import shutil
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torchvision
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
+
+MODELS = ["resnet50", "mobilenet_v3_large", "vit_b_16", "small_lstm", "small_transformer"]
 
 
-class TinyTransformer(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.emb = nn.Embedding(100, 64)
-        layer = nn.TransformerEncoderLayer(64, 4, 128, batch_first=True)
-        self.enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
-        self.head = nn.Linear(64, 100)
-
-    def forward(self, tokens):
-        return self.head(self.enc(self.emb(tokens)))
+def digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
-class LstmModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lstm = nn.LSTM(32, 48, num_layers=2, bidirectional=True, batch_first=True)
-        self.out = nn.Linear(96, 10)
-
-    def forward(self, x):
-        y, _ = self.lstm(x)
-        return self.out(y)
-
-
-def models():
-    img = {"input": {0: "batch"}, "output": {0: "batch"}}
-    seq = {"input": {0: "batch", 1: "seq"}, "output": {0: "batch", 1: "seq"}}
-    return {
-        "resnet50": (lambda: torchvision.models.resnet50(), torch.randn(1, 3, 224, 224), img, {}),
-        "mobilenet_v3_large": (lambda: torchvision.models.mobilenet_v3_large(), torch.randn(1, 3, 224, 224), img, {}),
-        "vit_b_16": (lambda: torchvision.models.vit_b_16(), torch.randn(1, 3, 224, 224), img, {}),
-        "lstm": (LstmModel, torch.randn(2, 7, 32), seq, {"seq": [7, 11]}),
-        "transformer": (TinyTransformer, torch.randint(0, 100, (2, 9)), seq, {"seq": [9, 13], "int_max": 100}),
-    }
+def remove(*paths):
+    for p in paths:
+        if os.path.exists(p):
+            os.remove(p)
 
 
 def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = corpus.run(cmd)
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
@@ -72,73 +54,99 @@ def main():
     ap.add_argument("--only", default="")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    torch.manual_seed(0)
-    passed = failed = 0
+    report = corpus.Report()
     only = set(filter(None, a.only.split(",")))
-    for name, (ctor, example, axes, extra) in models().items():
+    for name in MODELS:
         if only and name not in only:
             continue
-        torch.manual_seed(0)
+        cfg = corpus.MODELS[name]
         d = os.path.join(a.work, name)
         os.makedirs(d, exist_ok=True)
         src = os.path.join(d, "model.onnx")
         t0 = time.time()
-        m = ctor().eval()
-        torch.onnx.export(m, example, src, opset_version=17, input_names=["input"],
-                          output_names=["output"], dynamic_axes=axes)
+        model = corpus.build(name, 0)
+        example = corpus.make_inputs(cfg["inputs"], 0)
+        in_names = [i[0] for i in cfg["inputs"]]
+        corpus.export(model, example, src, in_names, ["output"],
+                      corpus.dynamic_axes(cfg["inputs"], cfg["dyn"], ["output"]), raw=False)
         export_s = time.time() - t0
+        # Sequence models also run at a second sequence length; token inputs
+        # stay below the vocabulary size.
+        extra = {}
+        if cfg["dyn"] == "batch_seq":
+            n = cfg["inputs"][0][1][1]
+            extra["seq"] = [n, n + 4]
+        for _, _, dtype, bounds in cfg["inputs"]:
+            if dtype == "int64":
+                extra["int_max"] = bounds[1]
         problems = []
-        out = os.path.join(d, "out.onnx")
-        out2 = os.path.join(d, "out2.onnx")
-        ext = os.path.join(d, "ext.onnx")
-        again = os.path.join(d, "again.onnx")
-        levels = {lvl: [os.path.join(d, f"{lvl}.{i}.onnx") for i in range(3)] for lvl in ("O1", "O2", "O3")}
-        cmds = [[a.onnx_opt, src, "-o", out], [a.onnx_opt, src, "-o", out2],
-                [a.onnx_opt, src, "-o", ext, "--external-data=ext.weights"],
-                [a.onnx_opt, out, "-o", again]]
-        for lvl, (first, second, rerun) in levels.items():
-            cmds += [[a.onnx_opt, src, f"-{lvl}", "--verify-each", "-o", first],
-                     [a.onnx_opt, src, f"-{lvl}", "--verify-each", "-o", second],
-                     [a.onnx_opt, first, f"-{lvl}", "--verify-each", "-o", rerun]]
-        for cmd in cmds:
-            rc, msg = run(cmd)
-            if rc != 0:
-                problems.append(f"{' '.join(cmd[1:])}: exit {rc}: {msg}")
-        if not problems:
-            if open(out, "rb").read() != open(out2, "rb").read():
-                problems.append("two runs gave different bytes")
-            if open(out, "rb").read() != open(again, "rb").read():
-                problems.append("a second round trip changed the model")
-            for lvl, (first, second, rerun) in levels.items():
-                if open(first, "rb").read() != open(second, "rb").read():
-                    problems.append(f"-{lvl}: two runs gave different bytes")
-                if open(first, "rb").read() != open(rerun, "rb").read():
-                    problems.append(f"-{lvl}: a second run over its own output changed it")
-            seqs = extra.get("seq", [None])
+        seqs = extra.get("seq", [None])
+
+        def in_ort(candidate, tolerant):
+            """ONNX Runtime gives the same outputs for src and candidate at batch 1
+            and 3 (and each sequence length); -O2 and -O3 hold numeric fusions,
+            so they are checked within atol 1e-4 + rtol 1e-3."""
             for batch in (1, 3):
                 for s in seqs:
                     dims = ["--dim", f"batch={batch}"] + (["--dim", f"seq={s}"] if s else [])
                     if "int_max" in extra:
                         dims += ["--int-max", str(extra["int_max"])]
-                    for candidate in (out, ext) + tuple(v[0] for v in levels.values()):
-                        # -O2 and -O3 hold numeric fusions: within atol 1e-4 + rtol 1e-3.
-                        tol = ([] if os.path.basename(candidate).startswith(("O1", "out", "ext"))
-                               else ["--atol", "1e-4", "--rtol", "1e-3"])
-                        rc, msg = run(["node", os.path.join(HERE, "compare_exact.js"), src, candidate]
-                                      + dims + tol)
-                        if rc != 0:
-                            problems.append(f"{os.path.basename(candidate)} batch={batch} seq={s}: {msg}")
-        if problems:
-            failed += 1
-            print(f"FAIL {name}: " + "\n  ".join(problems))
-        else:
-            passed += 1
-            size = os.path.getsize(src)
-            print(f"ok   {name}: {size / 1e6:.1f} MB, export {export_s:.1f}s, bit-identical in ONNX Runtime (-O2/-O3 within tolerance) "
-                  f"at batch 1 and 3{' and seq ' + str(extra['seq']) if 'seq' in extra else ''}, inline, external data, -O1/-O2/-O3; "
-                  f"deterministic and idempotent")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+                    tol = ["--atol", "1e-4", "--rtol", "1e-3"] if tolerant else []
+                    rc, msg = run(["node", os.path.join(HERE, "compare_exact.js"), src, candidate]
+                                  + dims + tol)
+                    if rc != 0:
+                        problems.append(f"{os.path.basename(candidate)} batch={batch} seq={s}: {msg}")
+
+        def produce(args, path):
+            """Runs onnx-opt ARGS -o PATH; the SHA-256 of what it wrote, or None."""
+            cmd = [a.onnx_opt] + args + ["-o", path]
+            rc, msg = run(cmd)
+            if rc != 0:
+                problems.append(f"{' '.join(cmd[1:])}: exit {rc}: {msg}")
+                return None
+            return digest(path)
+
+        def discard(*paths):
+            if not problems:  # a failure keeps its files, to look at
+                remove(*paths)
+
+        def expect_same(args, want, what):
+            got = produce(args, again)
+            if got is not None and got != want:
+                problems.append(what)
+
+        # One candidate at a time, each file deleted once checked: a ViT-B/16
+        # output is 346 MB and CI's disk is shared, so at most three model-sized
+        # files exist at once (determinism and idempotence compare digests).
+        out, again, ext = (os.path.join(d, f) for f in ("out.onnx", "again.onnx", "ext.onnx"))
+        first = produce([src], out)
+        if first is not None:
+            expect_same([src], first, "two runs gave different bytes")
+            expect_same([out], first, "a second round trip changed the model")
+            discard(again)
+            in_ort(out, tolerant=False)
+        discard(out)
+        if produce([src, "--external-data=ext.weights"], ext) is not None:
+            in_ort(ext, tolerant=False)
+        discard(ext, os.path.join(d, "ext.weights"))
+        for lvl in ("O1", "O2", "O3"):
+            flags = [f"-{lvl}", "--verify-each"]
+            first = produce([src] + flags, out)
+            if first is None:
+                continue
+            expect_same([src] + flags, first, f"-{lvl}: two runs gave different bytes")
+            expect_same([out] + flags, first, f"-{lvl}: a second run over its own output changed it")
+            discard(again)
+            in_ort(out, tolerant=lvl != "O1")
+            discard(out)
+        size = os.path.getsize(src)
+        if report.problems(name, problems,
+                           f"{size / 1e6:.1f} MB, export {export_s:.1f}s, bit-identical in ONNX Runtime "
+                           f"(-O2/-O3 within tolerance) at batch 1 and 3"
+                           f"{' and seq ' + str(extra['seq']) if 'seq' in extra else ''}, inline, external "
+                           f"data, -O1/-O2/-O3; deterministic and idempotent"):
+            shutil.rmtree(d)  # kept only when it failed, to look at
+    sys.exit(report.finish())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Runtime's on what onnx-opt makes of the .pt file.
 
 For each model (the corpus' torchvision classifiers, transformer encoders
 (batch_first, pre-norm with a padding mask, sequence-first), GPT-style decoder,
-LSTM and GRU (also sequence-first, bidirectional GRU): perf/make_corpus.py's definitions, random weights, fixed seeds,
+LSTM and GRU (also sequence-first, bidirectional GRU): tools/corpus/onnxopt_corpus.py's
+definitions, random weights, fixed seeds,
 random BatchNorm statistics; a module of common functional ops):
 torch.jit.trace and torch.jit.script, save;
 `onnx-opt m.pt --input-shape x=batch,3,224,224 -O2 -o m.onnx` (sequence models:
@@ -21,114 +22,40 @@ file, a message naming the problem. Prints `N passed, N failed`.
 """
 import argparse
 import os
-import subprocess
+import shutil
 import sys
 import zipfile
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-import torchvision
 from onnx import numpy_helper
 import warnings
 
 warnings.filterwarnings("ignore")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-sys.path.insert(0, os.path.join(HERE, "..", "..", "perf"))
-import make_corpus  # noqa: E402  (the corpus' model definitions)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
 
-CLASSIFIERS = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "densenet121",
-               "vit_b_16", "swin_t", "convnext_tiny", "regnet_y_400mf", "squeezenet1_1",
-               "shufflenet_v2_x1_0", "googlenet", "mnasnet1_0"]
-SEQUENCE = ["transformer_encoder", "transformer_encoder_prenorm", "transformer_seq_first",
-            "tiny_gpt", "lstm_bidir", "gru_lm", "rnn_seq_first"]
-MODELS = CLASSIFIERS + SEQUENCE + ["functional"]
-
-
-class SeqFirstEncoder(nn.Module):
-    """nn.TransformerEncoder with batch_first=False (torch's slow path: no fused kernel)."""
-
-    def __init__(self, d=64, heads=4, layers=2):
-        super().__init__()
-        layer = nn.TransformerEncoderLayer(d, heads, 128, dropout=0.0, batch_first=False)
-        self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-
-    def forward(self, x):
-        return self.enc(x)
-
-
-class SeqFirstRnn(nn.Module):
-    """The other RNN layouts: sequence-first, a 2-layer LSTM and a 2-layer
-    bidirectional GRU, with given initial states."""
-
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.lstm = nn.LSTM(12, 16, 2)
-        self.gru = nn.GRU(16, 8, 2, bidirectional=True)
-
-    def forward(self, x):
-        h0 = torch.zeros(2, x.size(1), 16) + 0.1
-        y, (h, c) = self.lstm(x, (h0, h0 * 2))
-        z, g = self.gru(y)
-        return z, h, c, g
-
-
-class Functional(nn.Module):
-    """The common functional ops: interpolate, pad, softmax, layer_norm,
-    group_norm, einsum, index ops, cat/stack/split/chunk, arithmetic with
-    scalars, type conversions."""
-
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.gn = nn.GroupNorm(4, 8)
-        self.ln = nn.LayerNorm(16)
-        self.w = nn.Parameter(torch.randn(16, 16))
-
-    def forward(self, x):
-        # x: [batch, 8, 16, 16]
-        up = F.interpolate(x, scale_factor=2.0, mode="nearest")
-        bl = F.interpolate(x, size=(24, 24), mode="bilinear", align_corners=False)
-        y = F.avg_pool2d(up, 2) + F.adaptive_avg_pool2d(bl, 1)
-        y = F.pad(y, (1, 2, 0, 1), mode="constant", value=0.5)
-        y = F.pad(y, (2, 2, 1, 1), mode="reflect")[:, :, 1:-2, 2:-5]
-        y = self.gn(y) + self.ln(y)
-        a, b = torch.split(y, [3, 5], dim=1)
-        c, d = torch.chunk(y, 2, dim=1)
-        z = torch.cat([a, b], dim=1) + torch.stack([c, d], dim=0).sum(0).repeat(1, 2, 1, 1)
-        z = torch.einsum("bchw,wv->bchv", z, self.w)
-        z = F.softmax(z, dim=-1) + F.log_softmax(z, dim=1) * 0.1
-        idx = torch.tensor([3, 0, 5])
-        z = torch.index_select(z, 1, idx) + z[:, idx] - z[:, 1:4]
-        g = torch.gather(z, 3, (z > 0).long())
-        n = (z * 3).long().float() / 3 + (2 - z) * 0.5 - z / 4 + z // 2
-        return g.sum(-1), n.to(torch.float64).mean(dim=(2, 3))
+SEQUENCE = corpus.SEQUENCE + ["transformer_seq_first", "rnn_seq_first"]
+MODELS = corpus.CLASSIFIERS + SEQUENCE + ["functional"]
 
 
 def spec(name):
-    """(module, [(arg, onnx-opt shape, dtype, (low, high) or None)], axes):
-    axes are the dims the test varies: batch (and seq)."""
-    if name == "rnn_seq_first":
-        return SeqFirstRnn().eval(), [("x", "seq,batch,12", "float32", None)]
-    if name == "functional":
-        return Functional().eval(), [("x", "batch,8,16,16", "float32", None)]
-    if name == "transformer_seq_first":
-        torch.manual_seed(0)
-        return SeqFirstEncoder().eval(), [("x", "seq,batch,64", "float32", None)]
-    cfg = make_corpus.MODELS[name]
-    torch.manual_seed(0)
-    m = cfg["factory"]().eval()
-    make_corpus.randomise(m, 0)
+    """(module, [(arg, onnx-opt shape, dtype, (low, high) or None)]): the
+    shapes name the dims the test varies: batch (and seq)."""
+    cfg = corpus.MODELS[name]
+    m = corpus.build(name, 0)
     args = []
     for arg, shape, dtype, rng in cfg["inputs"]:
         if cfg["family"] in ("cnn", "transformer") and len(shape) == 4:
             args.append(("x", "batch,%d,%d,%d" % tuple(shape[1:]), dtype, rng))
-        else:
-            dims = ["batch", "seq"] + [str(d) for d in shape[2:]]
-            args.append((arg, ",".join(dims), dtype, rng))
+            continue
+        lead = {"batch": ["batch"], "batch_seq": ["batch", "seq"],
+                "seq_batch": ["seq", "batch"]}[cfg["dyn"]]
+        dims = lead + [str(d) for d in shape[len(lead):]]
+        args.append((arg, ",".join(dims), dtype, rng))
     return m, args
 
 
@@ -154,8 +81,7 @@ def write_pb(path, arr, name):
         f.write(numpy_helper.from_array(arr, name).SerializeToString())
 
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+run = corpus.run
 
 
 def flatten(y):
@@ -292,11 +218,8 @@ class MutatesInBranch(nn.Module):
 
 
 def bad_inputs(onnx_opt, work):
-    src = os.path.join(work, "resnet50.trace", "m.pt")
-    if not os.path.exists(src):
-        torch.jit.trace(spec("squeezenet1_1")[0], torch.randn(1, 3, 224, 224)).save(
-            os.path.join(work, "small.pt"))
-        src = os.path.join(work, "small.pt")
+    src = os.path.join(work, "small.pt")
+    torch.jit.trace(spec("squeezenet1_1")[0], torch.randn(1, 3, 224, 224)).save(src)
     data = open(src, "rb").read()
     trunc = os.path.join(work, "truncated.pt")
     open(trunc, "wb").write(data[: len(data) // 3])
@@ -343,29 +266,25 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     names = args.only.split(",") if args.only else MODELS
-    counts = [0, 0]  # passed, failed
+    checks = corpus.Report()
 
-    def report(label, problems, ok_text):
-        counts[bool(problems)] += 1
-        if problems:
-            print("FAIL %s:\n    %s" % (label, "\n    ".join(problems)))
-        else:
-            print("ok   %s: %s" % (label, ok_text))
-        sys.stdout.flush()
+    def report(label, problems, ok_text, d=None):
+        if checks.problems(label, problems, ok_text) and d:
+            shutil.rmtree(d)  # a failure keeps its directory, to look at; the disk is shared
 
     for name in [n for n in names if n in MODELS]:
         for kind in ("trace", "script"):
             report("%s (%s)" % (name, kind), check_model(args.onnx_opt, args.work, name, kind),
-                   "ONNX Runtime matches libtorch at both sizes")
+                   "ONNX Runtime matches libtorch at both sizes",
+                   os.path.join(args.work, "%s.%s" % (name, kind)))
     if not args.only or "control_flow" in names:
         report("control_flow (script)", check_control_flow(args.onnx_opt, args.work),
-               "ONNX If and Loop; both branches, several trip counts match libtorch")
+               "ONNX If and Loop; both branches, several trip counts match libtorch",
+               os.path.join(args.work, "control_flow"))
     report("bad inputs", bad_inputs(args.onnx_opt, args.work),
            "truncated, not TorchScript, no --input-shape, no lowering, a list mutated on a "
            "run-time path")
-    passed, failed = counts
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":
