@@ -688,7 +688,7 @@ void gather(const Graph &g, Stats &s, bool main = true) {
   for (size_t i = 0; i < g.numInitializers(); ++i) {
     ++s.initializers;
     if (const auto &t = g.initializer(i)->tensor())
-      s.weightBytes += t->bytes().size();
+      s.weightBytes += t->byteSize();
   }
   for (const Node *n : g.nodes()) {
     ++s.nodes;

@@ -220,7 +220,7 @@ public:
       if (kind == Msg::Tensor && f.number == kSlotField) {
         if (f.varint >= payloads_.size())
           return absl::InternalError("slot marker out of range");
-        uint64_t len = payloads_[f.varint].bytes.size();
+        uint64_t len = payloads_[f.varint].size;
         total += varintSize((9 << 3) | 2) + varintSize(len) + len;
         continue;
       }
@@ -246,7 +246,7 @@ public:
         const ByteRange &payload = payloads_[f.varint];
         head.clear();
         putVarint(head, (9 << 3) | 2);
-        putVarint(head, payload.bytes.size());
+        putVarint(head, payload.size);
         ONNXOPT_RETURN_IF_ERROR(out.write(head));
         ONNXOPT_RETURN_IF_ERROR(out.write(payload));
         continue;

@@ -133,7 +133,6 @@ private:
 /// memset, in huge pages where the kernel allows.
 class NewTensor {
 public:
-  static constexpr size_t kMappedFrom = size_t(4) << 20;
   NewTensor(DataType dtype, std::vector<int64_t> dims)
       : dtype_(dtype), dims_(std::move(dims)) {
     int64_t n = 1;
@@ -145,7 +144,7 @@ public:
       return;
     }
     size_t bytes = size_t(n) * elementSize(dtype_);
-    if (bytes >= kMappedFrom)
+    if (bytes >= kAnonymousFrom)
       mapped_ = AnonymousBuffer::create(bytes);
     if (!mapped_)
       bytes_.assign(bytes, '\0');

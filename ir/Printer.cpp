@@ -182,7 +182,7 @@ public:
     os_ << "{";
     int64_t n = t.numElements();
     if (opts_.elideTensorsOver > 0 && n > opts_.elideTensorsOver) {
-      os_ << "... " << t.bytes().size() << " bytes}";
+      os_ << "... " << t.byteSize() << " bytes}";
       return;
     }
     if (t.dtype() == DataType::String) {

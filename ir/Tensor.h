@@ -32,13 +32,20 @@ public:
   const std::vector<int64_t> &dims() const { return dims_; }
   /// Number of elements (the loader has checked that it does not overflow).
   int64_t numElements() const;
-  /// Raw bytes of a numeric tensor.
+  /// Raw bytes of a numeric tensor (a deferred buffer computes them here).
   std::string_view bytes() const {
     return buffer_ ? std::string_view(buffer_->data() + offset_, size_)
                    : std::string_view();
   }
-  /// The raw bytes with the buffer holding them.
-  ByteRange byteRange() const { return {bytes(), buffer_.get()}; }
+  /// Their number, without computing deferred bytes.
+  size_t byteSize() const { return size_; }
+  /// The buffer holding them and where in it they start (a kernel that
+  /// defers its output keeps its operand's bytes alive through it).
+  const std::shared_ptr<const Buffer> &buffer() const { return buffer_; }
+  size_t byteOffset() const { return offset_; }
+  /// The raw bytes' place in the buffer holding them, without computing
+  /// deferred bytes (a writer produces them piece by piece).
+  ByteRange byteRange() const { return {buffer_.get(), offset_, size_}; }
   const std::vector<std::string> &strings() const { return strings_; }
   /// True when the bytes live in a memory-mapped file (not copied).
   bool isMapped() const;
@@ -48,7 +55,8 @@ public:
     if (buffer_)
       buffer_->release(offset_, size_);
   }
-  /// Same dtype, dims and contents.
+  /// Same dtype, dims and contents (deferred bytes are produced a piece at a
+  /// time, up to the first difference).
   bool contentEquals(const Tensor &other) const;
 
   /// Name and doc string from the file (hints, as for values).

@@ -34,6 +34,36 @@ void MappedFile::release(size_t offset, size_t size) const {
     ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
+void Buffer::read(size_t offset, size_t size, char *dst) const {
+  if (size > 0)
+    std::memcpy(dst, data() + offset, size);
+}
+
+const char *DeferredBuffer::data() const {
+  if (!whole_) {
+    char *dst;
+    if (auto anon = size_ >= kAnonymousFrom ? AnonymousBuffer::create(size_)
+                                            : nullptr) {
+      dst = anon->mutableData();
+      whole_ = std::move(anon);
+    } else {
+      auto owned = std::make_shared<OwnedBuffer>(std::string(size_, '\0'));
+      dst = owned->mutableData();
+      whole_ = std::move(owned);
+    }
+    produce(0, size_, dst);
+    computed();
+  }
+  return whole_->data();
+}
+
+void DeferredBuffer::read(size_t offset, size_t size, char *dst) const {
+  if (whole_)
+    Buffer::read(offset, size, dst);
+  else if (size > 0)
+    produce(offset, size, dst);
+}
+
 std::shared_ptr<AnonymousBuffer> AnonymousBuffer::create(size_t size) {
   if (size == 0)
     return nullptr;

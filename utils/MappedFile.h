@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@ namespace onnxopt {
 class Buffer {
 public:
   virtual ~Buffer() = default;
+  /// The bytes in memory (a DeferredBuffer computes them all first).
   virtual const char *data() const = 0;
   virtual size_t size() const = 0;
   /// A read-only descriptor of the file behind the bytes, or -1.
@@ -22,13 +24,60 @@ public:
   /// needed, so resident pages may be dropped; reading them again stays
   /// valid (a mapped file reads them back in).
   virtual void release(size_t /*offset*/, size_t /*size*/) const {}
+  /// True while the bytes are not in memory yet (DeferredBuffer): read()
+  /// produces a range of them without holding them all.
+  virtual bool deferred() const { return false; }
+  /// Copies bytes [offset, offset + size) to `dst`.
+  virtual void read(size_t offset, size_t size, char *dst) const;
+  /// read() is cheapest on ranges that start and end at multiples of this.
+  virtual size_t granule() const { return 1; }
+  /// Whether all of these bytes equal all of `other`'s (the same size), when
+  /// that can be decided without producing deferred ones (two transposes of
+  /// the same shape are equal when their operands are); nullopt otherwise.
+  virtual std::optional<bool> sameBytesAs(const Buffer & /*other*/) const {
+    return std::nullopt;
+  }
 };
 
-/// A byte range and the buffer holding it, so that a range of a file can be
-/// copied in the kernel rather than through the mapping.
+/// A byte range of a buffer, so that a range of a file can be copied in the
+/// kernel rather than through the mapping, and a deferred buffer's range
+/// produced piece by piece rather than all at once.
 struct ByteRange {
-  std::string_view bytes;
   const Buffer *source = nullptr;
+  size_t offset = 0, size = 0;
+  /// The bytes in memory (a deferred source computes them all).
+  std::string_view bytes() const {
+    return source ? std::string_view(source->data() + offset, size)
+                  : std::string_view();
+  }
+};
+
+/// New bytes of at least this size live in anonymous mapped memory
+/// (AnonymousBuffer); smaller ones on the heap.
+constexpr size_t kAnonymousFrom = size_t(4) << 20;
+
+/// Bytes computed when first needed: a folded weight that may only ever be
+/// written out is produced piece by piece into the output (no memory for all
+/// of it, no second copy) unless something reads it whole first. Not
+/// thread-safe: the first data() computes and keeps the bytes.
+class DeferredBuffer : public Buffer {
+public:
+  explicit DeferredBuffer(size_t size) : size_(size) {}
+  const char *data() const override;
+  size_t size() const override { return size_; }
+  bool deferred() const override { return !whole_; }
+  void read(size_t offset, size_t size, char *dst) const override;
+
+protected:
+  /// Writes bytes [offset, offset + size) to `dst`.
+  virtual void produce(size_t offset, size_t size, char *dst) const = 0;
+  /// Called once the bytes are all in memory: what only produce() needed
+  /// (an operand's bytes) can be let go.
+  virtual void computed() const {}
+
+private:
+  size_t size_;
+  mutable std::shared_ptr<Buffer> whole_;
 };
 
 /// Zero-filled anonymous memory for a large tensor being computed: mapped, so
@@ -57,6 +106,7 @@ class OwnedBuffer final : public Buffer {
 public:
   explicit OwnedBuffer(std::string bytes) : bytes_(std::move(bytes)) {}
   const char *data() const override { return bytes_.data(); }
+  char *mutableData() { return bytes_.data(); }
   size_t size() const override { return bytes_.size(); }
 
 private:

@@ -2,13 +2,16 @@
 #include "utils/OutputFile.h"
 
 #include "utils/Diagnostics.h"
+#include "utils/Parallel.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -175,13 +178,15 @@ absl::Status OutputFile::copyFromFile(int src, loff_t in, size_t size) {
 absl::Status OutputFile::write(const ByteRange &range) {
   constexpr size_t kKernelCopyMin = 256 << 10;
   const Buffer *src = range.source;
-  if (!src || src->fd() < 0 || range.bytes.size() < kKernelCopyMin)
-    return write(range.bytes);
+  if (src && src->deferred())
+    return writeDeferred(range);
+  if (!src || src->fd() < 0 || range.size < kKernelCopyMin)
+    return write(range.bytes());
   ONNXOPT_RETURN_IF_ERROR(flush());
-  const loff_t begin = range.bytes.data() - src->data();
-  const loff_t end = begin + static_cast<loff_t>(range.bytes.size());
+  const loff_t begin = static_cast<loff_t>(range.offset);
+  const loff_t end = begin + static_cast<loff_t>(range.size);
   loff_t at = begin;
-  auto fallBack = [&] { return write(range.bytes.substr(at - begin)); };
+  auto fallBack = [&] { return write(range.bytes().substr(at - begin)); };
   while (at < end) {
     // Holes of a sparse source stay holes (as cp --sparse=auto keeps them):
     // a temporary file can skip over them; a device or FIFO gets zeros.
@@ -209,6 +214,36 @@ absl::Status OutputFile::write(const ByteRange &range) {
       return fallBack();
     }
     at = hole;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OutputFile::writeDeferred(const ByteRange &range) {
+  // Produced a few MiB at a time into two staging buffers that stay in the
+  // cache: while one piece is copied to the file, the next is produced on
+  // another core (the copy takes this one). The bytes are never all in
+  // memory.
+  constexpr size_t kStage = 2 << 20;
+  size_t granule = std::max<size_t>(1, range.source->granule());
+  size_t piece = std::max(granule, kStage / granule * granule);
+  size_t pieces = (range.size + piece - 1) / piece;
+  std::string stage[2];
+  auto produce = [&](size_t k) {
+    size_t n = std::min(piece, range.size - k * piece);
+    stage[k % 2].resize(n);
+    range.source->read(range.offset + k * piece, n, stage[k % 2].data());
+  };
+  if (pieces > 0)
+    produce(0);
+  for (size_t k = 0; k < pieces; ++k) {
+    std::thread next;
+    if (k + 1 < pieces)
+      next = availableCores() > 1 ? startWorker([&, k] { produce(k + 1); })
+                                  : (produce(k + 1), std::thread());
+    absl::Status st = write(stage[k % 2]);
+    if (next.joinable())
+      next.join();
+    ONNXOPT_RETURN_IF_ERROR(st);
   }
   return absl::OkStatus();
 }

@@ -40,7 +40,8 @@ public:
   }
   /// Writes a range; large ranges of a file are copied in the kernel
   /// (copy_file_range), as cp does, instead of faulting in the mapping, and
-  /// the holes of a sparse source stay holes in a regular output file.
+  /// the holes of a sparse source stay holes in a regular output file; a
+  /// deferred source's bytes are produced into the file piece by piece.
   absl::Status write(const ByteRange &range);
   /// Bytes written so far.
   uint64_t offset() const { return offset_ + buffered_.size(); }
@@ -51,6 +52,7 @@ private:
   OutputFile() = default;
   absl::Status flush();
   absl::Status copyFromFile(int src, loff_t in, size_t size);
+  absl::Status writeDeferred(const ByteRange &range);
   std::string where() const { return path_ == "-" ? "standard output" : path_; }
   std::string path_, tmpPath_;
   int fd_ = -1;

@@ -121,16 +121,16 @@ void Exporter::exportTensor(const Tensor &t, onnx::TensorProto &tp) {
       tp.add_string_data(s);
     return;
   }
-  std::string_view bytes = t.bytes();
-  if (external_ && bytes.size() >= externalThreshold_) {
+  if (external_ && t.byteSize() >= externalThreshold_) {
     externals.push_back({&tp, t.byteRange()});
     return;
   }
-  if (bytes.size() >= kSlotThreshold) {
+  if (t.byteSize() >= kSlotThreshold) {
     tp.mutable_unknown_fields()->AddVarint(wire::kSlotField, payloads.size());
     payloads.push_back(t.byteRange());
     return;
   }
+  std::string_view bytes = t.bytes();
   tp.set_raw_data(bytes.data(), bytes.size());
 }
 
@@ -326,7 +326,7 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   static const std::string kZeros(4096, '\0');
   for (auto &e : ex.externals) {
     // Page-align large tensors so runtimes can map them in place.
-    uint64_t align = e.range.bytes.size() >= 65536 ? 4096 : 64;
+    uint64_t align = e.range.size >= 65536 ? 4096 : 64;
     uint64_t pad = (align - data->offset() % align) % align;
     ONNXOPT_RETURN_IF_ERROR(data->write(kZeros.data(), pad));
     uint64_t offset = data->offset();
@@ -339,7 +339,7 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
     };
     add("location", dataName);
     add("offset", std::to_string(offset));
-    add("length", std::to_string(e.range.bytes.size()));
+    add("length", std::to_string(e.range.size));
   }
   std::string skeleton = serializeDeterministic(p);
   ONNXOPT_ASSIGN_OR_RETURN(uint64_t size,

@@ -91,6 +91,13 @@ std::vector<float> KernelContext::attrFloats(std::string_view name) const {
 absl::StatusOr<NewTensor>
 KernelContext::allocate(DataType dtype,
                         const std::vector<int64_t> &dims) const {
+  ONNXOPT_RETURN_IF_ERROR(checkOutput(dtype, dims));
+  return NewTensor(dtype, dims);
+}
+
+absl::Status
+KernelContext::checkOutput(DataType dtype,
+                           const std::vector<int64_t> &dims) const {
   for (int64_t d : dims)
     if (d < 0)
       return error(absl::StrCat("negative output dimension ", d));
@@ -104,7 +111,7 @@ KernelContext::allocate(DataType dtype,
                          n ? absl::StrCat(*n) : std::string("overflowing"),
                          " elements is over the evaluation limit of ",
                          ev_.limits().maxTensorBytes, " bytes");
-  return NewTensor(dtype, dims);
+  return absl::OkStatus();
 }
 
 absl::Status KernelContext::error(std::string_view what) const {

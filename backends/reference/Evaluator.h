@@ -111,6 +111,9 @@ public:
   /// A zero-filled tensor, after checking its size against the limits.
   absl::StatusOr<NewTensor> allocate(DataType dtype,
                                      const std::vector<int64_t> &dims) const;
+  /// That check alone, for an output made another way (a deferred buffer).
+  absl::Status checkOutput(DataType dtype,
+                           const std::vector<int64_t> &dims) const;
   /// An error naming the node.
   absl::Status error(std::string_view what) const;
   absl::Status unsupportedType(DataType t) const;

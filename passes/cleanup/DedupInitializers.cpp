@@ -34,9 +34,9 @@ public:
       const auto &t = v->tensor();
       if (!t || v->sparse())
         continue;
-      std::string key = absl::StrCat(
-          static_cast<int>(t->dtype()), ":", absl::StrJoin(t->dims(), ","), ":",
-          t->bytes().size(), ":", t->strings().size());
+      std::string key = absl::StrCat(static_cast<int>(t->dtype()), ":",
+                                     absl::StrJoin(t->dims(), ","), ":",
+                                     t->byteSize(), ":", t->strings().size());
       auto &group = groups[key];
       Value *twin = nullptr;
       for (Value *c : group)

@@ -52,7 +52,7 @@ bool presentInputsConstant(const Node &n) {
 
 uint64_t tensorBytes(const Tensor &t) {
   if (t.dtype() != DataType::String)
-    return t.bytes().size();
+    return t.byteSize();
   uint64_t b = 0;
   for (const std::string &s : t.strings())
     b += s.size();

@@ -223,8 +223,9 @@ TEST(GreedyDriver, SkipsTheStaleEntryOfANodeErasedWhileQueued) {
     ASSERT_TRUE(changed.ok()) << changed.status();
     EXPECT_EQ(*changed, 1u);
     EXPECT_EQ(p->erased, abs);
-    if (replace) // the case the driver's stale count exists for
+    if (replace) { // the case the driver's stale count exists for
       EXPECT_EQ(p->created, abs);
+    }
     EXPECT_EQ(g.numNodes(), replace ? 2u : 1u);
     EXPECT_TRUE(verifyModel(*m).ok());
   }

@@ -83,8 +83,8 @@ TEST(WireFormat, SkeletonDropsLargePayloadsAndRecordsTheirPlace) {
   EXPECT_LT(skeleton.size(), 200u);
   EXPECT_EQ(bytes.substr(slots[0].offset, 4), std::string("\0\7\16\25", 4));
   // Splicing the payload back gives the original bytes.
-  std::vector<ByteRange> payloads = {
-      {std::string_view(bytes).substr(slots[0].offset, slots[0].size)}};
+  OwnedBuffer buffer(bytes);
+  std::vector<ByteRange> payloads = {{&buffer, slots[0].offset, slots[0].size}};
   EXPECT_EQ(*wire::splicedSize(skeleton, payloads), bytes.size());
 }
 

@@ -3,6 +3,7 @@
 #include "backends/reference/KernelTable.h"
 
 #include "utils/Diagnostics.h"
+#include "utils/Parallel.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -266,27 +267,31 @@ absl::Status kUnsqueeze(KernelContext &ctx) {
   return absl::OkStatus();
 }
 
-/// dst = src^T for a rows x cols matrix of `Word`-sized elements, copied in
-/// cache-sized tiles. Word-typed copies: a memcpy of a run-time size per
-/// element was a library call each (ViT-B/16's weights took 0.5 s).
+constexpr int64_t kTransposeTile = 32;
+
+/// dst[j * dstStride + i] = src[i * srcStride + j] for an nRows x nCols block
+/// of `Word`-sized elements (strides in elements), copied in cache-sized
+/// tiles. Word-typed copies: a memcpy of a run-time size per element was a
+/// library call each (ViT-B/16's weights took 0.5 s).
 template <class Word>
-void transposeTiles(const char *src, char *dst, int64_t rows, int64_t cols) {
-  constexpr int64_t kTile = 32;
-  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
-    int64_t i1 = std::min(rows, i0 + kTile);
-    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
-      int64_t j1 = std::min(cols, j0 + kTile);
+void transposeBlock(const char *src, int64_t srcStride, char *dst,
+                    int64_t dstStride, int64_t nRows, int64_t nCols) {
+  constexpr size_t es = sizeof(Word);
+  for (int64_t i0 = 0; i0 < nRows; i0 += kTransposeTile) {
+    int64_t i1 = std::min(nRows, i0 + kTransposeTile);
+    for (int64_t j0 = 0; j0 < nCols; j0 += kTransposeTile) {
+      int64_t j1 = std::min(nCols, j0 + kTransposeTile);
       int64_t i = i0;
 #if defined(__SSE2__)
       // 32-bit words (float weights, the common case): 4x4 blocks transposed
       // in registers, each row of a block one 16-byte load and store. Moves
       // and shuffles only: every bit pattern (NaN payloads too) is kept.
-      if constexpr (sizeof(Word) == 4) {
+      if constexpr (es == 4) {
+        size_t ss = size_t(srcStride) * 4, ds = size_t(dstStride) * 4;
         for (; i + 4 <= i1; i += 4) {
           int64_t j = j0;
           for (; j + 4 <= j1; j += 4) {
-            const char *s = src + size_t(i * cols + j) * 4;
-            size_t ss = size_t(cols) * 4;
+            const char *s = src + size_t(i) * ss + size_t(j) * 4;
             __m128 r0 = _mm_loadu_ps(reinterpret_cast<const float *>(s));
             __m128 r1 = _mm_loadu_ps(reinterpret_cast<const float *>(s + ss));
             __m128 r2 =
@@ -294,8 +299,7 @@ void transposeTiles(const char *src, char *dst, int64_t rows, int64_t cols) {
             __m128 r3 =
                 _mm_loadu_ps(reinterpret_cast<const float *>(s + 3 * ss));
             _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-            char *d = dst + size_t(j * rows + i) * 4;
-            size_t ds = size_t(rows) * 4;
+            char *d = dst + size_t(j) * ds + size_t(i) * 4;
             _mm_storeu_ps(reinterpret_cast<float *>(d), r0);
             _mm_storeu_ps(reinterpret_cast<float *>(d + ds), r1);
             _mm_storeu_ps(reinterpret_cast<float *>(d + 2 * ds), r2);
@@ -303,22 +307,101 @@ void transposeTiles(const char *src, char *dst, int64_t rows, int64_t cols) {
           }
           for (int64_t ii = i; ii < i + 4; ++ii)
             for (int64_t jj = j; jj < j1; ++jj)
-              std::memcpy(dst + size_t(jj * rows + ii) * 4,
-                          src + size_t(ii * cols + jj) * 4, 4);
+              std::memcpy(dst + size_t(jj) * ds + size_t(ii) * 4,
+                          src + size_t(ii) * ss + size_t(jj) * 4, 4);
         }
       }
 #endif
       for (; i < i1; ++i)
         for (int64_t j = j0; j < j1; ++j) {
           Word w;
-          std::memcpy(&w, src + size_t(i * cols + j) * sizeof(Word),
-                      sizeof(Word));
-          std::memcpy(dst + size_t(j * rows + i) * sizeof(Word), &w,
-                      sizeof(Word));
+          std::memcpy(&w, src + size_t(i * srcStride + j) * es, es);
+          std::memcpy(dst + size_t(j * dstStride + i) * es, &w, es);
         }
     }
   }
 }
+
+/// transposeBlock for 2-, 4- or 8-byte elements.
+void transposeBlock(size_t es, const char *src, int64_t srcStride, char *dst,
+                    int64_t dstStride, int64_t nRows, int64_t nCols) {
+  if (es == 2)
+    transposeBlock<uint16_t>(src, srcStride, dst, dstStride, nRows, nCols);
+  else if (es == 4)
+    transposeBlock<uint32_t>(src, srcStride, dst, dstStride, nRows, nCols);
+  else
+    transposeBlock<uint64_t>(src, srcStride, dst, dstStride, nRows, nCols);
+}
+
+/// The transpose of the last two axes of a tensor (weights stored [out, in],
+/// possibly batched over leading axes), computed when its bytes are needed:
+/// a folded weight that is only written out is produced a few MiB at a time
+/// straight into the output file (ViT-B/16 has 311 MB of them). Output row j
+/// of matrix b is column j of the operand's matrix b; bands of rows are shared
+/// among the cores, each written by one thread: the same bytes at any count.
+class TransposedBuffer final : public DeferredBuffer {
+public:
+  TransposedBuffer(const Tensor &x, int64_t batches, int64_t rows, int64_t cols,
+                   size_t es)
+      : DeferredBuffer(size_t(batches * rows * cols) * es), src_(x.buffer()),
+        srcOffset_(x.byteOffset()), rows_(rows), cols_(cols), es_(es) {}
+  size_t granule() const override { return size_t(rows_) * es_; }
+  /// A transpose is a bijection: equal operands, equal results.
+  std::optional<bool> sameBytesAs(const Buffer &other) const override {
+    auto *o = dynamic_cast<const TransposedBuffer *>(&other);
+    if (!o || !src_ || !o->src_ || o->rows_ != rows_ || o->cols_ != cols_ ||
+        o->es_ != es_ || o->size() != size())
+      return std::nullopt;
+    return std::memcmp(src_->data() + srcOffset_,
+                       o->src_->data() + o->srcOffset_, size()) == 0;
+  }
+
+protected:
+  void produce(size_t offset, size_t size, char *dst) const override {
+    const size_t rowBytes = size_t(rows_) * es_;
+    const size_t matBytes = rowBytes * size_t(cols_);
+    const char *base = src_->data() + srcOffset_;
+    size_t at = offset, end = offset + size;
+    while (at < end) {
+      size_t b = at / matBytes, j = at % matBytes / rowBytes;
+      size_t into = at % rowBytes;
+      const char *mat = base + b * matBytes;
+      char *out = dst + (at - offset);
+      if (into != 0 || end - at < rowBytes) {
+        // Part of a row: the whole row, then the part asked for.
+        std::string row(rowBytes, '\0');
+        transposeBlock(es_, mat + j * es_, cols_, row.data(), rows_, rows_, 1);
+        size_t n = std::min(rowBytes - into, end - at);
+        std::memcpy(out, row.data() + into, n);
+        at += n;
+        continue;
+      }
+      int64_t k =
+          int64_t(std::min<size_t>(size_t(cols_) - j, (end - at) / rowBytes));
+      int64_t bands = (k + kTransposeTile - 1) / kTransposeTile;
+      // A thread per MiB at least: below that, starting one costs more.
+      int64_t bandBytes = kTransposeTile * int64_t(rowBytes);
+      parallelFor(bands, std::max<int64_t>(1, (1 << 20) / bandBytes),
+                  [&](int64_t first, int64_t last) {
+                    int64_t j0 = first * kTransposeTile;
+                    int64_t j1 = std::min(k, last * kTransposeTile);
+                    transposeBlock(es_, mat + (int64_t(j) + j0) * es_, cols_,
+                                   out + size_t(j0) * rowBytes, rows_, rows_,
+                                   j1 - j0);
+                  });
+      at += size_t(k) * rowBytes;
+    }
+  }
+
+  /// Computed whole: the operand may be freed (an evaluator's activations).
+  void computed() const override { src_.reset(); }
+
+private:
+  mutable std::shared_ptr<const Buffer> src_;
+  size_t srcOffset_;
+  int64_t rows_, cols_;
+  size_t es_;
+};
 
 absl::Status kTranspose(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
@@ -337,31 +420,27 @@ absl::Status kTranspose(KernelContext &ctx) {
     seen[perm[i]] = true;
     dims[i] = x->dims()[perm[i]];
   }
-  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x->dtype(), dims));
   // The common case, a matrix transpose (weights stored [out, in]), possibly
-  // batched over leading axes: copy in cache-sized tiles.
+  // batched over leading axes: copied in cache-sized tiles, when the bytes
+  // are needed.
   bool swapLast =
       r >= 2 && perm[r - 1] == int64_t(r - 2) && perm[r - 2] == int64_t(r - 1);
   for (size_t i = 0; swapLast && i + 2 < r; ++i)
     swapLast = perm[i] == int64_t(i);
   size_t es = elementSize(x->dtype());
-  if (swapLast && (es == 2 || es == 4 || es == 8)) {
+  int64_t n = x->numElements();
+  if (swapLast && (es == 2 || es == 4 || es == 8) && n > 0 && x->buffer()) {
+    ONNXOPT_RETURN_IF_ERROR(ctx.checkOutput(x->dtype(), dims));
     int64_t rows = x->dims()[r - 2], cols = x->dims()[r - 1];
-    int64_t batches = rows > 0 && cols > 0 ? out.size() / (rows * cols) : 0;
-    const char *src = x->bytes().data();
-    char *dst = out.data<char>();
-    for (int64_t b = 0; b < batches; ++b) {
-      size_t at = size_t(b * rows * cols) * es;
-      if (es == 2)
-        transposeTiles<uint16_t>(src + at, dst + at, rows, cols);
-      else if (es == 4)
-        transposeTiles<uint32_t>(src + at, dst + at, rows, cols);
-      else
-        transposeTiles<uint64_t>(src + at, dst + at, rows, cols);
-    }
-    ctx.setOutput(0, out.finish());
+    auto buffer = std::make_shared<TransposedBuffer>(*x, n / (rows * cols),
+                                                     rows, cols, es);
+    if (buffer->size() < kAnonymousFrom)
+      buffer->data(); // small: computed now, as any other kernel's output
+    ctx.setOutput(0, std::make_shared<Tensor>(x->dtype(), dims, buffer, 0,
+                                              buffer->size()));
     return absl::OkStatus();
   }
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(x->dtype(), dims));
   std::array<std::vector<int64_t>, 1> st;
   st[0].resize(r);
   for (size_t i = 0; i < r; ++i)
