@@ -142,7 +142,7 @@ def main():
     ap.add_argument("work")
     ap.add_argument("--only")
     args = ap.parse_args()
-    names = args.only.split(",") if args.only else MODELS
+    names = corpus.select(args.only, MODELS)
     report = corpus.Report()
     for name in names:
         d = os.path.join(args.work, name)

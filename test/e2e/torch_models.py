@@ -55,10 +55,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     report = corpus.Report()
-    only = set(filter(None, a.only.split(",")))
-    for name in MODELS:
-        if only and name not in only:
-            continue
+    for name in corpus.select(a.only, MODELS):
         cfg = corpus.MODELS[name]
         d = os.path.join(a.work, name)
         os.makedirs(d, exist_ok=True)

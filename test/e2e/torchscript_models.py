@@ -265,7 +265,7 @@ def main():
     ap.add_argument("--only")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    names = args.only.split(",") if args.only else MODELS
+    names = corpus.select(args.only, MODELS, also=["control_flow"])
     checks = corpus.Report()
 
     def report(label, problems, ok_text, d=None):

@@ -532,6 +532,21 @@ class Report:
         return 1 if self.failed else 0
 
 
+def select(only, names, also=()):
+    """The names an --only NAME,... argument picks from NAMES (all of them when
+    it is empty), in NAMES' order; an unknown name is a usage error (exit 2)
+    naming the choices. ALSO: further names the caller accepts."""
+    if not only:
+        return list(names)
+    picked = [n for n in only.split(",") if n]
+    unknown = [n for n in picked if n not in names and n not in also]
+    if unknown:
+        print("unknown model %s; choose from: %s"
+              % (", ".join(unknown), ", ".join(list(names) + list(also))), file=sys.stderr)
+        sys.exit(2)
+    return [n for n in list(names) + list(also) if n in picked]
+
+
 def run(cmd, **kw):
     """CMD's CompletedProcess, its output captured as text."""
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
