@@ -128,9 +128,8 @@ private:
   std::vector<T> copy_;
 };
 
-/// A tensor being built by a kernel: zero-filled bytes, then finish(). Large
-/// ones (4 MiB and more) live in anonymous mapped memory: zero without a
-/// memset, in huge pages where the kernel allows.
+/// A tensor being built by a kernel: zero-filled bytes (newZeroedBuffer: large
+/// ones in anonymous mapped memory), then finish().
 class NewTensor {
 public:
   NewTensor(DataType dtype, std::vector<int64_t> dims)
@@ -143,15 +142,10 @@ public:
       strings_.resize(size_t(n));
       return;
     }
-    size_t bytes = size_t(n) * elementSize(dtype_);
-    if (bytes >= kAnonymousFrom)
-      mapped_ = AnonymousBuffer::create(bytes);
-    if (!mapped_)
-      bytes_.assign(bytes, '\0');
+    buffer_ = newZeroedBuffer(size_t(n) * elementSize(dtype_));
   }
   template <class T> T *data() {
-    return reinterpret_cast<T *>(mapped_ ? mapped_->mutableData()
-                                         : bytes_.data());
+    return reinterpret_cast<T *>(buffer_->mutableData());
   }
   std::vector<std::string> &strings() { return strings_; }
   int64_t size() const { return n_; }
@@ -160,22 +154,16 @@ public:
     if (dtype_ == DataType::String)
       return std::make_shared<Tensor>(
           Tensor::fromStrings(dims_, std::move(strings_)));
-    if (mapped_) {
-      size_t size = mapped_->size();
-      return std::make_shared<Tensor>(dtype_, dims_, std::move(mapped_), 0,
-                                      size);
-    }
-    return std::make_shared<Tensor>(
-        Tensor::fromBytes(dtype_, dims_, std::move(bytes_)));
+    size_t size = buffer_->size();
+    return std::make_shared<Tensor>(dtype_, dims_, std::move(buffer_), 0, size);
   }
 
 private:
   DataType dtype_ = DataType::Undefined;
   std::vector<int64_t> dims_;
   int64_t n_ = 0;
-  std::string bytes_;
   std::vector<std::string> strings_;
-  std::shared_ptr<AnonymousBuffer> mapped_;
+  std::shared_ptr<MutableBuffer> buffer_; // numeric elements
 };
 
 // Type dispatch: REF_DISPATCH(dtype, TYPES, body) runs body with T bound to the

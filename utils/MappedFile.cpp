@@ -41,17 +41,9 @@ void Buffer::read(size_t offset, size_t size, char *dst) const {
 
 const char *DeferredBuffer::data() const {
   if (!whole_) {
-    char *dst;
-    if (auto anon = size_ >= kAnonymousFrom ? AnonymousBuffer::create(size_)
-                                            : nullptr) {
-      dst = anon->mutableData();
-      whole_ = std::move(anon);
-    } else {
-      auto owned = std::make_shared<OwnedBuffer>(std::string(size_, '\0'));
-      dst = owned->mutableData();
-      whole_ = std::move(owned);
-    }
-    produce(0, size_, dst);
+    auto whole = newZeroedBuffer(size_);
+    produce(0, size_, whole->mutableData());
+    whole_ = std::move(whole);
     computed();
   }
   return whole_->data();
@@ -62,6 +54,13 @@ void DeferredBuffer::read(size_t offset, size_t size, char *dst) const {
     Buffer::read(offset, size, dst);
   else if (size > 0)
     produce(offset, size, dst);
+}
+
+std::shared_ptr<MutableBuffer> newZeroedBuffer(size_t size) {
+  if (size >= kAnonymousFrom)
+    if (auto anon = AnonymousBuffer::create(size))
+      return anon;
+  return std::make_shared<OwnedBuffer>(std::string(size, '\0'));
 }
 
 std::shared_ptr<AnonymousBuffer> AnonymousBuffer::create(size_t size) {

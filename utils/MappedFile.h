@@ -80,11 +80,17 @@ private:
   mutable std::shared_ptr<Buffer> whole_;
 };
 
+/// A buffer whose bytes its owner fills in (a tensor being computed).
+class MutableBuffer : public Buffer {
+public:
+  virtual char *mutableData() = 0;
+};
+
 /// Zero-filled anonymous memory for a large tensor being computed: mapped, so
 /// it needs no memset (the kernel hands out zero pages), and in transparent
 /// huge pages where the kernel allows (a fault per 2 MiB, not per 4 KiB: a
 /// folded ViT-B/16 is 344 MB of new weights).
-class AnonymousBuffer final : public Buffer {
+class AnonymousBuffer final : public MutableBuffer {
 public:
   /// nullptr when the mapping fails (the caller falls back to the heap).
   static std::shared_ptr<AnonymousBuffer> create(size_t size);
@@ -92,7 +98,7 @@ public:
   AnonymousBuffer(const AnonymousBuffer &) = delete;
   AnonymousBuffer &operator=(const AnonymousBuffer &) = delete;
   const char *data() const override { return data_; }
-  char *mutableData() { return data_; }
+  char *mutableData() override { return data_; }
   size_t size() const override { return size_; }
 
 private:
@@ -102,16 +108,20 @@ private:
 };
 
 /// A heap buffer owning its bytes (folded or decoded tensors).
-class OwnedBuffer final : public Buffer {
+class OwnedBuffer final : public MutableBuffer {
 public:
   explicit OwnedBuffer(std::string bytes) : bytes_(std::move(bytes)) {}
   const char *data() const override { return bytes_.data(); }
-  char *mutableData() { return bytes_.data(); }
+  char *mutableData() override { return bytes_.data(); }
   size_t size() const override { return bytes_.size(); }
 
 private:
   std::string bytes_;
 };
+
+/// `size` zero bytes to fill in: an AnonymousBuffer from kAnonymousFrom on
+/// (no memset, huge pages), else (or when the mapping fails) an OwnedBuffer.
+std::shared_ptr<MutableBuffer> newZeroedBuffer(size_t size);
 
 /// A whole file mapped read-only (MAP_PRIVATE). An empty file maps to no bytes.
 class MappedFile final : public Buffer {

@@ -101,10 +101,8 @@ def spec(name):
 
 def int_max(inputs):
     """compare_exact.js's --int-max for token inputs: below the vocabulary size."""
-    for _, _, _, bounds in inputs:
-        if bounds:
-            return ["--int-max", str(bounds[1])]
-    return []
+    high = corpus.int_high(inputs)
+    return ["--int-max", str(high)] if high else []
 
 
 def export(name, path, inputs_dir):

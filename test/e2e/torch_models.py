@@ -73,9 +73,8 @@ def main():
         if cfg["dyn"] == "batch_seq":
             n = cfg["inputs"][0][1][1]
             extra["seq"] = [n, n + 4]
-        for _, _, dtype, bounds in cfg["inputs"]:
-            if dtype == "int64":
-                extra["int_max"] = bounds[1]
+        if corpus.int_high(cfg["inputs"]):
+            extra["int_max"] = corpus.int_high(cfg["inputs"])
         problems = []
         seqs = extra.get("seq", [None])
 

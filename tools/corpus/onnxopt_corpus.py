@@ -411,6 +411,15 @@ def make_inputs(spec, seed):
     return tuple(out)
 
 
+def int_high(spec):
+    """The exclusive upper bound of an input spec's integer (token) inputs, or
+    None: random inputs for the exported model stay below it."""
+    for _, _, dtype, bounds in spec:
+        if dtype == "int64" and bounds:
+            return bounds[1]
+    return None
+
+
 def dynamic_axes(spec, kind, out_names):
     if kind == "none":
         return None
