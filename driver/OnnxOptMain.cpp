@@ -75,6 +75,18 @@ struct Options {
       cl::values(clEnumValN(Emit::Onnx, "onnx", "ONNX protobuf"),
                  clEnumValN(Emit::Text, "text", "ONNX text syntax")),
       cl::init(Emit::Auto), cl::cat(category)};
+  cl::opt<ExportOptions::ValueInfo> valueInfo{
+      "value-info",
+      cl::desc("Which intermediate values get a value_info entry in ONNX "
+               "output"),
+      cl::values(
+          clEnumValN(ExportOptions::ValueInfo::Declared, "declared",
+                     "those the input declared (default: what ONNX Runtime "
+                     "is given stays what the original gave it)"),
+          clEnumValN(ExportOptions::ValueInfo::All, "all",
+                     "every inferred type (for viewers)"),
+          clEnumValN(ExportOptions::ValueInfo::None, "none", "none")),
+      cl::init(ExportOptions::ValueInfo::Declared), cl::cat(category)};
   cl::opt<std::string> externalData{
       "external-data",
       cl::desc(
@@ -324,6 +336,9 @@ absl::Status checkOptions(Options &o) {
     }
   if (o.textOutput() && !o.externalData.empty())
     return usageError("--external-data needs --emit=onnx");
+  if (o.textOutput() && o.valueInfo.getNumOccurrences() > 0)
+    return usageError("--value-info needs --emit=onnx (text output shows "
+                      "every inferred type)");
   if (o.verifying() && !o.verify.empty()) {
     unsigned samples = 0;
     if (!absl::SimpleAtoi(o.verify.getValue(), &samples) || samples == 0)
@@ -672,6 +687,7 @@ absl::Status writeModel(const Options &o, const Input &in, const Model &m,
   eopts.externalData = o.externalData;
   eopts.externalThreshold = o.externalThreshold;
   eopts.guard = &guard;
+  eopts.valueInfo = o.valueInfo;
   return exportModelFile(m, o.output, eopts);
 }
 

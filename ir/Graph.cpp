@@ -474,6 +474,7 @@ Graph::clone(const absl::flat_hash_map<const Value *, Value *> &outer) const {
     to.setName(from.name());
     to.setType(from.type());
     to.docString = from.docString;
+    to.typeDeclared = from.typeDeclared;
   };
   for (const auto &in : inputs_) {
     Value *v = g->addInput(in->name(), in->type());

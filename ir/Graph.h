@@ -91,6 +91,10 @@ public:
   const Type &type() const { return type_; }
   void setType(Type t) { type_ = std::move(t); }
   std::string docString;
+  /// The input model declared this value's type (a value_info entry): the
+  /// ONNX writer writes value_info for these values only unless asked for
+  /// every inferred type (ExportOptions::valueInfo).
+  bool typeDeclared = false;
 
   /// A constant: an initializer that is not a graph input.
   bool isConstant() const { return kind_ == Kind::Initializer; }

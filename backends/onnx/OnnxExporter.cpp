@@ -29,8 +29,10 @@ enum class Placement { Inline, External };
 
 class Exporter {
 public:
-  Exporter(uint64_t externalThreshold, bool external)
-      : externalThreshold_(externalThreshold), external_(external) {}
+  Exporter(uint64_t externalThreshold, bool external,
+           ExportOptions::ValueInfo valueInfo)
+      : externalThreshold_(externalThreshold), external_(external),
+        valueInfo_(valueInfo) {}
 
   void exportModel(const Model &m, onnx::ModelProto &p);
 
@@ -49,9 +51,14 @@ private:
   void exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain);
   void exportTensor(const Tensor &t, onnx::TensorProto &tp);
   void exportAttribute(const Attribute &a, onnx::AttributeProto &ap);
+  bool wantValueInfo(const Value &v) const {
+    return valueInfo_ == ExportOptions::ValueInfo::All ||
+           (valueInfo_ == ExportOptions::ValueInfo::Declared && v.typeDeclared);
+  }
 
   uint64_t externalThreshold_;
   bool external_;
+  ExportOptions::ValueInfo valueInfo_;
   // Looked up by pointer; never iterated, so hash order cannot reach the
   // output.
   absl::flat_hash_map<const Value *, std::string> names_;
@@ -215,7 +222,8 @@ void Exporter::exportGraph(const Graph &g, onnx::GraphProto &gp, bool isMain) {
   for (const Node *n : g.nodes())
     for (size_t i = 0; i < n->numOutputs(); ++i) {
       const Value *v = n->output(i);
-      if (v && !v->type().isUnknown() && !v->isGraphOutput())
+      if (v && !v->type().isUnknown() && !v->isGraphOutput() &&
+          wantValueInfo(*v))
         valueInfo(v, *gp.add_value_info(), nameOf(v));
     }
 }
@@ -278,7 +286,7 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
   std::string dataName = opts.externalData;
   if (dataName.empty()) {
     // Measure the inline model first; past protobuf's limit, weights move out.
-    Exporter probe(0, false);
+    Exporter probe(0, false, opts.valueInfo);
     google::protobuf::Arena arena; // see importModelFile
     auto &p = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
     probe.exportModel(m, p);
@@ -318,7 +326,7 @@ absl::Status exportModelFile(const Model &m, const std::string &path,
     ONNXOPT_RETURN_IF_ERROR(
         opts.guard->checkNotInput(dataPath, "the external data file"));
 
-  Exporter ex(opts.externalThreshold, true);
+  Exporter ex(opts.externalThreshold, true, opts.valueInfo);
   google::protobuf::Arena arena;
   auto &p = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   ex.exportModel(m, p);

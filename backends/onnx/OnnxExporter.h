@@ -25,6 +25,22 @@ struct ExportOptions {
   /// When set, the external data file is checked against these inputs (the
   /// file that protobuf's limit forces is named here, not by the caller).
   const FileGuard *guard = nullptr;
+  /// Which intermediate values get a value_info entry (graph inputs and
+  /// outputs always carry their types).
+  enum class ValueInfo {
+    /// Those the input model declared (Value::typeDeclared): a round trip
+    /// keeps them, inferred types are not written. ONNX Runtime fuses on the
+    /// shapes it is given, and some of those fusions are slower on its CPU
+    /// provider (residual Add + LayerNormalization into
+    /// SkipLayerNormalization); the output should give it what the original
+    /// gave.
+    Declared,
+    /// Every typed value (for viewers such as Netron, and tools that do not
+    /// infer shapes themselves).
+    All,
+    None,
+  };
+  ValueInfo valueInfo = ValueInfo::Declared;
 };
 
 /// Writes `m` to `path` ("-" for stdout) atomically: to a temporary, renamed on

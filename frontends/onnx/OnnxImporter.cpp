@@ -820,6 +820,7 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
                                                    vi.name(), "'")));
     if (it->second->type().isUnknown())
       it->second->setType(std::move(t));
+    it->second->typeDeclared = true;
   }
   return absl::OkStatus();
 }

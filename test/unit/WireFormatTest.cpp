@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
+#include <vector>
 
 using namespace onnxopt;
 namespace fs = std::filesystem;
@@ -151,6 +153,47 @@ TEST(Export, RoundTripIsByteStableAndDeterministic) {
   ASSERT_TRUE(parsed.ParseFromString(slurp(dir.file("a.onnx"))));
   EXPECT_EQ(parsed.graph().initializer(0).raw_data().size(), 4000u);
   EXPECT_EQ(parsed.graph().output(0).name(), "Y");
+}
+
+TEST(Export, ValueInfoIsWhatTheInputDeclaredUnlessAskedForAll) {
+  // X -> Add(X, W) = Y -> Neg = Z -> Relu = R: the input declares Y's type
+  // in value_info, not Z's; both get types (the importer's and inference's).
+  TempDir dir;
+  onnx::ModelProto p = makeProto(4);
+  auto *g = p.mutable_graph();
+  g->mutable_output(0)->set_name("R");
+  for (auto [op, in, out] : {std::tuple{"Neg", "Y", "Z"}, {"Relu", "Z", "R"}}) {
+    auto *n = g->add_node();
+    n->set_op_type(op);
+    n->add_input(in);
+    n->add_output(out);
+  }
+  auto *vi = g->add_value_info();
+  vi->set_name("Y");
+  *vi->mutable_type() = g->input(0).type();
+  writeProto(p, dir.file("m.onnx"));
+  auto m = importModelFile(dir.file("m.onnx"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  for (Node *n : (*m)->graph->nodes())
+    n->output(0)->setType((*m)->graph->input(0)->type());
+  auto written = [&](ExportOptions::ValueInfo mode) {
+    ExportOptions opts;
+    opts.valueInfo = mode;
+    EXPECT_TRUE(exportModelFile(**m, dir.file("out.onnx"), opts).ok());
+    onnx::ModelProto back;
+    EXPECT_TRUE(back.ParseFromString(slurp(dir.file("out.onnx"))));
+    std::vector<std::string> names;
+    for (const auto &v : back.graph().value_info())
+      names.push_back(v.name());
+    return names;
+  };
+  using VI = ExportOptions::ValueInfo;
+  EXPECT_EQ(written(VI::Declared), std::vector<std::string>{"Y"});
+  EXPECT_EQ(written(VI::All), (std::vector<std::string>{"Y", "Z"}));
+  EXPECT_TRUE(written(VI::None).empty());
+  // A round trip keeps what was declared, and a clone carries the mark.
+  auto clone = (*m)->clone();
+  EXPECT_TRUE((*clone->graph->nodes().begin())->output(0)->typeDeclared);
 }
 
 TEST(Export, ExternalDataIsWrittenBesideAndReadBack) {
