@@ -6,6 +6,7 @@
 // before the first byte is written.
 #include "driver/OnnxOptMain.h"
 
+#include "backends/lowering/Target.h"
 #include "backends/onnx/OnnxExporter.h"
 #include "backends/reference/Evaluator.h"
 #include "driver/InputShapes.h"
@@ -136,6 +137,13 @@ struct Options {
                    cl::cat(category)};
   cl::opt<bool> listPasses{"list-passes", cl::desc("List the passes and exit"),
                            cl::cat(category)};
+  cl::opt<std::string> target{
+      "target",
+      cl::desc("Lower for one execution provider after the pipeline (default "
+               "onnx: portable; --list-targets)"),
+      cl::value_desc("name"), cl::init("onnx"), cl::cat(category)};
+  cl::opt<bool> listTargets{
+      "list-targets", cl::desc("List the targets and exit"), cl::cat(category)};
   cl::opt<bool> dumpPipeline{
       "dump-pass-pipeline",
       cl::desc("Print the normalized pipeline to stderr (without an input "
@@ -307,6 +315,13 @@ absl::Status checkOptions(Options &o) {
                         " must be a finite number >= 0, not ", tol->getValue(),
                         " (a NaN or negative tolerance would pass or fail "
                         "every comparison)");
+  if (!findTarget(o.target)) {
+    std::vector<std::string> names;
+    for (const Target &t : registeredTargets())
+      names.push_back(t.name);
+    return usageError("unknown --target '", o.target.getValue(),
+                      "' (targets: ", absl::StrJoin(names, ", "), ")");
+  }
   bool v = o.verifying(), e = o.evaluate;
   ONNXOPT_RETURN_IF_ERROR(requireParent(o.verifyRtol, v, "--verify"));
   ONNXOPT_RETURN_IF_ERROR(requireParent(o.verifyAtol, v, "--verify"));
@@ -349,6 +364,15 @@ absl::Status checkOptions(Options &o) {
   if (levels > 1 || (levels && !o.pipelineText.empty()))
     return usageError("give one of -O0..-O3 or -p, not several");
   return absl::OkStatus();
+}
+
+void listTargets() {
+  for (const Target &t : registeredTargets()) {
+    llvm::outs() << "  " << t.name << "\n      " << t.description
+                 << "\n      accepted by: " << t.accepts << "\n";
+    if (!t.pipeline.empty())
+      llvm::outs() << "      lowering: " << t.pipeline << "\n";
+  }
 }
 
 void listPasses() {
@@ -927,8 +951,10 @@ int run(int argc, char **argv) {
     llvm::errs() << parseErrors;
     return kExitUsage;
   }
-  // Plugins first, so that their passes can appear in -p, --print-ir-* and
-  // --list-passes.
+  // The targets' lowering passes, then plugins, so that their passes can
+  // appear in -p, --print-ir-* and --list-passes.
+  if (absl::Status st = registerBuiltinTargets(); !st.ok())
+    return fail(absl::InternalError(st.message()));
   for (const std::string &path : o.plugins)
     if (absl::Status st = loadPassPlugin(path); !st.ok())
       return fail(usageError(st.message()));
@@ -938,10 +964,19 @@ int run(int argc, char **argv) {
     listPasses();
     return kExitSuccess;
   }
+  if (o.listTargets) {
+    listTargets();
+    return kExitSuccess;
+  }
   std::string source =
       o.pipelineText.getNumOccurrences() || !(o.o0 || o.o1 || o.o2 || o.o3)
           ? o.pipelineText.getValue()
           : optLevelPipeline(o.optLevel());
+  // The target's lowering runs after the user's pipeline, as its passes.
+  const Target *target = findTarget(o.target);
+  if (!target->pipeline.empty())
+    source = source.empty() ? target->pipeline
+                            : absl::StrCat(source, ",", target->pipeline);
   auto pipeline = parsePipeline(source);
   if (!pipeline.ok())
     return fail(pipeline.status());

@@ -5,6 +5,7 @@
 #include "utils/Debug.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
@@ -139,6 +140,36 @@ void Rewriter::eraseNode(Node &n) {
   if (n.onWorklist_)
     ++stale_[&n];
   n.erase();
+}
+
+size_t Rewriter::eraseDeadFrom(Node &n) {
+  auto dead = [](const Node &m) {
+    for (size_t i = 0; i < m.numOutputs(); ++i)
+      if (const Value *v = m.output(i); v && !v->useEmpty())
+        return false;
+    return true;
+  };
+  // A producer can be reached from two of its users: erase it once (no node
+  // is created meanwhile, so an erased address is not reused).
+  absl::flat_hash_set<const Node *> erasedNodes;
+  std::vector<Node *> work{&n};
+  while (!work.empty()) {
+    Node *m = work.back();
+    work.pop_back();
+    if (erasedNodes.contains(m) || !dead(*m))
+      continue;
+    std::vector<Node *> producers;
+    for (size_t i = 0; i < m->numInputs(); ++i)
+      if (Value *v = m->input(i);
+          v && v->definingNode() &&
+          std::find(producers.begin(), producers.end(), v->definingNode()) ==
+              producers.end())
+        producers.push_back(v->definingNode());
+    erasedNodes.insert(m);
+    eraseNode(*m);
+    work.insert(work.end(), producers.begin(), producers.end());
+  }
+  return erasedNodes.size();
 }
 
 namespace {

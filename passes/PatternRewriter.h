@@ -96,6 +96,10 @@ public:
   void replaceNode(Node &n, const std::vector<Value *> &results);
   /// Erases a node whose results are unused.
   void eraseNode(Node &n);
+  /// Erases `n` if none of its results is used, then every producer of its
+  /// operands that this leaves unused, transitively (what a pattern that
+  /// replaced a whole block leaves behind). Returns how many were erased.
+  size_t eraseDeadFrom(Node &n);
 
   /// Records why a pattern did not apply and returns false. With
   /// --debug-only naming this rewriter's pass, prints the node and reason

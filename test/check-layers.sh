@@ -10,7 +10,8 @@ declare -A allowed=(
   [ir]="ir utils"
   [format]="format ir utils"
   [frontends]="frontends format ir utils"
-  # The interpreter is a backend the passes build on (constant folding).
+  # The interpreter is a backend the passes build on (constant folding);
+  # the lowering layer builds on the passes (the exceptions below).
   [backends]="backends format ir utils"
   # Passes build on the IR and the format layer; constant folding alone runs
   # the interpreter (the exception below).
@@ -33,10 +34,21 @@ for layer in "${!allowed[@]}"; do
     if [[ $file == passes/fold/ConstantFold.cpp && "$target" == backends/reference/* ]]; then
       ok=1
     fi
-    # A backend may include its own folder only, not a sibling backend.
+    # A backend may include its own folder only, not a sibling backend;
+    # a target's folder may include the lowering layer too.
     if [[ $layer == backends && $ok == 1 ]]; then
       own=$(cut -d/ -f1-2 <<<"$file")
       [[ "$target" == "$own"/* || "$target" != backends/* ]] || ok=0
+      if [[ "$target" == backends/lowering/* && $own != backends/reference &&
+            $own != backends/onnx ]]; then
+        ok=1
+      fi
+    fi
+    # The lowering layer and the targets build on the passes: they are
+    # pattern passes. The interpreter and the writer never include a pass.
+    if [[ $layer == backends && "$target" == passes/* ]]; then
+      own=$(cut -d/ -f1-2 <<<"$file")
+      [[ $own == backends/reference || $own == backends/onnx ]] || ok=1
     fi
     if [[ $ok == 0 ]]; then
       echo "layering: $file includes $target ($layer may include: ${allowed[$layer]})"

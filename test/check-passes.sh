@@ -5,7 +5,8 @@
 # the rest: cleanup), defining createXPass, and its lit test
 # test/lit/passes/<arg>.onnxtxt; every .cpp in those folders is such a file.
 # Pattern code (files with matchAndRewrite, and PatternUtils.cpp) changes the
-# graph only through the Rewriter: no direct Node/Graph/Value mutator calls.
+# graph only through the Rewriter: no direct Node/Graph/Value mutator calls;
+# the same holds for the targets' lowering patterns under backends/.
 #   test/check-passes.sh SOURCE_DIR
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
@@ -38,8 +39,17 @@ done <<<"$(sed 's/) *ONNXOPT_PASS/)\nONNXOPT_PASS/g' <<<"$entries")"
 for f in passes/{analysis,cleanup,fold,fusion}/*.cpp; do
   [[ -n "${seen[$f]+x}" ]] || fail "$f is not the file of a Passes.def entry"
 done
+# The targets' lowering passes (backends/<target>/, registered with
+# registerPass in the target's file): each has its lit test
+# test/lit/targets/<arg>.onnxtxt.
+for f in backends/*/*Target.cpp; do
+  for arg in $(grep -oE 'registerPass\(\{"[^"]+"' "$f" | sed -E 's/.*"([^"]+)"/\1/'); do
+    count=$((count + 1))
+    [[ -f "test/lit/targets/$arg.onnxtxt" ]] || fail "$arg: no test/lit/targets/$arg.onnxtxt"
+  done
+done
 mutators='setInput|addInput|truncateInputs|setAttr|removeAttr|setOp|erase|replaceAllUsesWith|replaceUsesWithIf|moveBefore|addInitializer|addSparseInitializer|createNode|setType|setName|mutableAttrs'
-for f in passes/PatternUtils.cpp $(grep -l 'matchAndRewrite' passes/*/*.cpp); do
+for f in passes/PatternUtils.cpp $(grep -l 'matchAndRewrite' passes/*/*.cpp backends/*/*.cpp); do
   while IFS= read -r hit; do
     [[ -n "$hit" ]] && fail "$f:${hit%%:*}: mutates outside the Rewriter:${hit#*:}"
   done < <(grep -nP "(->($mutators)\()|((?<!\br)(?<!\brewriter)\.($mutators)\()" "$f" || true)

@@ -25,13 +25,20 @@ static const KernelMap &kernels() {
     registerDetectionKernels(m);
     registerSequenceKernels(m);
     registerEinsumKernels(m);
+    registerContribKernels(m);
     return m;
   }();
   return table;
 }
 
 Kernel findKernel(const Node &n) {
-  if (n.op().isOpaque() || !isDefaultDomain(n.op().domain))
+  // Other domains have no schema in ONNX's registry (opaque ops): their
+  // kernels are found by domain and type.
+  if (!isDefaultDomain(n.op().domain)) {
+    auto it = kernels().find(absl::StrCat(n.op().domain, ".", n.op().type));
+    return it == kernels().end() ? nullptr : it->second;
+  }
+  if (n.op().isOpaque())
     return nullptr;
   auto it = kernels().find(n.op().type);
   return it == kernels().end() ? nullptr : it->second;

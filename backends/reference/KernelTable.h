@@ -8,8 +8,9 @@
 
 namespace onnxopt::ref {
 
-/// Op type (default domain) -> kernel. A std::map: supportedOps() lists it in
-/// order.
+/// Op type -> kernel: the bare type for the default domain, `domain.type`
+/// for others (`com.microsoft.Attention`). A std::map: supportedOps() lists
+/// it in order.
 using KernelMap = std::map<std::string, Kernel, std::less<>>;
 
 void registerElementwiseKernels(KernelMap &m);
@@ -22,6 +23,7 @@ void registerMiscKernels(KernelMap &m);
 void registerDetectionKernels(KernelMap &m);
 void registerSequenceKernels(KernelMap &m);
 void registerEinsumKernels(KernelMap &m);
+void registerContribKernels(KernelMap &m);
 
 /// Concatenates same-typed tensors along `axis` (Concat, ConcatFromSequence).
 absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,

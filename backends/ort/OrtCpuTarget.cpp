@@ -1,0 +1,23 @@
+// The ort-cpu target: ONNX Runtime's CPU execution provider. Its lowering
+// passes register as passes too, so `-p ort-fuse-attention` and
+// `--debug-only=ort-fuse-attention` work on their own.
+#include "backends/ort/OrtPasses.h"
+
+#include "passes/PassRegistry.h"
+#include "utils/Diagnostics.h"
+
+namespace onnxopt {
+
+absl::Status registerOrtCpuTarget() {
+  ONNXOPT_RETURN_IF_ERROR(
+      registerPass({"ort-fuse-attention", "", createOrtFuseAttentionPass}));
+  return registerTarget(
+      Target{"ort-cpu",
+             "ONNX Runtime, CPU execution provider: attention blocks as "
+             "com.microsoft.Attention",
+             "ONNX Runtime 1.14 and later (com.microsoft opset 1)",
+             {{"com.microsoft", 1}},
+             "shape-inference,ort-fuse-attention,dce"});
+}
+
+} // namespace onnxopt

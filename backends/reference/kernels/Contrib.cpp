@@ -1,0 +1,108 @@
+// Reference kernels for the com.microsoft contrib ops the ort-cpu target
+// emits (backends/ort), as ONNX Runtime's contrib operator docs define them,
+// so that --verify and --evaluate run lowered models without ONNX Runtime.
+#include "backends/reference/Gemm.h"
+#include "backends/reference/KernelTable.h"
+
+#include "utils/Diagnostics.h"
+
+#include <cmath>
+#include <limits>
+
+namespace onnxopt::ref {
+
+namespace {
+
+/// com.microsoft.Attention (opset 1), packed self-attention:
+///   P = input [B, S, Din] x weights [Din, 3D] + bias [3D]
+///   per batch b and head h (head size K = D / num_heads):
+///   out[b, i, h*K + k] = sum_j softmax_j(scale * Q_i . K_j + mask) V_j[k]
+/// with scale 1/sqrt(K) unless given, and mask mask_filter_value (default
+/// -10000) where j > i when unidirectional. mask_index, past,
+/// attention_bias, qkv_hidden_sizes and rotary embeddings are not
+/// implemented (an error naming them).
+absl::Status kAttention(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *w, ctx.required(1));
+  const Tensor *bias = ctx.input(2);
+  for (size_t i = 3; i < ctx.numInputs(); ++i)
+    if (ctx.hasInput(i))
+      return ctx.error("mask_index, past and attention_bias inputs are not "
+                       "implemented by the reference interpreter");
+  if (ctx.wantsOutput(1))
+    return ctx.error("the present output is not implemented by the "
+                     "reference interpreter");
+  if (ctx.hasAttr("qkv_hidden_sizes") || ctx.attrInt("do_rotary", 0) != 0)
+    return ctx.error("qkv_hidden_sizes and do_rotary are not implemented by "
+                     "the reference interpreter");
+  if (x->dtype() != DataType::Float || w->dtype() != DataType::Float ||
+      (bias && bias->dtype() != DataType::Float))
+    return ctx.unsupportedType(x->dtype());
+  const auto &xd = x->dims(), &wd = w->dims();
+  if (xd.size() != 3 || wd.size() != 2 || wd[0] != xd[2] || wd[1] % 3 != 0)
+    return ctx.error("input must be [B, S, Din] and weights [Din, 3D]");
+  int64_t batch = xd[0], seq = xd[1], din = xd[2], n3 = wd[1], d = n3 / 3;
+  int64_t heads = ctx.attrInt("num_heads", 0);
+  if (heads <= 0 || d % heads != 0)
+    return ctx.error("num_heads must be positive and divide the hidden size");
+  if (bias && bias->dims() != std::vector<int64_t>{n3})
+    return ctx.error("bias must be [3D]");
+  int64_t hs = d / heads;
+  float scale = ctx.hasAttr("scale") ? ctx.attrFloat("scale", 1.0f)
+                                     : 1.0f / std::sqrt(static_cast<float>(hs));
+  float maskValue = ctx.attrFloat("mask_filter_value", -10000.0f);
+  bool causal = ctx.attrInt("unidirectional", 0) != 0;
+  ONNXOPT_RETURN_IF_ERROR(ctx.checkOutput(DataType::Float, {batch, seq, n3}));
+  View<float> vx(*x), vw(*w);
+  // The packed projection, every row at once.
+  std::vector<float> p(static_cast<size_t>(batch * seq * n3), 0.0f);
+  gemmAcc<float>(batch * seq, n3, din, vx.data(), vw.data(), p.data());
+  if (bias) {
+    View<float> vb(*bias);
+    for (int64_t r = 0; r < batch * seq; ++r)
+      for (int64_t c = 0; c < n3; ++c)
+        p[r * n3 + c] += vb[c];
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
+                           ctx.allocate(DataType::Float, {batch, seq, d}));
+  float *o = out.data<float>();
+  std::vector<float> row(static_cast<size_t>(seq));
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *base = p.data() + b * seq * n3 + h * hs;
+      for (int64_t i = 0; i < seq; ++i) {
+        const float *q = base + i * n3;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < seq; ++j) {
+          const float *k = base + j * n3 + d;
+          float dot = 0;
+          for (int64_t e = 0; e < hs; ++e)
+            dot += q[e] * k[e];
+          row[j] = dot * scale + (causal && j > i ? maskValue : 0.0f);
+          mx = std::max(mx, row[j]);
+        }
+        float sum = 0;
+        for (int64_t j = 0; j < seq; ++j) {
+          row[j] = std::exp(row[j] - mx);
+          sum += row[j];
+        }
+        float *dst = o + (b * seq + i) * d + h * hs;
+        for (int64_t j = 0; j < seq; ++j) {
+          const float *v = base + j * n3 + 2 * d;
+          float wgt = row[j] / sum;
+          for (int64_t e = 0; e < hs; ++e)
+            dst[e] += wgt * v[e];
+        }
+      }
+    }
+  ctx.setOutput(0, out.finish());
+  return absl::OkStatus();
+}
+
+} // namespace
+
+void registerContribKernels(KernelMap &m) {
+  m["com.microsoft.Attention"] = kAttention;
+}
+
+} // namespace onnxopt::ref
