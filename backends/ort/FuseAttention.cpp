@@ -8,6 +8,7 @@
 //   Qh, Kh, Vh = Reshape/Transpose of q, k, v   # heads split off, K transposed
 //   s = MatMul (Qh * c1, Kh) * c2               # scalar scales, optional
 //   s = Where (Trilu (ones [S, S], k = 1, upper), -inf, s)   # causal, optional
+//       or Add (s, Trilu (-inf [S, S], k = 1, upper))
 //   O = MatMul (Softmax <axis = -1> (s), Vh)
 //   Y = Reshape/Transpose of O                  # [B, S, D] or a view of it
 // After:
@@ -30,8 +31,10 @@
 // constant (a missing bias becomes zeros: ONNX Runtime needs one), three
 // equal parts in Q, K, V order, H dividing D, every scale a scalar constant,
 // the values between P and Y used only inside the block or by Shape ops,
-// Softmax over the last axis, a causal mask exactly a Trilu of ones with
-// k = 1 (upper) filled with -inf or at most -1e4. Key-padding masks and
+// Softmax over the last axis, a causal mask exactly an upper Trilu with
+// k = 1 of [S, S]: of all-true as a Where's condition filled with -inf or at
+// most -1e4 (GPT blocks), or of -inf (at most -1e4) added to the scores
+// (nn.Transformer's square subsequent mask). Key-padding masks and
 // relative-position biases (Swin's windows) stay unfused.
 //
 // Numeric: Attention scales Q*K' once by c1*c2 and masks with -10000 instead
@@ -96,7 +99,7 @@ struct DimExpr {
 /// and the heads and head size after it.
 enum Axis : uint8_t { kX0, kX1, kC, kH, kK };
 using Group = std::vector<Axis>;
-using View = std::vector<Group>;
+using AxisView = std::vector<Group>;
 
 std::optional<std::vector<DimExpr>> dimsOf(const Value *v) {
   if (!v || !v->type().isTensor() || !v->type().shape())
@@ -122,11 +125,11 @@ struct Block {
 /// Applies a Reshape to `view` (the flattened axis order is kept; a group of
 /// the result is the run of axes whose sizes multiply to its dim). Splits
 /// the channel into heads when a dim needs part of it.
-bool reshapeView(View &view, const std::vector<DimExpr> &out, Block &b) {
+bool reshapeView(AxisView &view, const std::vector<DimExpr> &out, Block &b) {
   std::vector<Axis> flat;
   for (const Group &g : view)
     flat.insert(flat.end(), g.begin(), g.end());
-  View result;
+  AxisView result;
   size_t i = 0;
   for (const DimExpr &e : out) {
     Group g;
@@ -160,12 +163,12 @@ bool reshapeView(View &view, const std::vector<DimExpr> &out, Block &b) {
 }
 
 /// Applies a Transpose or Reshape node to `view`, or says why it cannot.
-const char *applyView(const Node &n, View &view, Block &b) {
+const char *applyView(const Node &n, AxisView &view, Block &b) {
   if (n.is("Transpose")) {
     auto perm = permOf(n);
     if (!perm || perm->size() != view.size())
       return "a Transpose's perm is unknown";
-    View t;
+    AxisView t;
     for (int64_t a : *perm)
       t.push_back(view[static_cast<size_t>(a)]);
     view = std::move(t);
@@ -184,6 +187,17 @@ std::optional<double> scalarOf(const Value *v) {
       !isFloatType(v->tensor()->dtype()))
     return std::nullopt;
   return constantValues(*v)[0];
+}
+
+/// The first element of a float or double tensor (NaN for other types).
+double firstFloat(const Tensor &t) {
+  if (t.numElements() < 1)
+    return std::nan("");
+  if (t.dtype() == DataType::Float)
+    return View<float>(t)[0];
+  if (t.dtype() == DataType::Double)
+    return View<double>(t)[0];
+  return std::nan("");
 }
 
 /// Every use of `v` is by `next` or by a Shape op (which reads its dims
@@ -217,14 +231,15 @@ private:
   Value *x_ = nullptr, *w_ = nullptr, *bias_ = nullptr, *packed_ = nullptr;
   Value *result_ = nullptr;
   std::vector<Node *> cuts_; // the Slices/Split of P
-  View resultView_;
+  AxisView resultView_;
   Axis batch_ = kX0, seq_ = kX1;
   bool causal_ = false;
+  std::optional<DimExpr> maskDim_; // the causal mask's size
 
   /// Walks from `v` (read by `consumer`) back to a Slice/Split of the
   /// packed projection; returns `v`'s view and role (0 q, 1 k, 2 v), or why
   /// not.
-  const char *trace(Value *v, const Node *consumer, Block &b, View &view,
+  const char *trace(Value *v, const Node *consumer, Block &b, AxisView &view,
                     int &role, bool scalesAllowed) {
     // chain[0] produces v; chain.back() reads the cut.
     std::vector<Node *> chain;
@@ -272,7 +287,7 @@ private:
       role = static_cast<int>(cur->resultIndex());
     }
     cuts_.push_back(cut);
-    view = View{{kX0}, {kX1}, {kC}};
+    view = AxisView{{kX0}, {kX1}, {kC}};
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       Node *c = *it;
       if (c->is("Transpose") || c->is("Reshape")) {
@@ -335,6 +350,7 @@ private:
     x_ = w_ = bias_ = packed_ = result_ = nullptr;
     cuts_.clear();
     causal_ = false;
+    maskDim_.reset();
     if (softmax.op().isOpaque() || !softmax.output(0))
       return "opaque or malformed";
     auto rank = rankOf(softmax.input(0));
@@ -368,16 +384,30 @@ private:
         b.scale *= n->is("Mul") ? *c : 1.0 / *c;
         s = n->input(0);
       } else if (n->is("Where") && !causal_) {
-        const char *why = matchCausal(*n);
+        // Where (mask, fill, scores), fill -inf or at most -1e4.
+        if (const char *why = matchCausalTrilu(n->input(0), false))
+          return why;
+        auto fill = scalarOf(n->input(1));
+        if (!fill || *fill > -1e4)
+          return "the causal mask's fill is not -inf or at most -1e4";
+        causal_ = true;
+        s = n->input(2);
+      } else if (n->is("Add") && !causal_) {
+        // Add (scores, mask) or Add (mask, scores).
+        const char *why = "an Add on the scores is not a causal mask";
+        for (unsigned i = 0; i < 2 && why; ++i)
+          if (!matchCausalTrilu(n->input(1 - i), true)) {
+            why = nullptr;
+            s = n->input(i);
+          }
         if (why)
           return why;
         causal_ = true;
-        s = n->input(2);
       } else {
         return "the scores pass an op other than a scale or a causal mask";
       }
     }
-    View qv, kv, vv;
+    AxisView qv, kv, vv;
     int qr = -1, kr = -1, vr = -1;
     if (const char *why = trace(scores_->input(0), scores_, b, qv, qr, true))
       return why;
@@ -409,12 +439,14 @@ private:
       return "the batch axes are not (batch, heads)";
     batch_ = batchAxes[0];
     seq_ = batch_ == kX0 ? kX1 : kX0;
+    if (causal_ && !(*maskDim_ == b.dim[seq_]))
+      return "the causal mask is not [S, S] for the sequence length";
     Group sq{seq_}, hk{kK};
     if (qv[rk - 2] != sq || qv[rk - 1] != hk || kv[rk - 2] != hk ||
         kv[rk - 1] != sq || vv[rk - 2] != sq || vv[rk - 1] != hk)
       return "the MatMuls do not contract the head size over the sequence";
     // Forward from the context to a [B, S, D]-like value.
-    View view = qv;
+    AxisView view = qv;
     Value *y = context_->output(0);
     for (int depth = 0;; ++depth) {
       if (outputLayout(view)) {
@@ -437,7 +469,7 @@ private:
   }
 
   /// [B][S][H K], [S][B][H K], [S B][H K] or [B S][H K].
-  bool outputLayout(const View &v) const {
+  bool outputLayout(const AxisView &v) const {
     Group hk{kH, kK};
     if (v.size() == 3)
       return v[2] == hk && ((v[0] == Group{batch_} && v[1] == Group{seq_}) ||
@@ -448,29 +480,33 @@ private:
     return false;
   }
 
-  /// Where (Trilu <upper = 1> (ConstantOfShape <true> ([S, S]), 1), fill,
-  /// scores) with fill -inf or at most -1e4.
-  const char *matchCausal(const Node &where) {
-    Node *tri = where.input(0) ? where.input(0)->definingNode() : nullptr;
+  /// A causal mask: Trilu <upper = 1> (ConstantOfShape ([S, S]), k = 1)
+  /// of all-true (`additive` false: a Where's condition) or of -inf or at
+  /// most -1e4 (`additive`: added to the scores, maybe under Unsqueezes).
+  const char *matchCausalTrilu(const Value *mask, bool additive) {
+    Node *tri = mask ? mask->definingNode() : nullptr;
+    while (additive && isOp(tri, "Unsqueeze"))
+      tri = tri->input(0) ? tri->input(0)->definingNode() : nullptr;
     if (!isOp(tri, "Trilu") || intAttr(*tri, "upper", 1) != 1)
-      return "a Where on the scores is not a causal Trilu mask";
+      return "a mask on the scores is not a causal Trilu";
     auto k = tri->numInputs() > 1 ? constantInts(tri->input(1))
                                   : std::optional<std::vector<int64_t>>{};
     if (!k || k->size() != 1 || (*k)[0] != 1)
       return "the causal Trilu's diagonal is not k = 1";
-    Node *ones = tri->input(0) ? tri->input(0)->definingNode() : nullptr;
-    const Attribute *value = ones ? ones->attr("value") : nullptr;
+    Node *fill = tri->input(0) ? tri->input(0)->definingNode() : nullptr;
+    const Attribute *value = fill ? fill->attr("value") : nullptr;
     const Tensor *t =
         value && value->tensors.size() == 1 ? value->tensors[0].get() : nullptr;
-    if (!isOp(ones, "ConstantOfShape") || !t || t->numElements() != 1 ||
-        t->dtype() != DataType::Bool || t->bytes()[0] == 0)
+    if (!isOp(fill, "ConstantOfShape") || !t || t->numElements() != 1)
+      return "the causal Trilu is not of a ConstantOfShape";
+    if (!additive && (t->dtype() != DataType::Bool || t->bytes()[0] == 0))
       return "the causal mask is not a Trilu of all-true";
+    if (additive && !(firstFloat(*t) <= -1e4))
+      return "the additive causal mask is not -inf or at most -1e4";
     auto md = dimsOf(tri->output(0));
     if (!md || md->size() != 2 || !((*md)[0] == (*md)[1]))
       return "the causal mask is not [S, S]";
-    auto fill = scalarOf(where.input(1));
-    if (!fill || *fill > -1e4)
-      return "the causal mask's fill is not -inf or at most -1e4";
+    maskDim_ = (*md)[0];
     return nullptr;
   }
 

@@ -12,7 +12,9 @@ written as .pb files:
   1. `onnx-opt raw.onnx -O1 --verify --verify-inputs=DIR` must pass (the -O1
      pipeline is exact: outputs bit-identical in the reference interpreter), and
      `-O2 --verify` within atol 1e-4 + rtol 1e-3, its output within the same
-     tolerance of the original in ONNX Runtime;
+     tolerance of the original in ONNX Runtime; so must `-O2 --target=ort-cpu`
+     (at batch 1 and 3 and a second sequence length), which lowers every
+     attention block of ViT-B/16 and the GPT-style decoder (ATTENTION);
   2. `onnx-opt raw.onnx --evaluate --inputs=DIR --outputs=REF` and ONNX Runtime
      1.30 on the same inputs must agree within atol 1e-4 + rtol 1e-3.
   3. The -O1 output keeps every dynamic axis of the inputs and outputs (same
@@ -77,20 +79,67 @@ def check_dynamic_o1(name, raw, o1):
                             % (key[0], key[1], sym, got.get(key)))
     if name in GLUE_BOUND and glue > GLUE_BOUND[name]:
         problems.append("-O1 leaves %d glue nodes, the best peer %d" % (glue, GLUE_BOUND[name]))
+    settings = ort_settings(name, (1, 3, 8))
+    problems += compare_in_ort(name, raw, o1, settings, "-O1", [])
+    return problems, glue, len(settings)
+
+
+def ort_settings(name, batches):
+    """compare_exact.js --dim arguments: each batch size at the export's
+    sequence length, and batch 3 at a second one for sequence models."""
     inputs, dyn = spec(name)
-    ints = int_max(inputs)
     seq = None
     for axis_map in dyn.values():
         if 1 in axis_map:
             seq = inputs[0][1][1]
-    settings = [(b, seq) for b in (1, 3, 8)] + ([(3, seq + 7)] if seq else [])
-    for b, n in settings:
-        dims = ["--dim", "batch=%d" % b] + (["--dim", "seq=%d" % n] if n else [])
-        p, _ = run(["node", os.path.join(HERE, "compare_exact.js"), raw, o1] + dims + ints)
+    settings = [(b, seq) for b in batches] + ([(3, seq + 7)] if seq else [])
+    return [["--dim", "batch=%d" % b] + (["--dim", "seq=%d" % n] if n else [])
+            for b, n in settings]
+
+
+def compare_in_ort(name, raw, other, settings, what, tolerance):
+    """ONNX Runtime runs RAW and OTHER on the same inputs at each setting:
+    bit-identical outputs, or within TOLERANCE (compare_exact.js flags)."""
+    problems = []
+    ints = int_max(spec(name)[0])
+    for dims in settings:
+        p, _ = run(["node", os.path.join(HERE, "compare_exact.js"), raw, other] + dims + ints +
+                   tolerance)
         if p.returncode != 0:
-            problems.append("-O1 in ONNX Runtime at %s: %s"
-                            % (" ".join(dims[1::2]), (p.stdout + p.stderr).strip()[-300:]))
-    return problems, glue, len(settings)
+            problems.append("%s in ONNX Runtime at %s: %s"
+                            % (what, " ".join(dims[1::2]), (p.stdout + p.stderr).strip()[-300:]))
+    return problems
+
+
+# Attention blocks --target=ort-cpu must lower to com.microsoft.Attention: all
+# of them (Swin's windowed attention with its relative-position bias stays).
+ATTENTION = {"vit_b_16": 12, "small_gpt": 2}
+
+
+def check_target(onnx_opt, name, raw, d, inputs):
+    """-O2 --target=ort-cpu: --verify (the interpreter runs the contrib ops)
+    within atol 1e-4 + rtol 1e-3, every attention block lowered, and the
+    output within the same tolerance of the original in ONNX Runtime at batch
+    1 and 3 (and a second sequence length). Returns problems and the output's
+    Attention count."""
+    out = os.path.join(d, "ort-cpu.onnx")
+    p, _ = run([onnx_opt, raw, "-O2", "--target=ort-cpu", "--verify",
+                "--verify-inputs=" + inputs, "--verify-rtol=1e-3", "--verify-atol=1e-4",
+                "-o", out, "--summary"])
+    if p.returncode != 0:
+        return ["-O2 --target=ort-cpu --verify: exit %d: %s"
+                % (p.returncode, p.stderr.strip()[-400:])], 0
+    m = onnx.load(out, load_external_data=False)
+    fused = sum(1 for n in m.graph.node
+                if n.domain == "com.microsoft" and n.op_type == "Attention")
+    problems = []
+    if fused != ATTENTION.get(name, 0):
+        problems.append("--target=ort-cpu lowered %d attention blocks, want %d"
+                        % (fused, ATTENTION.get(name, 0)))
+    problems += compare_in_ort(name, raw, out, ort_settings(name, (1, 3)), "--target=ort-cpu",
+                               ["--atol", "1e-4", "--rtol", "1e-3"])
+    os.remove(out)
+    return problems, fused
 
 
 def spec(name):
@@ -177,6 +226,8 @@ def main():
                         shape_args + ["--atol", "1e-4", "--rtol", "1e-3"])
             if p5.returncode != 0:
                 problems.append("-O2 in ONNX Runtime: " + (p5.stdout + p5.stderr).strip())
+        more, fused = check_target(args.onnx_opt, name, raw, d, inputs)
+        problems += more
         ref = os.path.join(d, "ref")
         p2, tev = run([args.onnx_opt, raw, "--evaluate", "--inputs=" + inputs,
                        "--outputs=" + ref])
@@ -196,8 +247,9 @@ def main():
         if report.problems(name, problems,
                            "export %.1fs, -O1 --verify %.1fs, --evaluate %.1fs; nodes raw, "
                            "-O1, -O2:%s; -O1 glue %d (bound %s), bit-identical in ONNX Runtime at %d "
-                           "batch/sequence sizes" % (texp, tver, tev, nodes.replace(" nodes", ""),
-                                                     glue, GLUE_BOUND.get(name, "-"), runs)):
+                           "batch/sequence sizes; ort-cpu: %d Attention"
+                           % (texp, tver, tev, nodes.replace(" nodes", ""), glue,
+                              GLUE_BOUND.get(name, "-"), runs, fused)):
             shutil.rmtree(d)  # a failure keeps its directory, to look at; the disk is shared
     return report.finish()
 
