@@ -11,13 +11,15 @@ namespace onnxopt {
 absl::Status registerOrtCpuTarget() {
   ONNXOPT_RETURN_IF_ERROR(
       registerPass({"ort-fuse-attention", "", createOrtFuseAttentionPass}));
+  ONNXOPT_RETURN_IF_ERROR(
+      registerPass({"ort-fuse-bias-gelu", "", createOrtFuseBiasGeluPass}));
   return registerTarget(
       Target{"ort-cpu",
              "ONNX Runtime, CPU execution provider: attention blocks as "
              "com.microsoft.Attention",
              "ONNX Runtime 1.14 and later (com.microsoft opset 1)",
              {{"com.microsoft", 1}},
-             "shape-inference,ort-fuse-attention,dce"});
+             "shape-inference,ort-fuse-attention,ort-fuse-bias-gelu,dce"});
 }
 
 } // namespace onnxopt

@@ -10,5 +10,6 @@
 namespace onnxopt {
 
 std::unique_ptr<Pass> createOrtFuseAttentionPass();
+std::unique_ptr<Pass> createOrtFuseBiasGeluPass();
 
 } // namespace onnxopt

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace onnxopt::ref {
 
@@ -99,10 +100,45 @@ absl::Status kAttention(KernelContext &ctx) {
   return absl::OkStatus();
 }
 
+/// com.microsoft.Gelu (X) and BiasGelu (A, B [last dim of A]):
+/// 0.5 * x * (1 + erf(x / sqrt(2))) of X, or of A + B broadcast over A's
+/// last axis.
+absl::Status geluImpl(KernelContext &ctx, bool withBias) {
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
+  const Tensor *bias = withBias ? ctx.input(1) : nullptr;
+  if (withBias && !bias)
+    return ctx.error("input 1 (the bias) is missing");
+  if (x->dtype() != DataType::Float ||
+      (bias && bias->dtype() != DataType::Float))
+    return ctx.unsupportedType(x->dtype());
+  int64_t n = x->dims().empty() ? 1 : x->dims().back();
+  if (bias && (bias->dims().size() != 1 || bias->dims()[0] != n))
+    return ctx.error("bias must be 1-D, as long as the input's last axis");
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
+                           ctx.allocate(DataType::Float, x->dims()));
+  View<float> vx(*x);
+  std::optional<View<float>> vb;
+  if (bias)
+    vb.emplace(*bias);
+  float *o = out.data<float>();
+  const float invSqrt2 = static_cast<float>(1 / std::sqrt(2.0));
+  for (int64_t i = 0; i < vx.size(); ++i) {
+    float v = vx[i] + (vb ? (*vb)[i % n] : 0.0f);
+    o[i] = 0.5f * v * (1.0f + std::erf(v * invSqrt2));
+  }
+  ctx.setOutput(0, out.finish());
+  return absl::OkStatus();
+}
+
+absl::Status kGelu(KernelContext &ctx) { return geluImpl(ctx, false); }
+absl::Status kBiasGelu(KernelContext &ctx) { return geluImpl(ctx, true); }
+
 } // namespace
 
 void registerContribKernels(KernelMap &m) {
   m["com.microsoft.Attention"] = kAttention;
+  m["com.microsoft.BiasGelu"] = kBiasGelu;
+  m["com.microsoft.Gelu"] = kGelu;
 }
 
 } // namespace onnxopt::ref
