@@ -9,11 +9,13 @@
 //   s = MatMul (Qh * c1, Kh) * c2               # scalar scales, optional
 //   s = Where (Trilu (ones [S, S], k = 1, upper), -inf, s)   # causal, optional
 //       or Add (s, Trilu (-inf [S, S], k = 1, upper))
+//   s = Add (s, Where (view of pad [B, S], -inf, 0))          # key padding
 //   O = MatMul (Softmax <axis = -1> (s), Vh)
 //   Y = Reshape/Transpose of O                  # [B, S, D] or a view of it
 // After:
 //   A = com.microsoft.Attention <num_heads = H, scale = c1*c2,
-//                                unidirectional = causal> (Xb, W, bias)
+//                                unidirectional = causal>
+//           (Xb, W, bias[, Cast <to = int32> (Not (pad))])
 //   Y = A, or the Transpose/Reshape of A that Y's layout is
 //
 // How the layouts are matched: every value between P and Y is described as a
@@ -34,12 +36,15 @@
 // Softmax over the last axis, a causal mask exactly an upper Trilu with
 // k = 1 of [S, S]: of all-true as a Where's condition filled with -inf or at
 // most -1e4 (GPT blocks), or of -inf (at most -1e4) added to the scores
-// (nn.Transformer's square subsequent mask). Key-padding masks and
-// relative-position biases (Swin's windows) stay unfused.
+// (nn.Transformer's square subsequent mask); a key-padding mask a view of a
+// bool [B, S] value (true: padding) that the Reshape/Unsqueeze/Expand
+// between broadcast along the heads and queries only. Relative-position
+// biases (Swin's windows) stay unfused.
 //
 // Numeric: Attention scales Q*K' once by c1*c2 and masks with -10000 instead
 // of -inf (both underflow to a zero weight), so results move within float
-// rounding.
+// rounding. A sequence whose keys are all padding differs: softmax over
+// -inf everywhere is NaN in the original, a plain average in Attention.
 #include "backends/ort/OrtPasses.h"
 
 #include "passes/PatternUtils.h"
@@ -200,13 +205,30 @@ double firstFloat(const Tensor &t) {
   return std::nan("");
 }
 
-/// Every use of `v` is by `next` or by a Shape op (which reads its dims
-/// only): once the block is replaced, nothing needs it.
+/// Whether `n` only feeds dims to shape computations: a Shape, or a
+/// Transpose/Reshape whose results only Shape ops read (exporters take the
+/// dims of K's transpose, say), up to a few levels.
+bool onlyShapeReaders(const Node *n, int depth = 0) {
+  if (isOp(n, "Shape"))
+    return true;
+  if (depth > 2 || !(isOp(n, "Transpose") || isOp(n, "Reshape")))
+    return false;
+  const Value *r = n->output(0);
+  if (!r || r->isGraphOutput())
+    return false;
+  for (const Use *u = r->firstUse(); u; u = u->nextUse())
+    if (!onlyShapeReaders(u->user(), depth + 1))
+      return false;
+  return true;
+}
+
+/// Every use of `v` is by `next` or only reads its dims: once the block is
+/// replaced, nothing needs its values.
 bool onlyFeeds(const Value *v, const Node *next) {
   if (!v || v->isGraphOutput())
     return false;
   for (const Use *u = v->firstUse(); u; u = u->nextUse())
-    if (u->user() != next && !isOp(u->user(), "Shape"))
+    if (u->user() != next && !onlyShapeReaders(u->user()))
       return false;
   return true;
 }
@@ -235,6 +257,8 @@ private:
   Axis batch_ = kX0, seq_ = kX1;
   bool causal_ = false;
   std::optional<DimExpr> maskDim_; // the causal mask's size
+  Value *padMask_ = nullptr;       // bool [B, S], true: padding
+  std::vector<Node *> padChain_;   // its views, in order
 
   /// Walks from `v` (read by `consumer`) back to a Slice/Split of the
   /// packed projection; returns `v`'s view and role (0 q, 1 k, 2 v), or why
@@ -351,6 +375,8 @@ private:
     cuts_.clear();
     causal_ = false;
     maskDim_.reset();
+    padMask_ = nullptr;
+    padChain_.clear();
     if (softmax.op().isOpaque() || !softmax.output(0))
       return "opaque or malformed";
     auto rank = rankOf(softmax.input(0));
@@ -392,17 +418,23 @@ private:
           return "the causal mask's fill is not -inf or at most -1e4";
         causal_ = true;
         s = n->input(2);
-      } else if (n->is("Add") && !causal_) {
-        // Add (scores, mask) or Add (mask, scores).
-        const char *why = "an Add on the scores is not a causal mask";
-        for (unsigned i = 0; i < 2 && why; ++i)
-          if (!matchCausalTrilu(n->input(1 - i), true)) {
-            why = nullptr;
-            s = n->input(i);
+      } else if (n->is("Add")) {
+        // Add (scores, mask) or Add (mask, scores): a causal mask, or a
+        // key-padding mask.
+        const char *why = "an Add on the scores is not a causal or "
+                          "key-padding mask";
+        for (unsigned i = 0; i < 2 && why; ++i) {
+          if (!causal_ && !matchCausalTrilu(n->input(1 - i), true)) {
+            causal_ = true;
+          } else if (!padMask_ && !matchPadding(n->input(1 - i))) {
+          } else {
+            continue;
           }
+          why = nullptr;
+          s = n->input(i);
+        }
         if (why)
           return why;
-        causal_ = true;
       } else {
         return "the scores pass an op other than a scale or a causal mask";
       }
@@ -418,7 +450,7 @@ private:
     // The packed projection feeds these cuts (and Shape ops) only.
     for (const Use *u = packed_->firstUse(); u; u = u->nextUse())
       if (std::find(cuts_.begin(), cuts_.end(), u->user()) == cuts_.end() &&
-          !isOp(u->user(), "Shape"))
+          !onlyShapeReaders(u->user()))
         return "the packed projection has other users";
     if (qr != 0 || kr != 1 || vr != 2)
       return "Q, K and V are not the packed projection's first, second and "
@@ -441,6 +473,9 @@ private:
     seq_ = batch_ == kX0 ? kX1 : kX0;
     if (causal_ && !(*maskDim_ == b.dim[seq_]))
       return "the causal mask is not [S, S] for the sequence length";
+    if (padMask_)
+      if (const char *why = checkPadding(b, qv))
+        return why;
     Group sq{seq_}, hk{kK};
     if (qv[rk - 2] != sq || qv[rk - 1] != hk || kv[rk - 2] != hk ||
         kv[rk - 1] != sq || vv[rk - 2] != sq || vv[rk - 1] != hk)
@@ -478,6 +513,96 @@ private:
       return v[1] == hk &&
              (v[0] == Group{batch_, seq_} || v[0] == Group{seq_, batch_});
     return false;
+  }
+
+  /// A key-padding mask: Where (cond, fill, 0) with fill -inf or at most
+  /// -1e4, cond a Reshape/Unsqueeze/Expand view of a bool [B, S] value
+  /// (true: padding). Its layout is checked by checkPadding once the batch
+  /// and sequence axes are known.
+  const char *matchPadding(const Value *mask) {
+    Node *where = mask ? mask->definingNode() : nullptr;
+    if (!isOp(where, "Where") || !mask->hasOneUse() || mask->isGraphOutput())
+      return "not a Where";
+    auto fill = scalarOf(where->input(1));
+    if (!fill || *fill > -1e4)
+      return "the mask's fill is not -inf or at most -1e4";
+    Value *zero = where->input(2);
+    Node *zeros = zero ? zero->definingNode() : nullptr;
+    const Attribute *value = zeros ? zeros->attr("value") : nullptr;
+    bool isZero =
+        (scalarOf(zero) && *scalarOf(zero) == 0) ||
+        (isOp(zeros, "ConstantOfShape") && value &&
+         value->tensors.size() == 1 && firstFloat(*value->tensors[0]) == 0);
+    if (!isZero)
+      return "the mask's other branch is not 0";
+    std::vector<Node *> chain;
+    Value *v = where->input(0);
+    for (int depth = 0; v && v->definingNode(); ++depth) {
+      Node *n = v->definingNode();
+      if (depth > 6 ||
+          !(isOp(n, "Reshape") || isOp(n, "Unsqueeze") || isOp(n, "Expand")))
+        return "the padding mask is not a view of a [B, S] input";
+      chain.push_back(n);
+      v = n->input(0);
+    }
+    if (!v || !v->type().isTensor() || v->type().elemType() != DataType::Bool ||
+        rankOf(v) != 2)
+      return "the padding mask is not a bool [B, S] value";
+    padMask_ = v;
+    padChain_.assign(chain.rbegin(), chain.rend());
+    return nullptr;
+  }
+
+  /// The key-padding mask, followed from [B][S] to the scores' layout, must
+  /// be constant along the queries and broadcast or match every other axis.
+  const char *checkPadding(Block &b, const AxisView &q) {
+    auto kd = dimsOf(padMask_);
+    if (!kd || !((*kd)[0] == b.dim[batch_]) || !((*kd)[1] == b.dim[seq_]))
+      return "the padding mask is not [batch, seq]";
+    // The key axis is a separate id (kC) so that it cannot be confused with
+    // the query axis: the scores are [G..., [S], [kC]] here.
+    b.dim[kC] = b.dim[seq_];
+    AxisView view{{batch_}, {kC}};
+    for (Node *n : padChain_) {
+      auto out = dimsOf(n->output(0));
+      if (!out)
+        return "the padding mask's dims are not inferred";
+      if (n->is("Unsqueeze")) {
+        auto axes = unsqueezeAxes(*n, static_cast<int64_t>(view.size()));
+        if (!axes)
+          return "the padding mask's Unsqueeze axes are unknown";
+        for (int64_t a : *axes)
+          view.insert(view.begin() + a, Group{});
+      } else if (n->is("Expand")) {
+        while (view.size() < out->size())
+          view.insert(view.begin(), Group{});
+        for (size_t i = 0; i < view.size(); ++i)
+          if (view[i].empty() && !((*out)[i] == DimExpr{}))
+            view[i] = {kH}; // copies along the heads, the only axis it may
+        if (view.size() != out->size())
+          return "the padding mask's Expand lowers the rank";
+      } else if (!reshapeView(view, *out, b)) {
+        return "a Reshape of the padding mask does not merge whole axes";
+      }
+    }
+    AxisView scores(q.begin(), q.end() - 2);
+    scores.push_back({seq_});
+    scores.push_back({kC});
+    if (view.size() > scores.size())
+      return "the padding mask has more axes than the scores";
+    view.insert(view.begin(), scores.size() - view.size(), Group{});
+    bool hasBatch = false;
+    for (size_t i = 0; i < view.size(); ++i) {
+      if (view[i].empty())
+        continue;
+      if (view[i] != scores[i] || i == view.size() - 2)
+        return "the padding mask does not broadcast to the scores as [B, 1, "
+               "S] per head";
+      hasBatch |= std::count(view[i].begin(), view[i].end(), batch_) > 0;
+    }
+    if (view.back() != Group{kC} || !hasBatch)
+      return "the padding mask does not vary along the batch and the keys";
+    return nullptr;
   }
 
   /// A causal mask: Trilu <upper = 1> (ConstantOfShape ([S, S]), k = 1)
@@ -542,7 +667,25 @@ private:
           "attention_bias",
           makeFloatTensor(DataType::Float, {3 * b.channels},
                           std::vector<double>(3 * b.channels, 0.0)));
-    Node *a = r.create(*attention, {x, w_, bias}, 1, at);
+    std::vector<Value *> operands{x, w_, bias};
+    if (padMask_) {
+      // Attention's raw mask: int32 [B, S], 1 where a key is attended.
+      auto notOp = r.resolve("Not");
+      auto castOp = r.resolve("Cast");
+      if (!notOp.ok() || !castOp.ok())
+        return r.notifyMatchFailure(softmax, "no Not or Cast at this opset");
+      Node *keep = r.create(*notOp, {padMask_}, 1, at);
+      r.setName(keep->output(0), r.freshName("attention_keep"));
+      r.setType(keep->output(0), padMask_->type());
+      Node *cast = r.create(*castOp, {keep->output(0)}, 1, at);
+      r.setAttr(*cast, Attribute::makeInt(
+                           "to", static_cast<int64_t>(DataType::Int32)));
+      r.setName(cast->output(0), r.freshName("attention_mask_index"));
+      r.setType(cast->output(0),
+                Type::tensor(DataType::Int32, *padMask_->type().shape()));
+      operands.push_back(cast->output(0));
+    }
+    Node *a = r.create(*attention, operands, 1, at);
     a->name = r.freshName(softmax.name.empty() ? "Attention"
                                                : softmax.name + "_attention");
     r.setAttr(*a, Attribute::makeInt("num_heads", *b.heads));

@@ -19,17 +19,19 @@ namespace {
 ///   per batch b and head h (head size K = D / num_heads):
 ///   out[b, i, h*K + k] = sum_j softmax_j(scale * Q_i . K_j + mask) V_j[k]
 /// with scale 1/sqrt(K) unless given, and mask mask_filter_value (default
-/// -10000) where j > i when unidirectional. mask_index, past,
+/// -10000) where j > i when unidirectional and where mask_index (a raw
+/// int32 [B, S] key mask) is 0. Other mask_index formats, past,
 /// attention_bias, qkv_hidden_sizes and rotary embeddings are not
 /// implemented (an error naming them).
 absl::Status kAttention(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *w, ctx.required(1));
   const Tensor *bias = ctx.input(2);
-  for (size_t i = 3; i < ctx.numInputs(); ++i)
+  const Tensor *mask = ctx.input(3);
+  for (size_t i = 4; i < ctx.numInputs(); ++i)
     if (ctx.hasInput(i))
-      return ctx.error("mask_index, past and attention_bias inputs are not "
-                       "implemented by the reference interpreter");
+      return ctx.error("past and attention_bias inputs are not implemented "
+                       "by the reference interpreter");
   if (ctx.wantsOutput(1))
     return ctx.error("the present output is not implemented by the "
                      "reference interpreter");
@@ -53,6 +55,14 @@ absl::Status kAttention(KernelContext &ctx) {
                                      : 1.0f / std::sqrt(static_cast<float>(hs));
   float maskValue = ctx.attrFloat("mask_filter_value", -10000.0f);
   bool causal = ctx.attrInt("unidirectional", 0) != 0;
+  // A raw key mask only: int32 [B, S], 0 where a key is left out.
+  if (mask && (mask->dtype() != DataType::Int32 ||
+               mask->dims() != std::vector<int64_t>{batch, seq}))
+    return ctx.error("mask_index other than a raw int32 [batch, seq] key mask "
+                     "is not implemented by the reference interpreter");
+  std::optional<View<int32_t>> keep;
+  if (mask)
+    keep.emplace(*mask);
   ONNXOPT_RETURN_IF_ERROR(ctx.checkOutput(DataType::Float, {batch, seq, n3}));
   View<float> vx(*x), vw(*w);
   // The packed projection, every row at once.
@@ -79,7 +89,9 @@ absl::Status kAttention(KernelContext &ctx) {
           float dot = 0;
           for (int64_t e = 0; e < hs; ++e)
             dot += q[e] * k[e];
-          row[j] = dot * scale + (causal && j > i ? maskValue : 0.0f);
+          bool masked =
+              (causal && j > i) || (keep && (*keep)[b * seq + j] == 0);
+          row[j] = dot * scale + (masked ? maskValue : 0.0f);
           mx = std::max(mx, row[j]);
         }
         float sum = 0;
