@@ -731,11 +731,15 @@ void gather(const Graph &g, Stats &s, bool main = true) {
       s.weightBytes += t->byteSize();
   }
   for (const Node *n : g.nodes()) {
+    // Ops of other domains count under `domain.type` (com.microsoft.Attention).
+    std::string op = isDefaultDomain(n->op().domain)
+                         ? n->op().type
+                         : absl::StrCat(n->op().domain, ".", n->op().type);
     ++s.nodes;
-    ++s.ops[n->op().type];
+    ++s.ops[op];
     if (main) {
       ++s.mainNodes;
-      ++s.mainOps[n->op().type];
+      ++s.mainOps[op];
     }
     for (const Graph *sub : n->subgraphs()) {
       ++s.subgraphs;

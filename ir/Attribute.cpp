@@ -31,6 +31,27 @@ Attribute Attribute::makeInts(std::string name, std::vector<int64_t> v) {
   a.ints = std::move(v);
   return a;
 }
+Attribute Attribute::copyWithoutGraphs() const {
+  Attribute c(name, kind);
+  c.refAttrName = refAttrName;
+  c.docString = docString;
+  c.f = f;
+  c.i = i;
+  c.s = s;
+  c.floats = floats;
+  c.ints = ints;
+  c.strings = strings;
+  c.tensors = tensors;
+  c.sparseTensors = sparseTensors;
+  c.types = types;
+  return c;
+}
+
+Attribute Attribute::makeFloats(std::string name, std::vector<float> v) {
+  Attribute a(std::move(name), AttrKind::Floats);
+  a.floats = std::move(v);
+  return a;
+}
 Attribute Attribute::makeTensor(std::string name,
                                 std::shared_ptr<const Tensor> t) {
   Attribute a(std::move(name), AttrKind::Tensor);

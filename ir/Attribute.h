@@ -41,10 +41,15 @@ public:
   Attribute(Attribute &&) noexcept;
   Attribute &operator=(Attribute &&) noexcept;
 
+  /// A copy of everything but subgraphs (which only Graph::clone copies:
+  /// graph attributes come back with no graphs).
+  Attribute copyWithoutGraphs() const;
+
   static Attribute makeInt(std::string name, int64_t v);
   static Attribute makeFloat(std::string name, float v);
   static Attribute makeString(std::string name, std::string v);
   static Attribute makeInts(std::string name, std::vector<int64_t> v);
+  static Attribute makeFloats(std::string name, std::vector<float> v);
   static Attribute makeTensor(std::string name,
                               std::shared_ptr<const Tensor> t);
   static Attribute makeGraph(std::string name, std::unique_ptr<Graph> g);

@@ -443,18 +443,7 @@ namespace {
 Attribute
 cloneAttribute(const Attribute &a,
                const absl::flat_hash_map<const Value *, Value *> &values) {
-  Attribute c(a.name, a.kind);
-  c.refAttrName = a.refAttrName;
-  c.docString = a.docString;
-  c.f = a.f;
-  c.i = a.i;
-  c.s = a.s;
-  c.floats = a.floats;
-  c.ints = a.ints;
-  c.strings = a.strings;
-  c.tensors = a.tensors;
-  c.sparseTensors = a.sparseTensors;
-  c.types = a.types;
+  Attribute c = a.copyWithoutGraphs();
   for (const auto &g : a.graphs)
     c.graphs.push_back(g ? g->clone(values) : nullptr);
   return c;

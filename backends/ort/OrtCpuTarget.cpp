@@ -13,13 +13,17 @@ absl::Status registerOrtCpuTarget() {
       registerPass({"ort-fuse-attention", "", createOrtFuseAttentionPass}));
   ONNXOPT_RETURN_IF_ERROR(
       registerPass({"ort-fuse-bias-gelu", "", createOrtFuseBiasGeluPass}));
+  ONNXOPT_RETURN_IF_ERROR(
+      registerPass({"ort-fuse-activation", "", createOrtFuseActivationPass}));
   return registerTarget(
       Target{"ort-cpu",
              "ONNX Runtime, CPU execution provider: attention blocks as "
-             "com.microsoft.Attention",
+             "com.microsoft.Attention, erf GELUs as Gelu/BiasGelu, Conv/Gemm "
+             "+ activation as FusedConv/FusedGemm",
              "ONNX Runtime 1.14 and later (com.microsoft opset 1)",
              {{"com.microsoft", 1}},
-             "shape-inference,ort-fuse-attention,ort-fuse-bias-gelu,dce"});
+             "shape-inference,ort-fuse-attention,ort-fuse-bias-gelu,"
+             "ort-fuse-activation,dce"});
 }
 
 } // namespace onnxopt

@@ -11,5 +11,6 @@ namespace onnxopt {
 
 std::unique_ptr<Pass> createOrtFuseAttentionPass();
 std::unique_ptr<Pass> createOrtFuseBiasGeluPass();
+std::unique_ptr<Pass> createOrtFuseActivationPass();
 
 } // namespace onnxopt

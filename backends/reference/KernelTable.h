@@ -25,6 +25,11 @@ void registerSequenceKernels(KernelMap &m);
 void registerEinsumKernels(KernelMap &m);
 void registerContribKernels(KernelMap &m);
 
+/// The Conv and Gemm kernels (NN.cpp), which FusedConv and FusedGemm
+/// (Contrib.cpp) run before their activation.
+absl::Status convKernel(KernelContext &ctx);
+absl::Status gemmKernel(KernelContext &ctx);
+
 /// Concatenates same-typed tensors along `axis` (Concat, ConcatFromSequence).
 absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,
                                         const std::vector<const Tensor *> &ins,

@@ -6,7 +6,11 @@
 
 #include "utils/Diagnostics.h"
 
+#include "absl/strings/str_cat.h"
+
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 
@@ -145,9 +149,67 @@ absl::Status geluImpl(KernelContext &ctx, bool withBias) {
 absl::Status kGelu(KernelContext &ctx) { return geluImpl(ctx, false); }
 absl::Status kBiasGelu(KernelContext &ctx) { return geluImpl(ctx, true); }
 
+/// com.microsoft.FusedConv and FusedGemm: the Conv (Gemm) of the same
+/// attributes, then `activation` (Relu, LeakyRelu, Sigmoid, Tanh, Clip,
+/// HardSigmoid) with FusedConv's activation_params or FusedGemm's
+/// activation_alpha/activation_beta. FusedConv's sum input Z is not
+/// implemented.
+absl::Status fusedImpl(KernelContext &ctx, bool conv) {
+  if (conv && ctx.hasInput(3))
+    return ctx.error("FusedConv's Z input is not implemented by the reference "
+                     "interpreter");
+  ONNXOPT_RETURN_IF_ERROR(conv ? convKernel(ctx) : gemmKernel(ctx));
+  TensorPtr y = ctx.outputs()[0].tensor;
+  if (!y || y->dtype() != DataType::Float)
+    return ctx.unsupportedType(y ? y->dtype() : DataType::Undefined);
+  std::string act = ctx.attrString("activation");
+  std::vector<float> p = ctx.attrFloats("activation_params");
+  if (!conv)
+    p = {ctx.attrFloat("activation_alpha", std::nanf("")),
+         ctx.attrFloat("activation_beta", std::nanf(""))};
+  auto param = [&](size_t i, float dflt) {
+    return i < p.size() && !std::isnan(p[i]) ? p[i] : dflt;
+  };
+  std::function<float(float)> f;
+  if (act == "Relu") {
+    f = [](float v) { return v > 0 ? v : 0.0f; };
+  } else if (act == "Sigmoid") {
+    f = [](float v) { return 1.0f / (1.0f + std::exp(-v)); };
+  } else if (act == "Tanh") {
+    f = [](float v) { return std::tanh(v); };
+  } else if (act == "LeakyRelu") {
+    float alpha = param(0, 0.01f);
+    f = [alpha](float v) { return v < 0 ? alpha * v : v; };
+  } else if (act == "HardSigmoid") {
+    float alpha = param(0, 0.2f), beta = param(1, 0.5f);
+    f = [alpha, beta](float v) {
+      return std::max(0.0f, std::min(1.0f, alpha * v + beta));
+    };
+  } else if (act == "Clip" && conv && p.size() == 2) {
+    float lo = p[0], hi = p[1];
+    f = [lo, hi](float v) { return std::min(std::max(v, lo), hi); };
+  } else {
+    return ctx.error(absl::StrCat("activation '", act,
+                                  "' is not implemented by the reference "
+                                  "interpreter"));
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
+                           ctx.allocate(DataType::Float, y->dims()));
+  View<float> vy(*y);
+  for (int64_t i = 0; i < vy.size(); ++i)
+    out.data<float>()[i] = f(vy[i]);
+  ctx.setOutput(0, out.finish());
+  return absl::OkStatus();
+}
+
+absl::Status kFusedConv(KernelContext &ctx) { return fusedImpl(ctx, true); }
+absl::Status kFusedGemm(KernelContext &ctx) { return fusedImpl(ctx, false); }
+
 } // namespace
 
 void registerContribKernels(KernelMap &m) {
+  m["com.microsoft.FusedConv"] = kFusedConv;
+  m["com.microsoft.FusedGemm"] = kFusedGemm;
   m["com.microsoft.Attention"] = kAttention;
   m["com.microsoft.BiasGelu"] = kBiasGelu;
   m["com.microsoft.Gelu"] = kGelu;

@@ -1044,6 +1044,9 @@ absl::Status kSoftmaxCrossEntropyLoss(KernelContext &ctx) {
 
 } // namespace
 
+absl::Status convKernel(KernelContext &ctx) { return kConv(ctx); }
+absl::Status gemmKernel(KernelContext &ctx) { return kGemm(ctx); }
+
 void registerNNKernels(KernelMap &m) {
   m["AveragePool"] = kAveragePool;
   m["BatchNormalization"] = kBatchNormalization;
