@@ -129,19 +129,15 @@ private:
   Statistic &fused_;
 };
 
-class OrtFuseActivationPass final : public LoweringPass {
+class OrtFuseActivationPass final : public OrtLoweringPass {
 public:
   std::string_view argument() const override { return "ort-fuse-activation"; }
   std::string_view description() const override {
     return "Lower Conv/Gemm + Relu, LeakyRelu, Sigmoid, Tanh, Clip or "
            "HardSigmoid to ONNX Runtime's com.microsoft.FusedConv/FusedGemm";
   }
-  bool isExact() const override { return false; }
 
 protected:
-  std::vector<OpsetImport> opsets() const override {
-    return {{"com.microsoft", 1}};
-  }
   void populatePatterns(
       std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
     patterns.push_back(std::make_unique<ActivationToOrt>("Conv", numConv));

@@ -723,19 +723,15 @@ private:
   Statistic &fused_;
 };
 
-class OrtFuseAttentionPass final : public LoweringPass {
+class OrtFuseAttentionPass final : public OrtLoweringPass {
 public:
   std::string_view argument() const override { return "ort-fuse-attention"; }
   std::string_view description() const override {
     return "Lower self-attention over a packed QKV projection to ONNX "
            "Runtime's com.microsoft.Attention";
   }
-  bool isExact() const override { return false; }
 
 protected:
-  std::vector<OpsetImport> opsets() const override {
-    return {{"com.microsoft", 1}};
-  }
   void populatePatterns(
       std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
     patterns.push_back(std::make_unique<AttentionToOrt>(numFused));

@@ -137,19 +137,15 @@ private:
   Statistic &gelu_, &biasGelu_;
 };
 
-class OrtFuseBiasGeluPass final : public LoweringPass {
+class OrtFuseBiasGeluPass final : public OrtLoweringPass {
 public:
   std::string_view argument() const override { return "ort-fuse-bias-gelu"; }
   std::string_view description() const override {
     return "Lower the erf GELU (and a bias Add before it) to ONNX Runtime's "
            "com.microsoft.Gelu / BiasGelu";
   }
-  bool isExact() const override { return false; }
 
 protected:
-  std::vector<OpsetImport> opsets() const override {
-    return {{"com.microsoft", 1}};
-  }
   void populatePatterns(
       std::vector<std::unique_ptr<OpRewritePattern>> &patterns) override {
     patterns.push_back(std::make_unique<GeluToOrt>(numGelu, numBiasGelu));

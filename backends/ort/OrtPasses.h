@@ -9,6 +9,19 @@
 
 namespace onnxopt {
 
+/// The base of the ort-cpu lowering passes: numeric (ONNX Runtime's fused
+/// kernels round otherwise than the ops they replace), emitting ops of the
+/// com.microsoft domain (opset 1).
+class OrtLoweringPass : public LoweringPass {
+public:
+  bool isExact() const override { return false; }
+
+protected:
+  std::vector<OpsetImport> opsets() const override {
+    return {{"com.microsoft", 1}};
+  }
+};
+
 std::unique_ptr<Pass> createOrtFuseAttentionPass();
 std::unique_ptr<Pass> createOrtFuseBiasGeluPass();
 std::unique_ptr<Pass> createOrtFuseActivationPass();
