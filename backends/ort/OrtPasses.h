@@ -25,5 +25,6 @@ protected:
 std::unique_ptr<Pass> createOrtFuseAttentionPass();
 std::unique_ptr<Pass> createOrtFuseBiasGeluPass();
 std::unique_ptr<Pass> createOrtFuseActivationPass();
+std::unique_ptr<Pass> createOrtFuseMatMulScalePass();
 
 } // namespace onnxopt

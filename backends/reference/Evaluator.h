@@ -64,6 +64,9 @@ public:
         ev_(ev) {}
 
   const Node &node() const { return node_; }
+  /// The evaluator running the node (for a kernel that runs another kernel
+  /// on inputs of its own: a KernelContext over the same node).
+  Evaluator &evaluator() const { return ev_; }
   /// The opset version the op's schema comes from.
   int sinceVersion() const { return node_.op().sinceVersion; }
   size_t numInputs() const { return inputs_.size(); }

@@ -29,6 +29,8 @@ void registerContribKernels(KernelMap &m);
 /// (Contrib.cpp) run before their activation.
 absl::Status convKernel(KernelContext &ctx);
 absl::Status gemmKernel(KernelContext &ctx);
+/// The MatMul kernel, which FusedMatMul runs on its (transposed) operands.
+absl::Status matmulKernel(KernelContext &ctx);
 
 /// Concatenates same-typed tensors along `axis` (Concat, ConcatFromSequence).
 absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,

@@ -6,15 +6,39 @@
 //
 // Preconditions: inference mode — opset 6 and older need is_test=1; from opset
 // 12 the training_mode input is absent or a constant false (an overridable
-// graph input is not constant); the mask result is absent or unused. Exact:
-// Dropout in inference is the identity.
+// graph input is not constant) — or a drop ratio that is a constant 0 (the
+// ratio attribute before opset 12, the ratio input from 12), with which
+// training mode drops nothing either (exporters leave Dropout(p=0.0,
+// training=True) in Swin-T's attention); the mask result is absent or
+// unused. Exact: such a Dropout is the identity (ONNX's reference returns
+// its input unchanged).
 
 #include "passes/PatternPass.h"
 #include "passes/PatternRewriter.h"
 
+#include "ir/ElementTypes.h"
+
 namespace onnxopt {
 
 namespace {
+
+/// True if the drop ratio is a constant 0: the attribute before opset 12
+/// (default 0.5), the input from 12 (absent: 0.5).
+bool dropsNothing(const Node &n) {
+  if (n.op().sinceVersion < 12) {
+    const Attribute *ratio = n.attr("ratio");
+    return ratio && ratio->kind == AttrKind::Float && ratio->f == 0.0f;
+  }
+  const Value *r = n.numInputs() > 1 ? n.input(1) : nullptr;
+  if (!r || !r->isConstant() || !r->tensor() || r->tensor()->numElements() != 1)
+    return false;
+  const Tensor &t = *r->tensor();
+  if (t.dtype() == DataType::Float)
+    return View<float>(t)[0] == 0.0f;
+  if (t.dtype() == DataType::Double)
+    return View<double>(t)[0] == 0.0;
+  return false;
+}
 
 /// True if `v` is absent or a constant scalar false.
 bool isConstantFalse(const Value *v) {
@@ -37,14 +61,16 @@ public:
       ++maskUsed_;
       return r.notifyMatchFailure(n, "the mask is used");
     }
-    if (n.op().sinceVersion <= 6) {
+    bool zeroRatio = dropsNothing(n);
+    if (n.op().sinceVersion <= 6 && !zeroRatio) {
       const Attribute *isTest = n.attr("is_test");
       if (!isTest || isTest->i == 0)
         return r.notifyMatchFailure(n, "training mode (is_test=0)");
     }
     if (n.op().sinceVersion >= 12 && n.numInputs() > 2 &&
-        !isConstantFalse(n.input(2)))
-      return r.notifyMatchFailure(n, "training_mode is not a constant false");
+        !isConstantFalse(n.input(2)) && !zeroRatio)
+      return r.notifyMatchFailure(
+          n, "training_mode is not a constant false and the ratio not 0");
     if (!canForwardResult(*n.output(0), *n.input(0), r.graph()))
       return r.notifyMatchFailure(n,
                                   "a graph output needs the node for its name");

@@ -205,9 +205,58 @@ absl::Status fusedImpl(KernelContext &ctx, bool conv) {
 absl::Status kFusedConv(KernelContext &ctx) { return fusedImpl(ctx, true); }
 absl::Status kFusedGemm(KernelContext &ctx) { return fusedImpl(ctx, false); }
 
+/// `t` with its last two axes swapped (float32, rank >= 2).
+absl::StatusOr<TensorPtr> swapLastTwo(KernelContext &ctx, const Tensor &t) {
+  std::vector<int64_t> dims = t.dims();
+  if (dims.size() < 2 || t.dtype() != DataType::Float)
+    return ctx.error("a transposed operand must be float32 of rank 2 or more");
+  int64_t rows = dims[dims.size() - 2], cols = dims.back();
+  std::swap(dims[dims.size() - 2], dims.back());
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out, ctx.allocate(DataType::Float, dims));
+  View<float> in(t);
+  float *o = out.data<float>();
+  int64_t block = rows * cols;
+  for (int64_t base = 0; base < in.size(); base += block)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        o[base + j * rows + i] = in[base + i * cols + j];
+  return out.finish();
+}
+
+/// com.microsoft.FusedMatMul: alpha * MatMul (op(A), op(B)), op swapping the
+/// last two axes when transA / transB. transBatchA/B are not implemented.
+absl::Status kFusedMatMul(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *a, ctx.required(0));
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *b, ctx.required(1));
+  if (ctx.attrInt("transBatchA", 0) || ctx.attrInt("transBatchB", 0))
+    return ctx.error("transBatchA/transBatchB are not implemented by the "
+                     "reference interpreter");
+  if (a->dtype() != DataType::Float || b->dtype() != DataType::Float)
+    return ctx.unsupportedType(a->dtype());
+  RefValue ra = *ctx.value(0), rb = *ctx.value(1);
+  if (ctx.attrInt("transA", 0)) {
+    ONNXOPT_ASSIGN_OR_RETURN(ra.tensor, swapLastTwo(ctx, *a));
+  }
+  if (ctx.attrInt("transB", 0)) {
+    ONNXOPT_ASSIGN_OR_RETURN(rb.tensor, swapLastTwo(ctx, *b));
+  }
+  KernelContext product(ctx.node(), {&ra, &rb}, ctx.evaluator());
+  ONNXOPT_RETURN_IF_ERROR(matmulKernel(product));
+  const Tensor &y = *product.outputs()[0].tensor;
+  float alpha = ctx.attrFloat("alpha", 1.0f);
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
+                           ctx.allocate(DataType::Float, y.dims()));
+  View<float> vy(y);
+  for (int64_t i = 0; i < vy.size(); ++i)
+    out.data<float>()[i] = alpha * vy[i];
+  ctx.setOutput(0, out.finish());
+  return absl::OkStatus();
+}
+
 } // namespace
 
 void registerContribKernels(KernelMap &m) {
+  m["com.microsoft.FusedMatMul"] = kFusedMatMul;
   m["com.microsoft.FusedConv"] = kFusedConv;
   m["com.microsoft.FusedGemm"] = kFusedGemm;
   m["com.microsoft.Attention"] = kAttention;

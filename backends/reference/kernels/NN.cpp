@@ -1046,6 +1046,7 @@ absl::Status kSoftmaxCrossEntropyLoss(KernelContext &ctx) {
 
 absl::Status convKernel(KernelContext &ctx) { return kConv(ctx); }
 absl::Status gemmKernel(KernelContext &ctx) { return kGemm(ctx); }
+absl::Status matmulKernel(KernelContext &ctx) { return kMatMul(ctx); }
 
 void registerNNKernels(KernelMap &m) {
   m["AveragePool"] = kAveragePool;
