@@ -10,6 +10,7 @@
 //   s = Where (Trilu (ones [S, S], k = 1, upper), -inf, s)   # causal, optional
 //       or Add (s, Trilu (-inf [S, S], k = 1, upper))
 //   s = Add (s, Where (view of pad [B, S], -inf, 0))          # key padding
+//       or Where (view of pad [B, S], -inf, s)
 //   O = MatMul (Softmax <axis = -1> (s), Vh)
 //   Y = Reshape/Transpose of O                  # [B, S, D] or a view of it
 // After:
@@ -34,8 +35,10 @@
 // equal parts in Q, K, V order, H dividing D, every scale a scalar constant,
 // the values between P and Y used only inside the block or by Shape ops,
 // Softmax over the last axis, a causal mask exactly an upper Trilu with
-// k = 1 of [S, S]: of all-true as a Where's condition filled with -inf or at
-// most -1e4 (GPT blocks), or of -inf (at most -1e4) added to the scores
+// k = 1 of [S, S] (a ConstantOfShape, or an Expand of a one-element constant
+// as the TorchScript frontend writes torch.full): of all-true as a Where's
+// condition filled with -inf or at most -1e4 (GPT blocks), or of -inf (at
+// most -1e4) added to the scores
 // (nn.Transformer's square subsequent mask); a key-padding mask a view of a
 // bool [B, S] value (true: padding) that the Reshape/Unsqueeze/Expand
 // between broadcast along the heads and queries only. Relative-position
@@ -409,14 +412,23 @@ private:
           return "a scale of the scores is not a scalar constant";
         b.scale *= n->is("Mul") ? *c : 1.0 / *c;
         s = n->input(0);
-      } else if (n->is("Where") && !causal_) {
-        // Where (mask, fill, scores), fill -inf or at most -1e4.
-        if (const char *why = matchCausalTrilu(n->input(0), false))
-          return why;
+      } else if (n->is("Where")) {
+        // Where (mask, fill, scores), fill -inf or at most -1e4: a causal
+        // Trilu, or a key-padding mask (masked_fill, as the TorchScript
+        // frontend lowers it).
         auto fill = scalarOf(n->input(1));
         if (!fill || *fill > -1e4)
-          return "the causal mask's fill is not -inf or at most -1e4";
-        causal_ = true;
+          return "the mask's fill is not -inf or at most -1e4";
+        const char *why = "a mask on the scores is not a causal Trilu or a "
+                          "key-padding mask";
+        if (!causal_ && !matchCausalTrilu(n->input(0), false)) {
+          causal_ = true;
+          why = nullptr;
+        } else if (!padMask_ && !matchPaddingCond(n->input(0))) {
+          why = nullptr;
+        }
+        if (why)
+          return why;
         s = n->input(2);
       } else if (n->is("Add")) {
         // Add (scores, mask) or Add (mask, scores): a causal mask, or a
@@ -535,8 +547,14 @@ private:
          value->tensors.size() == 1 && firstFloat(*value->tensors[0]) == 0);
     if (!isZero)
       return "the mask's other branch is not 0";
+    return matchPaddingCond(where->input(0));
+  }
+
+  /// The condition of a key-padding mask: a Reshape/Unsqueeze/Expand view of
+  /// a bool [B, S] value (true: padding).
+  const char *matchPaddingCond(Value *cond) {
     std::vector<Node *> chain;
-    Value *v = where->input(0);
+    Value *v = cond;
     for (int depth = 0; v && v->definingNode(); ++depth) {
       Node *n = v->definingNode();
       if (depth > 6 ||
@@ -618,12 +636,19 @@ private:
                                   : std::optional<std::vector<int64_t>>{};
     if (!k || k->size() != 1 || (*k)[0] != 1)
       return "the causal Trilu's diagonal is not k = 1";
+    // The filled matrix: ConstantOfShape <value> (shape), or Expand of a
+    // one-element constant (how torch.full lowers from TorchScript).
     Node *fill = tri->input(0) ? tri->input(0)->definingNode() : nullptr;
-    const Attribute *value = fill ? fill->attr("value") : nullptr;
-    const Tensor *t =
-        value && value->tensors.size() == 1 ? value->tensors[0].get() : nullptr;
-    if (!isOp(fill, "ConstantOfShape") || !t || t->numElements() != 1)
-      return "the causal Trilu is not of a ConstantOfShape";
+    const Tensor *t = nullptr;
+    if (isOp(fill, "ConstantOfShape")) {
+      const Attribute *value = fill->attr("value");
+      t = value && value->tensors.size() == 1 ? value->tensors[0].get()
+                                              : nullptr;
+    } else if (isOp(fill, "Expand") && isConstantTensor(fill->input(0))) {
+      t = fill->input(0)->tensor().get();
+    }
+    if (!t || t->numElements() != 1)
+      return "the causal Trilu is not of a filled constant";
     if (!additive && (t->dtype() != DataType::Bool || t->bytes()[0] == 0))
       return "the causal mask is not a Trilu of all-true";
     if (additive && !(firstFloat(*t) <= -1e4))
