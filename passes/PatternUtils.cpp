@@ -58,6 +58,13 @@ std::vector<double> constantValues(const Value &v) {
   return toDoubles(*v.tensor());
 }
 
+std::optional<double> scalarConstant(const Value *v) {
+  if (!isConstantTensor(v) || v->tensor()->numElements() != 1 ||
+      !isFloatType(v->tensor()->dtype()))
+    return std::nullopt;
+  return constantValues(*v)[0];
+}
+
 std::optional<std::vector<double>> valuesAlongAxis(const Value &c, size_t rank,
                                                    size_t axis, int64_t count) {
   if (!isConstantTensor(&c))

@@ -58,6 +58,10 @@ std::shared_ptr<const Tensor> scaleBlocks(const Tensor &w,
 /// The constant's elements as doubles.
 std::vector<double> constantValues(const Value &v);
 
+/// The value of a one-element float constant (not overridable), or nullopt:
+/// the scalar operand of a scale, a fill, a bound.
+std::optional<double> scalarConstant(const Value *v);
+
 /// Values of a constant `c` combined elementwise with a result of `rank`
 /// dims: `c` must broadcast to it without enlarging it and vary at most along
 /// `axis`, of `count` entries. Returns `count` values, or nullopt.

@@ -44,16 +44,6 @@ const Target *findTarget(std::string_view name) {
   return nullptr;
 }
 
-bool usesDomain(const Model &m, std::string_view domain) {
-  bool used = false;
-  walkGraphs(*m.graph, [&](Graph &g) {
-    for (const Node *n : g.nodes())
-      if (!used && n->op().domain == domain)
-        used = true;
-  });
-  return used;
-}
-
 absl::StatusOr<bool> LoweringPass::run(Graph &g, PassContext &ctx) {
   Model &m = ctx.model;
   std::vector<std::string> added;
@@ -63,8 +53,18 @@ absl::StatusOr<bool> LoweringPass::run(Graph &g, PassContext &ctx) {
       added.push_back(imp.domain);
     }
   auto changed = PatternPass::run(g, ctx);
+  // A domain the model did not import had no node anywhere, and this run
+  // creates nodes in `g` only (the pass manager ran the nested graphs
+  // before, keeping the import if they used it): `g` alone says whether the
+  // import is needed, so a model of many subgraphs is not walked per graph.
+  auto usedInG = [&](const std::string &d) {
+    for (const Node *n : g.nodes())
+      if (n->op().domain == d)
+        return true;
+    return false;
+  };
   for (const std::string &d : added)
-    if (!usesDomain(m, d))
+    if (!(changed.ok() && *changed && usedInG(d)))
       m.opsetImports.erase(
           std::find_if(m.opsetImports.begin(), m.opsetImports.end(),
                        [&](const OpsetImport &i) { return i.domain == d; }));

@@ -52,7 +52,4 @@ protected:
   virtual std::vector<OpsetImport> opsets() const = 0;
 };
 
-/// Whether any node of the model (in any subgraph) is of `domain`.
-bool usesDomain(const Model &m, std::string_view domain);
-
 } // namespace onnxopt

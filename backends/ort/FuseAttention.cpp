@@ -189,23 +189,23 @@ const char *applyView(const Node &n, AxisView &view, Block &b) {
   return nullptr;
 }
 
-/// The one value of a scalar float constant, or nullopt.
-std::optional<double> scalarOf(const Value *v) {
-  if (!isConstantTensor(v) || v->tensor()->numElements() != 1 ||
-      !isFloatType(v->tensor()->dtype()))
-    return std::nullopt;
-  return constantValues(*v)[0];
+/// The one element of the constant a ConstantOfShape fills with (its value
+/// attribute) or an Expand broadcasts (how torch.full lowers from
+/// TorchScript), or nullptr.
+const Tensor *fillOf(const Node *n) {
+  const Tensor *t = nullptr;
+  if (isOp(n, "ConstantOfShape")) {
+    const Attribute *value = n->attr("value");
+    t = value && value->tensors.size() == 1 ? value->tensors[0].get() : nullptr;
+  } else if (isOp(n, "Expand") && isConstantTensor(n->input(0))) {
+    t = n->input(0)->tensor().get();
+  }
+  return t && t->numElements() == 1 ? t : nullptr;
 }
 
-/// The first element of a float or double tensor (NaN for other types).
-double firstFloat(const Tensor &t) {
-  if (t.numElements() < 1)
-    return std::nan("");
-  if (t.dtype() == DataType::Float)
-    return View<float>(t)[0];
-  if (t.dtype() == DataType::Double)
-    return View<double>(t)[0];
-  return std::nan("");
+/// A fill's value when it is a float, else NaN.
+double fillValue(const Tensor &t) {
+  return isFloatType(t.dtype()) ? toDoubles(t)[0] : std::nan("");
 }
 
 /// Whether `n` only feeds dims to shape computations: a Shape, or a
@@ -252,7 +252,6 @@ public:
 private:
   // Filled by match().
   Node *scores_ = nullptr, *context_ = nullptr;
-  Node *projection_ = nullptr; // MatMul (X, W)
   Value *x_ = nullptr, *w_ = nullptr, *bias_ = nullptr, *packed_ = nullptr;
   Value *result_ = nullptr;
   std::vector<Node *> cuts_; // the Slices/Split of P
@@ -321,7 +320,7 @@ private:
         if (const char *why = applyView(*c, view, b))
           return why;
       } else {
-        auto sc = scalarOf(c->input(1));
+        auto sc = scalarConstant(c->input(1));
         if (!sc || *sc == 0 || rankOf(c->input(0)) < rankOf(c->input(1)))
           return "a scale is not a scalar constant";
         b.scale *= c->is("Mul") ? *sc : 1.0 / *sc;
@@ -367,13 +366,12 @@ private:
     b.dim[kX0] = (*xd)[0];
     b.dim[kX1] = (*xd)[1];
     b.dim[kC] = DimExpr{b.channels, {}};
-    projection_ = mm;
     packed_ = p;
     return nullptr;
   }
 
   const char *match(Node &softmax, Block &b) {
-    scores_ = context_ = projection_ = nullptr;
+    scores_ = context_ = nullptr;
     x_ = w_ = bias_ = packed_ = result_ = nullptr;
     cuts_.clear();
     causal_ = false;
@@ -407,7 +405,7 @@ private:
         break;
       }
       if (n->is("Mul") || n->is("Div")) {
-        auto c = scalarOf(n->input(1));
+        auto c = scalarConstant(n->input(1));
         if (!c || *c == 0)
           return "a scale of the scores is not a scalar constant";
         b.scale *= n->is("Mul") ? *c : 1.0 / *c;
@@ -416,7 +414,7 @@ private:
         // Where (mask, fill, scores), fill -inf or at most -1e4: a causal
         // Trilu, or a key-padding mask (masked_fill, as the TorchScript
         // frontend lowers it).
-        auto fill = scalarOf(n->input(1));
+        auto fill = scalarConstant(n->input(1));
         if (!fill || *fill > -1e4)
           return "the mask's fill is not -inf or at most -1e4";
         const char *why = "a mask on the scores is not a causal Trilu or a "
@@ -535,17 +533,12 @@ private:
     Node *where = mask ? mask->definingNode() : nullptr;
     if (!isOp(where, "Where") || !mask->hasOneUse() || mask->isGraphOutput())
       return "not a Where";
-    auto fill = scalarOf(where->input(1));
+    auto fill = scalarConstant(where->input(1));
     if (!fill || *fill > -1e4)
       return "the mask's fill is not -inf or at most -1e4";
     Value *zero = where->input(2);
-    Node *zeros = zero ? zero->definingNode() : nullptr;
-    const Attribute *value = zeros ? zeros->attr("value") : nullptr;
-    bool isZero =
-        (scalarOf(zero) && *scalarOf(zero) == 0) ||
-        (isOp(zeros, "ConstantOfShape") && value &&
-         value->tensors.size() == 1 && firstFloat(*value->tensors[0]) == 0);
-    if (!isZero)
+    const Tensor *zeros = zero ? fillOf(zero->definingNode()) : nullptr;
+    if (scalarConstant(zero) != 0.0 && !(zeros && fillValue(*zeros) == 0))
       return "the mask's other branch is not 0";
     return matchPaddingCond(where->input(0));
   }
@@ -636,22 +629,13 @@ private:
                                   : std::optional<std::vector<int64_t>>{};
     if (!k || k->size() != 1 || (*k)[0] != 1)
       return "the causal Trilu's diagonal is not k = 1";
-    // The filled matrix: ConstantOfShape <value> (shape), or Expand of a
-    // one-element constant (how torch.full lowers from TorchScript).
-    Node *fill = tri->input(0) ? tri->input(0)->definingNode() : nullptr;
-    const Tensor *t = nullptr;
-    if (isOp(fill, "ConstantOfShape")) {
-      const Attribute *value = fill->attr("value");
-      t = value && value->tensors.size() == 1 ? value->tensors[0].get()
-                                              : nullptr;
-    } else if (isOp(fill, "Expand") && isConstantTensor(fill->input(0))) {
-      t = fill->input(0)->tensor().get();
-    }
-    if (!t || t->numElements() != 1)
+    const Tensor *t =
+        tri->input(0) ? fillOf(tri->input(0)->definingNode()) : nullptr;
+    if (!t)
       return "the causal Trilu is not of a filled constant";
     if (!additive && (t->dtype() != DataType::Bool || t->bytes()[0] == 0))
       return "the causal mask is not a Trilu of all-true";
-    if (additive && !(firstFloat(*t) <= -1e4))
+    if (additive && !(fillValue(*t) <= -1e4))
       return "the additive causal mask is not -inf or at most -1e4";
     auto md = dimsOf(tri->output(0));
     if (!md || md->size() != 2 || !((*md)[0] == (*md)[1]))

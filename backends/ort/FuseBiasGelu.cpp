@@ -33,12 +33,8 @@ namespace {
 /// other operand, when the constant is within float rounding of `want`.
 Value *otherIfConstant(const Node &n, double want) {
   for (unsigned i = 0; i < 2; ++i) {
-    const Value *c = n.input(i);
-    if (!isConstantTensor(c) || c->tensor()->numElements() != 1 ||
-        !isFloatType(c->tensor()->dtype()))
-      continue;
-    double v = constantValues(*c)[0];
-    if (std::fabs(v - want) <= 1e-6 * std::fabs(want))
+    auto v = scalarConstant(n.input(i));
+    if (v && std::fabs(*v - want) <= 1e-6 * std::fabs(want))
       return n.input(1 - i);
   }
   return nullptr;
@@ -64,9 +60,9 @@ public:
     if (!onlyUser(erf.input(0), "Erf"))
       return r.notifyMatchFailure(erf, "the Erf's input has other users");
     Value *y = nullptr;
-    if (isOp(scale, "Div") && isConstantTensor(scale->input(1)) &&
-        scale->input(1)->tensor()->numElements() == 1 &&
-        std::fabs(constantValues(*scale->input(1))[0] - std::sqrt(2.0)) <= 1e-6)
+    auto divisor =
+        isOp(scale, "Div") ? scalarConstant(scale->input(1)) : std::nullopt;
+    if (divisor && std::fabs(*divisor - std::sqrt(2.0)) <= 1e-6)
       y = scale->input(0);
     else if (isOp(scale, "Mul"))
       y = otherIfConstant(*scale, 1 / std::sqrt(2.0));

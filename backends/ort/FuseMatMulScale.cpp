@@ -40,10 +40,10 @@ std::optional<double> scaleOf(const Node *n, Value *&x) {
     const Value *c = n->input(i);
     if (isOp(n, "Div") && i == 0)
       continue; // c / x is not a scale
-    if (!isConstantTensor(c) || c->tensor()->numElements() != 1 ||
-        !isFloatType(c->tensor()->dtype()))
+    auto s = scalarConstant(c);
+    if (!s)
       continue;
-    double v = constantValues(*c)[0];
+    double v = *s;
     if (!std::isfinite(v) || v == 0)
       return std::nullopt;
     if (rankOf(c).value_or(99) > rankOf(n->input(1 - i)).value_or(-1))

@@ -15,8 +15,7 @@
 
 #include "passes/PatternPass.h"
 #include "passes/PatternRewriter.h"
-
-#include "ir/ElementTypes.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 
@@ -29,15 +28,7 @@ bool dropsNothing(const Node &n) {
     const Attribute *ratio = n.attr("ratio");
     return ratio && ratio->kind == AttrKind::Float && ratio->f == 0.0f;
   }
-  const Value *r = n.numInputs() > 1 ? n.input(1) : nullptr;
-  if (!r || !r->isConstant() || !r->tensor() || r->tensor()->numElements() != 1)
-    return false;
-  const Tensor &t = *r->tensor();
-  if (t.dtype() == DataType::Float)
-    return View<float>(t)[0] == 0.0f;
-  if (t.dtype() == DataType::Double)
-    return View<double>(t)[0] == 0.0;
-  return false;
+  return scalarConstant(n.numInputs() > 1 ? n.input(1) : nullptr) == 0.0;
 }
 
 /// True if `v` is absent or a constant scalar false.
