@@ -14,6 +14,7 @@
 #include "format/TypeInference.h"
 #include "frontends/onnx/OnnxImporter.h"
 #include "frontends/torchscript/TorchScriptImporter.h"
+#include "ir/OpRegistry.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
@@ -142,6 +143,12 @@ struct Options {
       cl::desc("Lower for one execution provider after the pipeline (default "
                "onnx: portable; --list-targets)"),
       cl::value_desc("name"), cl::init("onnx"), cl::cat(category)};
+  cl::opt<int> targetOpset{
+      "target-opset",
+      cl::desc("Convert the default ONNX domain to this opset first, up or "
+               "down (convert-opset; exit 1 naming a node the opset cannot "
+               "express)"),
+      cl::value_desc("N"), cl::init(0), cl::cat(category)};
   cl::opt<bool> listTargets{
       "list-targets", cl::desc("List the targets and exit"), cl::cat(category)};
   cl::opt<bool> dumpPipeline{
@@ -359,6 +366,13 @@ absl::Status checkOptions(Options &o) {
     if (!absl::SimpleAtoi(o.verify.getValue(), &samples) || samples == 0)
       return usageError("--verify expects a positive count, not '",
                         o.verify.getValue(), "'");
+  }
+  if (o.targetOpset.getNumOccurrences()) {
+    int maxOpset = registryMaxVersion("").value_or(0);
+    if (o.targetOpset < 7 || o.targetOpset > maxOpset)
+      return usageError("--target-opset=", o.targetOpset.getValue(),
+                        ": this build converts opsets 7..", maxOpset,
+                        " (the ONNX schemas it links)");
   }
   int levels = o.o0 + o.o1 + o.o2 + o.o3;
   if (levels > 1 || (levels && !o.pipelineText.empty()))
@@ -976,6 +990,15 @@ int run(int argc, char **argv) {
       o.pipelineText.getNumOccurrences() || !(o.o0 || o.o1 || o.o2 || o.o3)
           ? o.pipelineText.getValue()
           : optLevelPipeline(o.optLevel());
+  // The opset conversion runs first: the pipeline then works at (and
+  // creates ops of) the opset the user asked for.
+  if (o.targetOpset.getNumOccurrences())
+    source =
+        source.empty()
+            ? absl::StrCat("convert-opset{opset=", o.targetOpset.getValue(),
+                           "}")
+            : absl::StrCat("convert-opset{opset=", o.targetOpset.getValue(),
+                           "},", source);
   // The target's lowering runs after the user's pipeline, as its passes.
   const Target *target = findTarget(o.target);
   if (!target->pipeline.empty())

@@ -820,6 +820,27 @@ void Inferencer::refineData(const Node &n) {
 /// True when mergeInto can add nothing to `t`: a non-tensor type, or a tensor
 /// whose element type and every dim are known. Checked before copying types
 /// to merge them: on the second inference of a graph every value is settled.
+RefineCounts refineTypes(Graph &g, int64_t opset) {
+  RefineCounts out;
+  TypeInference inf(g, opset, true);
+  inf.run();
+  out.failed = inf.failed();
+  for (Node *n : g.nodes())
+    for (size_t i = 0; i < n->numOutputs(); ++i) {
+      Value *v = n->output(i);
+      if (!v || isSettled(v->type()))
+        continue;
+      Type t = v->type();
+      if (mergeInto(inf.inferred(v), t)) {
+        v->setType(std::move(t));
+        ++out.refined;
+      } else if (v->type().isUnknown()) {
+        ++out.unknown;
+      }
+    }
+  return out;
+}
+
 bool isSettled(const Type &t) {
   if (t.isUnknown())
     return false;

@@ -52,6 +52,18 @@ bool isSettled(const Type &t);
 /// anything changed.
 bool mergeInto(const Type &from, Type &into);
 
+/// What refineTypes did to a graph.
+struct RefineCounts {
+  uint64_t refined = 0; // values whose type gained information
+  uint64_t unknown = 0; // node results still without a type
+  uint64_t failed = 0;  // nodes whose inference function threw
+};
+/// Runs inference over `g` at `opset` (declared types trusted) and merges
+/// what it found into the node results' types (mergeInto: declared dims are
+/// never overridden). What the shape-inference pass does; the opset
+/// converter runs it before each version step.
+RefineCounts refineTypes(Graph &g, int64_t opset);
+
 /// Inference one node at a time, for frontends that build a graph in
 /// program order: each node's results get the types ONNX's functions (and
 /// the symbolic refinements) infer from its operands' types, merged into what

@@ -2,6 +2,7 @@
 # Where each pass lives, checked: every Passes.def entry ONNXOPT_PASS(arg, alias,
 # createXPass) has its source file passes/<folder>/X.cpp, in the folder its name
 # implies (fuse-*, replace-*: fusion; *fold*: fold; shape-inference: analysis;
+# convert-*: convert;
 # the rest: cleanup), defining createXPass, and its lit test
 # test/lit/passes/<arg>.onnxtxt; every .cpp in those folders is such a file.
 # Pattern code (files with matchAndRewrite, and PatternUtils.cpp) changes the
@@ -23,6 +24,7 @@ while IFS= read -r e; do
     fuse-* | replace-*) folder=fusion ;;
     *fold*) folder=fold ;;
     shape-inference) folder=analysis ;;
+    convert-*) folder=convert ;;
     *) folder=cleanup ;;
   esac
   file="passes/$folder/$name.cpp"
@@ -36,7 +38,7 @@ while IFS= read -r e; do
   [[ -f "test/lit/passes/$arg.onnxtxt" ]] || fail "$arg: no test/lit/passes/$arg.onnxtxt"
 done <<<"$(sed 's/) *ONNXOPT_PASS/)\nONNXOPT_PASS/g' <<<"$entries")"
 [[ $count -gt 0 ]] || fail "no ONNXOPT_PASS entry read from passes/Passes.def"
-for f in passes/{analysis,cleanup,fold,fusion}/*.cpp; do
+for f in passes/{analysis,cleanup,convert,fold,fusion}/*.cpp; do
   [[ -n "${seen[$f]+x}" ]] || fail "$f is not the file of a Passes.def entry"
 done
 # The targets' lowering passes (backends/<target>/, registered with

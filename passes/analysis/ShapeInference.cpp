@@ -35,24 +35,11 @@ public:
     // confirming iteration, where running it would cost the most.
     if (allResultsSettled(g))
       return false;
-    TypeInference inf(g, ctx.model.onnxOpset(), true);
-    inf.run();
-    numFailed += inf.failed();
-    bool changed = false;
-    for (Node *n : g.nodes())
-      for (size_t i = 0; i < n->numOutputs(); ++i) {
-        Value *v = n->output(i);
-        if (!v || isSettled(v->type()))
-          continue;
-        Type t = v->type();
-        if (mergeInto(inf.inferred(v), t)) {
-          v->setType(std::move(t));
-          ++numRefined;
-          changed = true;
-        } else if (v->type().isUnknown()) {
-          ++numUnknown;
-        }
-      }
+    RefineCounts c = refineTypes(g, ctx.model.onnxOpset());
+    numFailed += c.failed;
+    numRefined += c.refined;
+    numUnknown += c.unknown;
+    bool changed = c.refined != 0;
     return changed;
   }
 
