@@ -20,7 +20,10 @@ written as .pb files:
   3. The -O1 output keeps every dynamic axis of the inputs and outputs (same
      symbols), and runs in ONNX Runtime bit-identical to the original at batch
      1, 3 and 8 (and a second sequence length for sequence models);
-  4. its count of shape-glue nodes (Shape, Gather, Unsqueeze, Squeeze, Concat,
+  4. `--target-opset=11` (with --verify) and back to 17 run in ONNX Runtime
+     bit-identical to the original (within atol 1e-5 + rtol 1e-4 where
+     LayerNormalization or HardSwish was expanded);
+  5. its count of shape-glue nodes (Shape, Gather, Unsqueeze, Squeeze, Concat,
      Cast, Slice, Constant, Reshape, Expand, ConstantOfShape) is no higher than
      the lowest correct peer's on the same model (GLUE_BOUND, from
      shared/corpus/peers.md: ONNX Runtime basic/extended, onnxoptimizer,
@@ -142,6 +145,31 @@ def check_target(onnx_opt, name, raw, d, inputs):
     return problems, fused
 
 
+# Ops --target-opset=11 expands into a chain (not bit-identical).
+EXPANDED = ("LayerNormalization", "HardSwish")
+
+
+def check_opset(onnx_opt, name, raw, d, inputs):
+    """--target-opset=11, then back up to 17: --verify on the way down, and
+    both in ONNX Runtime bit-identical to the original at batch 1 and 3, or
+    within atol 1e-5 + rtol 1e-4 when an op was expanded."""
+    down, up = os.path.join(d, "opset11.onnx"), os.path.join(d, "opset17.onnx")
+    p, _ = run([onnx_opt, raw, "--target-opset=11", "--verify", "--verify-inputs=" + inputs,
+                "-o", down])
+    if p.returncode != 0:
+        return ["--target-opset=11 --verify: exit %d: %s" % (p.returncode, p.stderr.strip()[-400:])]
+    p, _ = run([onnx_opt, down, "--target-opset=17", "-o", up])
+    if p.returncode != 0:
+        return ["--target-opset=17 from 11: exit %d: %s" % (p.returncode, p.stderr.strip()[-400:])]
+    ops = {n.op_type for n in onnx.load(raw, load_external_data=False).graph.node}
+    tol = ["--atol", "1e-5", "--rtol", "1e-4"] if ops & set(EXPANDED) else []
+    problems = []
+    for out, what in ((down, "--target-opset=11"), (up, "--target-opset=11 then 17")):
+        problems += compare_in_ort(name, raw, out, ort_settings(name, (1, 3)), what, tol)
+        os.remove(out)
+    return problems
+
+
 def spec(name):
     """[(input, shape, dtype, int range)] and {input: {axis: symbol}} of a model."""
     cfg = corpus.MODELS[name]
@@ -228,6 +256,7 @@ def main():
                 problems.append("-O2 in ONNX Runtime: " + (p5.stdout + p5.stderr).strip())
         more, fused = check_target(args.onnx_opt, name, raw, d, inputs)
         problems += more
+        problems += check_opset(args.onnx_opt, name, raw, d, inputs)
         ref = os.path.join(d, "ref")
         p2, tev = run([args.onnx_opt, raw, "--evaluate", "--inputs=" + inputs,
                        "--outputs=" + ref])
