@@ -239,16 +239,23 @@ std::string optLevelPipeline(int level) {
   if (level == 1)
     return o1;
   // -O2: then the numeric fusions, to a fixed point with the cleanup they
-  // enable. -O3 will add the transformer pattern fusions.
-  return o1 +
-         ",fixpoint(shape-inference,fuse-bn-into-conv,fuse-bn-into-gemm,"
-         "fuse-add-bias-into-conv,"
-         "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
-         "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
-         "fuse-consecutive-log-softmax,fuse-qkv,replace-einsum-with-matmul,"
-         "fuse-mul-into-matmul,"
-         "constant-fold,fuse-consecutive-transposes,cse,dce,"
-         "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
+  // enable.
+  std::string o2 =
+      o1 +
+      ",fixpoint(shape-inference,fuse-bn-into-conv,fuse-bn-into-gemm,"
+      "fuse-add-bias-into-conv,"
+      "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
+      "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
+      "fuse-consecutive-log-softmax,fuse-qkv,replace-einsum-with-matmul,"
+      "fuse-mul-into-matmul,"
+      "constant-fold,fuse-consecutive-transposes,cse,dce,"
+      "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
+  if (level == 2)
+    return o2;
+  // -O3: then the transformer fusions standard ONNX expresses at the
+  // model's opset (after --target-opset's conversion).
+  return o2 + ",fixpoint(shape-inference,fuse-layer-norm,cse,dce,"
+              "eliminate-unused-initializers){max-iterations=4}";
 }
 
 // ------------------------------------------------------------------ running
