@@ -254,8 +254,10 @@ std::string optLevelPipeline(int level) {
     return o2;
   // -O3: then the transformer fusions standard ONNX expresses at the
   // model's opset (after --target-opset's conversion).
-  return o2 + ",fixpoint(shape-inference,fuse-layer-norm,cse,dce,"
-              "eliminate-unused-initializers){max-iterations=4}";
+  return o2 +
+         ",fixpoint(shape-inference,fuse-layer-norm,fuse-attention-scale,cse,"
+         "dce,"
+         "eliminate-unused-initializers){max-iterations=4}";
 }
 
 // ------------------------------------------------------------------ running

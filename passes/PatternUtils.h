@@ -75,6 +75,20 @@ std::optional<std::vector<double>> valuesAlongAxis(const Value &c, size_t rank,
 std::optional<std::vector<double>> channelValues(const Value &c, size_t rank,
                                                  int64_t channels);
 
+// ------------------------------------------- projections by constant weights
+
+/// The constant operand of a two-input node other than `x`, or nullptr.
+Value *otherConstant(const Node &n, const Value *x);
+
+/// `n` if it is a MatMul by a 2-D float constant weight, else nullptr.
+Node *matmulByConstant(Node *n);
+
+/// Scales the weight's columns (and the bias `add` adds, when given) by `c`
+/// (one factor per column), pointing the MatMul (and Add) at new constants.
+/// Used by fuse-mul-into-matmul and fuse-attention-scale.
+void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
+                  Rewriter &r);
+
 // ------------------------------------------------- constant int operands
 
 /// The elements of a constant int32/int64 operand (not overridable), or

@@ -27,48 +27,6 @@ namespace onnxopt {
 
 namespace {
 
-/// The constant operand of a two-input node other than `x`, or nullptr.
-Value *otherConstant(const Node &n, const Value *x) {
-  if (n.numInputs() != 2)
-    return nullptr;
-  Value *o = n.input(0) == x ? n.input(1) : n.input(0);
-  return isConstantTensor(o) && (n.input(0) == x || n.input(1) == x) ? o
-                                                                     : nullptr;
-}
-
-/// A MatMul by a 2-D float constant weight, or nullptr.
-Node *matmulByConstant(Node *n) {
-  if (!isOp(n, "MatMul") || n->numInputs() != 2 ||
-      !isConstantTensor(n->input(1)))
-    return nullptr;
-  const Tensor &w = *n->input(1)->tensor();
-  return w.dims().size() == 2 && isFloatType(w.dtype()) ? n : nullptr;
-}
-
-/// Scales W's columns (and b) by `c` and points the MatMul (and Add) at the
-/// new constants.
-void scaleColumns(Node &mm, Node *add, const std::vector<double> &c,
-                  Rewriter &r) {
-  Value *w = mm.input(1);
-  const Tensor &wt = *w->tensor();
-  int64_t n = wt.dims()[1];
-  r.setOperand(mm, 1,
-               r.createInitializer(w->name() + "_scaled",
-                                   scaleBlocks(wt, c, wt.dims()[0], 1)));
-  releaseIfDead(w);
-  if (!add)
-    return;
-  Value *b = otherConstant(*add, mm.output(0));
-  std::vector<double> bv = constantValues(*b);
-  for (size_t j = 0; j < bv.size(); ++j)
-    bv[j] *= c[j];
-  size_t slot = add->input(0) == b ? 0 : 1;
-  r.setOperand(*add, slot,
-               r.createInitializer(b->name() + "_scaled",
-                                   makeFloatTensor(wt.dtype(), {n}, bv)));
-  releaseIfDead(b);
-}
-
 class MulAfterMatMul final : public SimplePattern {
 public:
   explicit MulAfterMatMul(SimplePatternPass &pass)
