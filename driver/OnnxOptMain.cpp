@@ -31,6 +31,7 @@
 #include "absl/strings/str_join.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -195,6 +196,12 @@ struct Options {
   cl::list<std::string> plugins{
       "load-pass-plugin", cl::desc("Load a pass plugin (a shared library)"),
       cl::value_desc("lib.so"), cl::cat(category)};
+  cl::opt<std::string> depfile{
+      "depfile",
+      cl::desc("Write a Make-style depfile: the output depends on the input "
+               "model, its external-data files, loaded plugins and --inputs/"
+               "--verify-inputs files"),
+      cl::value_desc("file.d"), cl::cat(category)};
   cl::opt<std::string> reportFile{
       "report",
       cl::desc("Write a JSON report (passes, model before and after)"),
@@ -374,6 +381,8 @@ absl::Status checkOptions(Options &o) {
                         ": this build converts opsets 7..", maxOpset,
                         " (the ONNX schemas it links)");
   }
+  if (!o.depfile.empty() && (o.output.empty() || o.output == "-"))
+    return usageError("--depfile needs -o FILE (the rule's target)");
   int levels = o.o0 + o.o1 + o.o2 + o.o3;
   if (levels > 1 || (levels && !o.pipelineText.empty()))
     return usageError("give one of -O0..-O3 or -p, not several");
@@ -508,6 +517,9 @@ absl::Status checkFiles(const Options &o, const Input &in, const Model &m,
   if (!o.reportFile.empty())
     ONNXOPT_RETURN_IF_ERROR(
         guard.claimOutput(o.reportFile, "the report (--report)"));
+  if (!o.depfile.empty())
+    ONNXOPT_RETURN_IF_ERROR(
+        guard.claimOutput(o.depfile, "the depfile (--depfile)"));
   if (!o.outputsDir.empty())
     for (size_t i = 0; i < g.numOutputs(); ++i)
       ONNXOPT_RETURN_IF_ERROR(guard.claimOutput(
@@ -729,6 +741,42 @@ absl::Status writeModel(const Options &o, const Input &in, const Model &m,
   return exportModelFile(m, o.output, eopts);
 }
 
+/// A path as a Make rule writes it: spaces, '#' and '\\' before them
+/// escaped, '$' doubled.
+std::string makeEscaped(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '#')
+      out += '\\';
+    if (c == '$')
+      out += '$';
+    out += c;
+  }
+  return out;
+}
+
+/// The depfile of one run: `OUTPUT: INPUT EXTERNAL-DATA... PLUGINS... PB...`.
+absl::Status writeDepfile(const Options &o, const Model &m) {
+  std::vector<std::string> deps;
+  if (o.input != "-")
+    deps.push_back(o.input);
+  deps.insert(deps.end(), m.externalDataFiles.begin(),
+              m.externalDataFiles.end());
+  deps.insert(deps.end(), o.plugins.begin(), o.plugins.end());
+  for (const std::string *dir :
+       {&o.inputsDir.getValue(), &o.verifyInputs.getValue()})
+    if (!dir->empty())
+      for (size_t i = 0; i < m.graph->numInputs(); ++i)
+        if (std::string pb = absl::StrCat(*dir, "/input_", i, ".pb");
+            llvm::sys::fs::exists(pb))
+          deps.push_back(pb);
+  std::string text = makeEscaped(o.output) + ":";
+  for (const std::string &d : deps)
+    absl::StrAppend(&text, " \\\n  ", makeEscaped(d));
+  text += "\n";
+  return writeFileAtomically(o.depfile, text);
+}
+
 struct Stats {
   size_t nodes = 0, initializers = 0, subgraphs = 0;
   uint64_t weightBytes = 0;
@@ -921,6 +969,9 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   phases.evaluate = secondsBetween(t3, t4);
   if (!o.evaluate || o.output.getNumOccurrences())
     if (absl::Status st = writeModel(o, *input, **model, guard); !st.ok())
+      return fail(st);
+  if (!o.depfile.empty())
+    if (absl::Status st = writeDepfile(o, **model); !st.ok())
       return fail(st);
   phases.write = secondsBetween(t4, Clock::now());
 

@@ -280,8 +280,21 @@ def main():
     render(args, data)
 
 
+# Sections other benchmarks write into RESULTS.md (perf/bench_o3.py), kept
+# when this one rewrites the file: `<!-- NAME:begin -->` ... `<!-- NAME:end -->`.
+SECTION = re.compile(r"<!-- (\S+):begin -->.*?<!-- \1:end -->\n?", re.S)
+
+
+def kept_sections(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [m.group(0) for m in SECTION.finditer(f.read())]
+
+
 def render(args, data):
     """RESULTS.md and the charts from the measured data (results.json)."""
+    kept = kept_sections(args.md)
     rows, commit, cpu = data["rows"], data["commit"], data["cpu"]
     st = data.get("settings", {"quick": False, "repeat": 3, "runs": 5, "latency": True})
     scaling = data.get("scaling")
@@ -345,6 +358,9 @@ def render(args, data):
     if scaling:
         write_scaling(args, scaling, st["repeat"])
     write_targets(args, rows, scaling)
+    with open(args.md, "a") as f:
+        for section in kept:
+            f.write("\n" + section)
     charts(args, rows)
     print("wrote", args.md)
 
