@@ -9,6 +9,7 @@
 #include "backends/lowering/Target.h"
 #include "backends/onnx/OnnxExporter.h"
 #include "backends/reference/Evaluator.h"
+#include "backends/view/DotWriter.h"
 #include "driver/InputShapes.h"
 #include "driver/Verify.h"
 #include "format/TypeInference.h"
@@ -72,11 +73,15 @@ struct Options {
   cl::opt<std::string> output{"o", cl::desc("Output file ('-' for stdout)"),
                               cl::value_desc("file"), cl::init("-"),
                               cl::cat(category)};
-  enum class Emit { Auto, Onnx, Text };
+  enum class Emit { Auto, Onnx, Text, Dot };
   cl::opt<Emit> emit{
-      "emit", cl::desc("Output format (default: text for stdout and .onnxtxt)"),
-      cl::values(clEnumValN(Emit::Onnx, "onnx", "ONNX protobuf"),
-                 clEnumValN(Emit::Text, "text", "ONNX text syntax")),
+      "emit",
+      cl::desc("Output format (default: text for stdout and .onnxtxt, DOT "
+               "for .dot, else protobuf)"),
+      cl::values(
+          clEnumValN(Emit::Onnx, "onnx", "ONNX protobuf"),
+          clEnumValN(Emit::Text, "text", "ONNX text syntax"),
+          clEnumValN(Emit::Dot, "dot", "Graphviz DOT: the graph to look at")),
       cl::init(Emit::Auto), cl::cat(category)};
   cl::opt<ExportOptions::ValueInfo> valueInfo{
       "value-info",
@@ -256,11 +261,17 @@ struct Options {
                                cl::init(0), cl::cat(evalCategory)};
 
   bool verifying() const { return verify.getNumOccurrences() > 0; }
+  bool dotOutput() const {
+    return emit == Emit::Dot ||
+           (emit == Emit::Auto && absl::EndsWith(output.getValue(), ".dot"));
+  }
   bool textOutput() const {
     return emit == Emit::Text ||
-           (emit == Emit::Auto &&
+           (emit == Emit::Auto && !dotOutput() &&
             (output == "-" || absl::EndsWith(output.getValue(), ".onnxtxt")));
   }
+  /// ONNX protobuf (what --external-data and --value-info apply to).
+  bool onnxOutput() const { return !textOutput() && !dotOutput(); }
   int optLevel() const { return o1 ? 1 : o2 ? 2 : o3 ? 3 : 0; }
 };
 
@@ -363,9 +374,9 @@ absl::Status checkOptions(Options &o) {
       }
       name = canonical;
     }
-  if (o.textOutput() && !o.externalData.empty())
+  if (!o.onnxOutput() && !o.externalData.empty())
     return usageError("--external-data needs --emit=onnx");
-  if (o.textOutput() && o.valueInfo.getNumOccurrences() > 0)
+  if (!o.onnxOutput() && o.valueInfo.getNumOccurrences() > 0)
     return usageError("--value-info needs --emit=onnx (text output shows "
                       "every inferred type)");
   if (o.verifying() && !o.verify.empty()) {
@@ -728,6 +739,8 @@ absl::Status writeModel(const Options &o, const Input &in, const Model &m,
                      in.shapes.empty() ? ""
                                        : " (check the --input-shape values)",
                      "; nothing was written"));
+  if (o.dotOutput())
+    return writeFileAtomically(o.output, printDot(m));
   if (o.textOutput()) {
     PrintOptions popts;
     popts.elideTensorsOver = o.elide;
@@ -967,6 +980,11 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
       return fail(st);
   auto t4 = Clock::now();
   phases.evaluate = secondsBetween(t3, t4);
+  // A view shows every value's type: inference fills in what the pipeline
+  // (or the lack of one) left unknown. Types only; the graph is unchanged.
+  if (o.dotOutput())
+    walkGraphs(*(*model)->graph,
+               [&](Graph &g) { refineTypes(g, (*model)->onnxOpset()); });
   if (!o.evaluate || o.output.getNumOccurrences())
     if (absl::Status st = writeModel(o, *input, **model, guard); !st.ok())
       return fail(st);
@@ -991,8 +1009,10 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
     llvm::errs() << "onnx-opt: read " << o.input << ": " << summaryBefore
                  << "\n"
                  << "onnx-opt: wrote " << o.output << " as "
-                 << (o.textOutput() ? "ONNX text" : "ONNX protobuf") << ": "
-                 << describe(**model) << "\n"
+                 << (o.dotOutput()    ? "Graphviz DOT"
+                     : o.textOutput() ? "ONNX text"
+                                      : "ONNX protobuf")
+                 << ": " << describe(**model) << "\n"
                  << "onnx-opt: pipeline: "
                  << (normalized.empty() ? std::string("(empty)") : normalized)
                  << "\n"
