@@ -38,6 +38,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -835,6 +836,65 @@ std::string describe(const Model &m) {
                       " inputs, ", m.graph->numOutputs(), " outputs");
 }
 
+/// Size of a file in bytes, or -1 (stdin, stdout, a device).
+int64_t fileSize(const std::string &path) {
+  uint64_t size = 0;
+  if (path == "-" || llvm::sys::fs::file_size(path, size))
+    return -1;
+  return int64_t(size);
+}
+
+/// The before/after table of --summary (what users of onnxsim and OnnxSlim
+/// paste into issues): one row per op type, then nodes, initializers,
+/// weight bytes and file sizes, each with its change.
+std::string summaryTable(const Stats &b, const Stats &a, int64_t inBytes,
+                         int64_t outBytes) {
+  std::vector<std::array<std::string, 4>> rows;
+  auto delta = [](int64_t x, int64_t y) {
+    return y == x ? std::string("0") : absl::StrCat(y > x ? "+" : "", y - x);
+  };
+  auto row = [&](std::string name, int64_t x, int64_t y) {
+    rows.push_back(
+        {std::move(name), absl::StrCat(x), absl::StrCat(y), delta(x, y)});
+  };
+  std::map<std::string, std::pair<size_t, size_t>> ops;
+  for (const auto &[op, n] : b.ops)
+    ops[op].first = n;
+  for (const auto &[op, n] : a.ops)
+    ops[op].second = n;
+  for (const auto &[op, n] : ops)
+    row(op, int64_t(n.first), int64_t(n.second));
+  size_t opRows = rows.size();
+  row("nodes", int64_t(b.nodes), int64_t(a.nodes));
+  row("initializers", int64_t(b.initializers), int64_t(a.initializers));
+  row("weight bytes", int64_t(b.weightBytes), int64_t(a.weightBytes));
+  if (inBytes >= 0 && outBytes >= 0)
+    row("file bytes", inBytes, outBytes);
+  std::array<size_t, 4> w{2, 6, 5, 5};
+  for (const auto &r : rows)
+    for (size_t i = 0; i < 4; ++i)
+      w[i] = std::max(w[i], r[i].size());
+  auto line = [&](const std::array<std::string, 4> &r) {
+    std::string out = "| " + r[0] + std::string(w[0] - r[0].size(), ' ');
+    for (size_t i = 1; i < 4; ++i)
+      absl::StrAppend(&out, " | ", std::string(w[i] - r[i].size(), ' '), r[i]);
+    return out + " |\n";
+  };
+  auto rule = [&] {
+    std::string out = "|";
+    for (size_t i = 0; i < 4; ++i)
+      absl::StrAppend(&out, std::string(w[i] + 2, '-'), "|");
+    return out + "\n";
+  };
+  std::string out = line({"op", "before", "after", "delta"}) + rule();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i == opRows)
+      out += rule();
+    out += line(rows[i]);
+  }
+  return out;
+}
+
 llvm::json::Value jsonModel(const Model &m) {
   Stats s;
   gather(*m.graph, s);
@@ -930,6 +990,9 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   llvm::json::Value before =
       o.reportFile.empty() ? llvm::json::Value(nullptr) : jsonModel(**model);
   std::string summaryBefore = o.summary ? describe(**model) : "";
+  Stats statsBefore;
+  if (o.summary)
+    gather(*(*model)->graph, statsBefore);
   StderrBuf dumpBuf;
   std::ostream dumpStream(&dumpBuf);
   Instrumentation inst;
@@ -1022,6 +1085,12 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
                                  phases.load * 1e3, phases.passes * 1e3,
                                  phases.verify * 1e3, phases.evaluate * 1e3,
                                  phases.write * 1e3);
+  if (o.summary) {
+    Stats statsAfter;
+    gather(*(*model)->graph, statsAfter);
+    llvm::errs() << summaryTable(statsBefore, statsAfter, fileSize(o.input),
+                                 fileSize(o.output));
+  }
   return kExitSuccess;
 }
 
