@@ -70,7 +70,7 @@ struct Options {
 
   cl::opt<std::string> input{cl::Positional,
                              cl::desc("<input .onnx, .onnxtxt or .pt>"),
-                             cl::cat(category)};
+                             cl::init(std::string()), cl::cat(category)};
   cl::opt<std::string> output{"o", cl::desc("Output file ('-' for stdout)"),
                               cl::value_desc("file"), cl::init("-"),
                               cl::cat(category)};
@@ -101,14 +101,14 @@ struct Options {
       cl::desc(
           "Write tensors of at least --external-data-threshold bytes to FILE "
           "(a name in the output's directory)"),
-      cl::value_desc("file"), cl::cat(category)};
+      cl::value_desc("file"), cl::init(std::string()), cl::cat(category)};
   cl::opt<uint64_t> externalThreshold{
       "external-data-threshold",
       cl::desc("Smallest tensor, in bytes, written to external data"),
       cl::init(1024), cl::cat(category)};
   cl::opt<bool> summary{"summary",
                         cl::desc("Print what was read and written to stderr"),
-                        cl::cat(category)};
+                        cl::init(false), cl::cat(category)};
   cl::opt<unsigned> maxDepth{
       "max-subgraph-depth",
       cl::desc("Reject models with subgraphs nested deeper (the main graph "
@@ -122,7 +122,7 @@ struct Options {
   cl::opt<std::string> pipelineText{
       "p",
       cl::desc("Pass pipeline, e.g. 'fixpoint(cse,dce){max-iterations=8}'"),
-      cl::value_desc("pipeline"), cl::cat(category)};
+      cl::value_desc("pipeline"), cl::init(std::string()), cl::cat(category)};
   cl::list<std::string> inputShape{
       "input-shape",
       cl::desc("Fix an input's shape before the passes run (x=1x3x224x224; a "
@@ -137,14 +137,16 @@ struct Options {
       "dynamic-dim",
       cl::desc("Make an input's static dim symbolic (x:0=batch) and re-infer"),
       cl::value_desc("name:axis=symbol"), cl::cat(category)};
-  cl::opt<bool> o0{"O0", cl::desc("No passes"), cl::cat(category)};
-  cl::opt<bool> o1{"O1", cl::desc("Exact passes only"), cl::cat(category)};
-  cl::opt<bool> o2{"O2", cl::desc("-O1 plus numeric fusions"),
+  cl::opt<bool> o0{"O0", cl::desc("No passes"), cl::init(false),
+                   cl::cat(category)};
+  cl::opt<bool> o1{"O1", cl::desc("Exact passes only"), cl::init(false),
+                   cl::cat(category)};
+  cl::opt<bool> o2{"O2", cl::desc("-O1 plus numeric fusions"), cl::init(false),
                    cl::cat(category)};
   cl::opt<bool> o3{"O3", cl::desc("-O2 plus transformer pattern fusions"),
-                   cl::cat(category)};
+                   cl::init(false), cl::cat(category)};
   cl::opt<bool> listPasses{"list-passes", cl::desc("List the passes and exit"),
-                           cl::cat(category)};
+                           cl::init(false), cl::cat(category)};
   cl::opt<std::string> target{
       "target",
       cl::desc("Lower for one execution provider after the pipeline (default "
@@ -156,13 +158,14 @@ struct Options {
                "down (convert-opset; exit 1 naming a node the opset cannot "
                "express)"),
       cl::value_desc("N"), cl::init(0), cl::cat(category)};
-  cl::opt<bool> listTargets{
-      "list-targets", cl::desc("List the targets and exit"), cl::cat(category)};
+  cl::opt<bool> listTargets{"list-targets",
+                            cl::desc("List the targets and exit"),
+                            cl::init(false), cl::cat(category)};
   cl::opt<bool> dumpPipeline{
       "dump-pass-pipeline",
       cl::desc("Print the normalized pipeline to stderr (without an input "
                "model: print it and exit)"),
-      cl::cat(category)};
+      cl::init(false), cl::cat(category)};
   cl::list<std::string> printBefore{
       "print-ir-before", cl::desc("Print the IR before these passes"),
       cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category)};
@@ -178,14 +181,14 @@ struct Options {
       cl::CommaSeparated, cl::value_desc("pass"), cl::cat(category)};
   cl::opt<bool> debug{"debug",
                       cl::desc("Print every pass's debug output to stderr"),
-                      cl::cat(category)};
+                      cl::init(false), cl::cat(category)};
   cl::opt<bool> printAfterAll{"print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
-                              cl::cat(category)};
+                              cl::init(false), cl::cat(category)};
   cl::opt<bool> printAfterChange{
       "print-ir-after-change",
       cl::desc("Print the IR after every pass that changed it"),
-      cl::cat(category)};
+      cl::init(false), cl::cat(category)};
   // On by default, as in mlir-opt: a broken pass is caught where it broke.
   cl::opt<bool> verifyEach{
       "verify-each",
@@ -194,11 +197,11 @@ struct Options {
       cl::init(true), cl::cat(category)};
   cl::opt<bool> timePasses{"time-passes",
                            cl::desc("Report the time of each pass"),
-                           cl::cat(category)};
+                           cl::init(false), cl::cat(category)};
   cl::opt<bool> passStatistics{
       "pass-statistics",
       cl::desc("Report the statistics of each pass (non-zero counters)"),
-      cl::cat(category)};
+      cl::init(false), cl::cat(category)};
   cl::list<std::string> plugins{
       "load-pass-plugin", cl::desc("Load a pass plugin (a shared library)"),
       cl::value_desc("lib.so"), cl::cat(category)};
@@ -207,32 +210,35 @@ struct Options {
       cl::desc("Write a Make-style depfile: the output depends on the input "
                "model, its external-data files, loaded plugins and --inputs/"
                "--verify-inputs files"),
-      cl::value_desc("file.d"), cl::cat(category)};
+      cl::value_desc("file.d"), cl::init(std::string()), cl::cat(category)};
   cl::opt<std::string> reportFile{
       "report",
       cl::desc("Write a JSON report (passes, model before and after)"),
-      cl::value_desc("file.json"), cl::cat(category)};
+      cl::value_desc("file.json"), cl::init(std::string()), cl::cat(category)};
 
   cl::opt<bool> evaluate{
       "evaluate",
       cl::desc("Run the model (after the pipeline) with the reference "
                "interpreter; the model is written only if -o is given"),
-      cl::cat(evalCategory)};
+      cl::init(false), cl::cat(evalCategory)};
   cl::opt<std::string> inputsDir{
       "inputs",
       cl::desc("--evaluate: read input_0.pb, ... from DIR (default: seeded "
                "random inputs)"),
-      cl::value_desc("dir"), cl::cat(evalCategory)};
+      cl::value_desc("dir"), cl::init(std::string()), cl::cat(evalCategory)};
   cl::opt<std::string> outputsDir{
       "outputs",
       cl::desc("--evaluate: write output_0.pb, ... to DIR (default: print a "
                "summary)"),
-      cl::value_desc("dir"), cl::cat(evalCategory)};
+      cl::value_desc("dir"), cl::init(std::string()), cl::cat(evalCategory)};
   cl::opt<std::string> verify{
       "verify",
       cl::desc("Run the original and the optimized model on N seeded random "
                "inputs (default 3) and compare every output"),
-      cl::value_desc("N"), cl::ValueOptional, cl::cat(evalCategory)};
+      cl::value_desc("N"),
+      cl::ValueOptional,
+      cl::init(std::string()),
+      cl::cat(evalCategory)};
   cl::list<std::string> verifyShape{
       "verify-shape",
       cl::desc("Shape of a random input (NAME=1x3x224x224) or the value of a "
@@ -241,7 +247,7 @@ struct Options {
   cl::opt<std::string> verifyInputs{
       "verify-inputs",
       cl::desc("--verify on input_0.pb, ... from DIR instead of random inputs"),
-      cl::value_desc("dir"), cl::cat(evalCategory)};
+      cl::value_desc("dir"), cl::init(std::string()), cl::cat(evalCategory)};
   cl::opt<double> verifyRtol{
       "verify-rtol",
       cl::desc("Relative tolerance for numeric pipelines, of the larger of "
@@ -256,7 +262,7 @@ struct Options {
       "verify-bisect",
       cl::desc("On a mismatch, re-run the pipeline and name the first pass "
                "after which the outputs changed"),
-      cl::cat(evalCategory)};
+      cl::init(false), cl::cat(evalCategory)};
   cl::opt<uint64_t> verifySeed{"verify-seed",
                                cl::desc("Seed of the random inputs"),
                                cl::init(0), cl::cat(evalCategory)};
@@ -1095,7 +1101,12 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
 }
 
 int run(int argc, char **argv) {
-  Options o;
+  // One set of options for the process: LLVM's parser keeps pointers to the
+  // options and categories it registered, so a second run in one process
+  // (the Python package) reuses them, reset to their defaults.
+  static Options *options = new Options;
+  Options &o = *options;
+  cl::ResetAllOptionOccurrences();
   cl::HideUnrelatedOptions({&o.category, &o.evalCategory});
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "onnx-opt " << ONNXOPT_VERSION << "\n";

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake g++ make libprotobuf-dev protobuf-compiler libonnx-dev libabsl-dev
             llvm-14-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
-            libtorch-dev)
+            libtorch-dev pybind11-dev python3-dev)
 test_pkgs=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
            llvm-14-tools nodejs npm clang-14 libclang-rt-14-dev ninja-build graphviz)
 pkgs=("${build_pkgs[@]}")
