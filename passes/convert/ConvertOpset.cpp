@@ -383,11 +383,16 @@ absl::Status dropout12(Step &s) {
     }
     return absl::OkStatus();
   }
-  if (Value *t = s.input(2)) {
+  // Training mode with a ratio of 0 drops nothing either (Swin's exports).
+  auto ratioValue = s.input(1) ? floatsOf(s.input(1)) : std::nullopt;
+  bool zeroRatio =
+      ratioValue && ratioValue->size() == 1 && (*ratioValue)[0] == 0;
+  if (Value *t = s.input(2); t && !zeroRatio) {
     auto v = constantOf(t);
     if (!v || v->dtype() != DataType::Bool || v->numElements() != 1 ||
         v->bytes()[0] != 0)
-      return s.fail("training_mode is not the constant false");
+      return s.fail("training_mode is not the constant false (and the ratio "
+                    "not 0)");
   }
   s.r.removeAttr(*s.n, "seed"); // no seed before 12: inference ignores it
   if (Value *ratio = s.input(1)) {
@@ -885,6 +890,11 @@ absl::Status expandTrilu(Step &s) {
   Value *bound = s.ints("trilu_k", {upper ? kv - 1 : kv + 1}, true);
   ONNXOPT_ASSIGN_OR_RETURN(Value * keep,
                            s.make1(upper ? "Greater" : "Less", {diff, bound}));
+  // Bool: x AND keep (ONNX Runtime has no bool Where before 16).
+  if (dt == DataType::Bool) {
+    ONNXOPT_ASSIGN_OR_RETURN(Value * y, s.make1("And", {x, keep}));
+    return s.replaceWith(y);
+  }
   Value *z =
       isFloatType(dt)
           ? s.floats("trilu_fill", dt, {}, {0.0})
