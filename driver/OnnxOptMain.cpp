@@ -10,6 +10,7 @@
 #include "backends/onnx/OnnxExporter.h"
 #include "backends/reference/Evaluator.h"
 #include "backends/view/DotWriter.h"
+#include "backends/view/HtmlWriter.h"
 #include "driver/InputShapes.h"
 #include "driver/Verify.h"
 #include "format/TypeInference.h"
@@ -36,6 +37,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <array>
@@ -74,15 +77,19 @@ struct Options {
   cl::opt<std::string> output{"o", cl::desc("Output file ('-' for stdout)"),
                               cl::value_desc("file"), cl::init("-"),
                               cl::cat(category)};
-  enum class Emit { Auto, Onnx, Text, Dot };
+  enum class Emit { Auto, Onnx, Text, Dot, Html };
   cl::opt<Emit> emit{
       "emit",
       cl::desc("Output format (default: text for stdout and .onnxtxt, DOT "
-               "for .dot, else protobuf)"),
+               "for .dot, HTML for .html, else protobuf)"),
       cl::values(
           clEnumValN(Emit::Onnx, "onnx", "ONNX protobuf"),
           clEnumValN(Emit::Text, "text", "ONNX text syntax"),
-          clEnumValN(Emit::Dot, "dot", "Graphviz DOT: the graph to look at")),
+          clEnumValN(Emit::Dot, "dot", "Graphviz DOT: the graph to look at"),
+          clEnumValN(Emit::Html, "html",
+                     "one self-contained HTML page: the graph as SVG (laid "
+                     "out by Graphviz), searchable, before and after the "
+                     "pipeline")),
       cl::init(Emit::Auto), cl::cat(category)};
   cl::opt<ExportOptions::ValueInfo> valueInfo{
       "value-info",
@@ -272,13 +279,19 @@ struct Options {
     return emit == Emit::Dot ||
            (emit == Emit::Auto && absl::EndsWith(output.getValue(), ".dot"));
   }
+  bool htmlOutput() const {
+    return emit == Emit::Html ||
+           (emit == Emit::Auto && absl::EndsWith(output.getValue(), ".html"));
+  }
   bool textOutput() const {
     return emit == Emit::Text ||
-           (emit == Emit::Auto && !dotOutput() &&
+           (emit == Emit::Auto && !dotOutput() && !htmlOutput() &&
             (output == "-" || absl::EndsWith(output.getValue(), ".onnxtxt")));
   }
   /// ONNX protobuf (what --external-data and --value-info apply to).
-  bool onnxOutput() const { return !textOutput() && !dotOutput(); }
+  bool onnxOutput() const {
+    return !textOutput() && !dotOutput() && !htmlOutput();
+  }
   int optLevel() const { return o1 ? 1 : o2 ? 2 : o3 ? 3 : 0; }
 };
 
@@ -399,6 +412,10 @@ absl::Status checkOptions(Options &o) {
                         ": this build converts opsets 7..", maxOpset,
                         " (the ONNX schemas it links)");
   }
+  if (o.htmlOutput() && !llvm::sys::findProgramByName("dot"))
+    return unsupported("--emit=html lays the graph out with Graphviz's dot "
+                       "program, which is not on PATH (Debian: apt-get "
+                       "install graphviz)");
   if (!o.depfile.empty() && (o.output.empty() || o.output == "-"))
     return usageError("--depfile needs -o FILE (the rule's target)");
   int levels = o.o0 + o.o1 + o.o2 + o.o3;
@@ -830,6 +847,96 @@ void gather(const Graph &g, Stats &s, bool main = true) {
   }
 }
 
+/// SVG of a DOT graph, laid out by Graphviz's dot program. Large graphs get
+/// dot's fast settings (network simplex and crossing minimization cut short,
+/// straight edges): minutes become seconds past a few thousand nodes.
+absl::StatusOr<std::string> layoutSvg(const std::string &dot, size_t numNodes) {
+  auto program = llvm::sys::findProgramByName("dot");
+  if (!program)
+    return unsupported("Graphviz's dot program is not on PATH");
+  llvm::SmallString<128> in, out;
+  if (llvm::sys::fs::createTemporaryFile("onnx-opt", "dot", in) ||
+      llvm::sys::fs::createTemporaryFile("onnx-opt", "svg", out))
+    return absl::InternalError("cannot create a temporary file");
+  struct Cleanup {
+    llvm::SmallString<128> &a, &b;
+    ~Cleanup() {
+      llvm::sys::fs::remove(a);
+      llvm::sys::fs::remove(b);
+    }
+  } cleanup{in, out};
+  ONNXOPT_RETURN_IF_ERROR(writeFileAtomically(std::string(in.str()), dot));
+  std::vector<llvm::StringRef> args{*program, "-Tsvg", in.str(), "-o",
+                                    out.str()};
+  if (numNodes > 1500)
+    for (llvm::StringRef a : {"-Gnslimit=1", "-Gnslimit1=1", "-Gmclimit=0.01",
+                              "-Gsplines=line", "-Gremincross=false"})
+      args.push_back(a);
+  std::string err;
+  int rc =
+      llvm::sys::ExecuteAndWait(*program, args, llvm::None, {}, 0, 0, &err);
+  if (rc != 0)
+    return absl::InternalError(
+        absl::StrCat("dot failed (exit ", rc, "): ", err));
+  auto svg = llvm::MemoryBuffer::getFile(out);
+  if (!svg)
+    return absl::InternalError("dot wrote no SVG");
+  return (*svg)->getBuffer().str();
+}
+
+/// --emit=html: the model (and, when a pipeline ran, the model before it)
+/// as one page.
+absl::Status writeHtmlView(const Options &o, const Model *before,
+                           const Model &after, const std::string &pipeline) {
+  HtmlPage page;
+  page.title = absl::StrCat("onnx-opt: ", o.input.getValue());
+  auto pane = [&](const Model &m, std::string title, const char *prefix,
+                  const Model *other,
+                  const char *mark) -> absl::StatusOr<HtmlPane> {
+    DotOptions opts;
+    opts.idPrefix = prefix;
+    absl::flat_hash_set<std::string> names;
+    if (other) {
+      names = valueNames(*other);
+      opts.other = &names;
+      opts.markClass = mark;
+    }
+    DotView view = printDotView(m, opts);
+    HtmlPane p;
+    p.title = std::move(title);
+    ONNXOPT_ASSIGN_OR_RETURN(p.svg, layoutSvg(view.dot, view.numNodes));
+    p.nodesJson = std::move(view.nodesJson);
+    p.numNodes = view.numNodes;
+    return p;
+  };
+  if (before) {
+    page.pipeline = pipeline;
+    ONNXOPT_ASSIGN_OR_RETURN(HtmlPane b,
+                             pane(*before, "before", "b-", &after, "removed"));
+    ONNXOPT_ASSIGN_OR_RETURN(HtmlPane a,
+                             pane(after, "after", "a-", before, "created"));
+    page.panes.push_back(std::move(b));
+    page.panes.push_back(std::move(a));
+    Stats sb, sa;
+    gather(*before->graph, sb);
+    gather(*after.graph, sa);
+    std::map<std::string, HtmlOpCount> rows;
+    for (const auto &[op, n] : sb.ops)
+      rows[op].before = n;
+    for (const auto &[op, n] : sa.ops)
+      rows[op].after = n;
+    for (auto &[op, row] : rows) {
+      row.op = op;
+      page.opCounts.push_back(row);
+    }
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(HtmlPane a,
+                             pane(after, "graph", "a-", nullptr, ""));
+    page.panes.push_back(std::move(a));
+  }
+  return writeFileAtomically(o.output, writeHtml(page));
+}
+
 std::string describe(const Model &m) {
   Stats s;
   gather(*m.graph, s);
@@ -1019,6 +1126,10 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   std::unique_ptr<Model> original;
   if (o.verifying())
     original = (*model)->clone();
+  // --emit=html shows the model before the pipeline beside the result.
+  std::unique_ptr<Model> viewBefore;
+  if (o.htmlOutput() && !normalized.empty())
+    viewBefore = (*model)->clone();
   auto t1 = Clock::now();
   auto ran = pm.run(**model);
   dumpStream.flush();
@@ -1051,12 +1162,20 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   phases.evaluate = secondsBetween(t3, t4);
   // A view shows every value's type: inference fills in what the pipeline
   // (or the lack of one) left unknown. Types only; the graph is unchanged.
-  if (o.dotOutput())
-    walkGraphs(*(*model)->graph,
-               [&](Graph &g) { refineTypes(g, (*model)->onnxOpset()); });
-  if (!o.evaluate || o.output.getNumOccurrences())
+  if (o.dotOutput() || o.htmlOutput())
+    for (Model *m : {model->get(), viewBefore.get()})
+      if (m)
+        walkGraphs(*m->graph,
+                   [&](Graph &g) { refineTypes(g, m->onnxOpset()); });
+  if (o.htmlOutput()) {
+    if (absl::Status st =
+            writeHtmlView(o, viewBefore.get(), **model, normalized);
+        !st.ok())
+      return fail(st);
+  } else if (!o.evaluate || o.output.getNumOccurrences()) {
     if (absl::Status st = writeModel(o, *input, **model, guard); !st.ok())
       return fail(st);
+  }
   if (!o.depfile.empty())
     if (absl::Status st = writeDepfile(o, **model); !st.ok())
       return fail(st);

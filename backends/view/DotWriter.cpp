@@ -62,8 +62,44 @@ std::string attrText(const Attribute &a) {
   }
 }
 
+/// A JSON string literal.
+std::string jsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "",
+                      absl::Hex(static_cast<unsigned char>(c)));
+      continue;
+    }
+    // "</" would end the <script> element the JSON is embedded in.
+    if (c == '/' && !out.empty() && out.back() == '<')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string jsonList(const std::vector<std::string> &items) {
+  std::vector<std::string> quoted;
+  for (const std::string &i : items)
+    quoted.push_back(jsonString(i));
+  return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
+}
+
 class DotPrinter {
 public:
+  explicit DotPrinter(const DotOptions &opts) : opts_(opts) {}
+
+  DotView view(const Model &m) {
+    DotView v;
+    v.dot = print(m);
+    v.nodesJson = absl::StrCat("{", json_, "}");
+    v.numNodes = numNodes_;
+    return v;
+  }
+
   std::string print(const Model &m) {
     out_ =
         "digraph onnx {\n"
@@ -94,8 +130,8 @@ private:
         continue; // an initializer with a default: shown as a constant
       std::string id = absl::StrCat("v", next_++);
       ids_[v] = id;
-      absl::StrAppend(&out_, ind, id,
-                      " [shape=ellipse, fillcolor=\"#dbe8fb\", "
+      absl::StrAppend(&out_, ind, id, " [id=\"", opts_.idPrefix, id,
+                      "\", class=\"io\", shape=ellipse, fillcolor=\"#dbe8fb\", "
                       "label=\"",
                       escaped(absl::StrCat(v->name(), "\n", typeText(*v))),
                       "\"];\n");
@@ -106,8 +142,8 @@ private:
       const Value *v = g.output(i);
       std::string id = absl::StrCat("v", next_++);
       absl::StrAppend(
-          &out_, ind, id,
-          " [shape=ellipse, fillcolor=\"#fbe3d6\", "
+          &out_, ind, id, " [id=\"", opts_.idPrefix, id,
+          "\", class=\"io\", shape=ellipse, fillcolor=\"#fbe3d6\", "
           "label=\"",
           escaped(absl::StrCat(g.outputName(i), "\n", v ? typeText(*v) : "?")),
           "\"];\n");
@@ -132,12 +168,42 @@ private:
     for (size_t i = 0; i < n.numInputs(); ++i)
       if (const Value *v = n.input(i); v && v->tensor() && !ids_.contains(v))
         absl::StrAppend(&label, "\n", v->name(), ": ", typeText(*v));
+    bool marked = opts_.other != nullptr;
+    std::vector<std::string> ins, outs, attrs;
     for (size_t i = 0; i < n.numOutputs(); ++i)
       if (const Value *v = n.output(i)) {
         absl::StrAppend(&label, "\n-> ", typeText(*v));
         ids_[v] = id;
+        outs.push_back(absl::StrCat(v->name(), ": ", typeText(*v)));
+        if (marked && opts_.other->contains(v->name()))
+          marked = false;
       }
-    absl::StrAppend(&out_, ind, id, " [label=\"", escaped(label), "\"];\n");
+    for (size_t i = 0; i < n.numInputs(); ++i)
+      if (const Value *v = n.input(i))
+        ins.push_back(absl::StrCat(v->name(), ": ", typeText(*v)));
+    for (const Attribute &a : n.attrs()) {
+      std::string t = attrText(a);
+      attrs.push_back(
+          t.empty() ? absl::StrCat(a.name, " (", attrKindName(a.kind), ")")
+                    : t);
+    }
+    ++numNodes_;
+    absl::StrAppend(&out_, ind, id, " [id=\"", opts_.idPrefix, id,
+                    "\", class=\"op", marked ? " " + opts_.markClass : "", "\"",
+                    marked ? (opts_.markClass == "removed"
+                                  ? ", fillcolor=\"#f8c9c4\""
+                                  : ", fillcolor=\"#c9ecc9\"")
+                           : "",
+                    ", label=\"", escaped(label), "\"];\n");
+    absl::StrAppend(
+        &json_, json_.empty() ? "" : ",\n", jsonString(opts_.idPrefix + id),
+        ":{\"op\":",
+        jsonString(isDefaultDomain(n.op().domain)
+                       ? n.op().type
+                       : absl::StrCat(n.op().domain, ".", n.op().type)),
+        ",\"name\":", jsonString(n.name), ",\"attrs\":", jsonList(attrs),
+        ",\"inputs\":", jsonList(ins), ",\"outputs\":", jsonList(outs),
+        ",\"mark\":", jsonString(marked ? opts_.markClass : ""), "}");
     for (size_t i = 0; i < n.numInputs(); ++i)
       if (std::string src = source(n.input(i)); !src.empty())
         absl::StrAppend(&edges_, "  ", src, " -> ", id, ";\n");
@@ -157,13 +223,34 @@ private:
       }
   }
 
-  std::string out_, edges_;
-  size_t next_ = 0;
+  const DotOptions &opts_;
+  std::string out_, edges_, json_;
+  size_t next_ = 0, numNodes_ = 0;
   absl::flat_hash_map<const Value *, std::string> ids_;
 };
 
 } // namespace
 
-std::string printDot(const Model &m) { return DotPrinter().print(m); }
+std::string printDot(const Model &m) {
+  DotOptions opts;
+  return DotPrinter(opts).print(m);
+}
+
+DotView printDotView(const Model &m, const DotOptions &opts) {
+  return DotPrinter(opts).view(m);
+}
+
+absl::flat_hash_set<std::string> valueNames(const Model &m) {
+  absl::flat_hash_set<std::string> names;
+  walkGraphs(*m.graph, [&](Graph &g) {
+    for (size_t i = 0; i < g.numInputs(); ++i)
+      names.insert(g.input(i)->name());
+    for (const Node *n : g.nodes())
+      for (size_t i = 0; i < n->numOutputs(); ++i)
+        if (const Value *v = n->output(i))
+          names.insert(v->name());
+  });
+  return names;
+}
 
 } // namespace onnxopt
