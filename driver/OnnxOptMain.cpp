@@ -44,13 +44,17 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <streambuf>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace onnxopt {
@@ -298,6 +302,83 @@ struct Options {
 /// stderr with a buffer, flushed after each IR dump: a dump streams out as
 /// it is printed instead of being held whole in memory (or written a token
 /// per system call, as std::cerr would).
+/// The progress line of a long run on a terminal: after ~2 s, stderr's last
+/// line shows the phase (and pass) and the time so far, redrawn in place and
+/// erased at the end. Never when stderr is not a terminal (pipes, files, CI
+/// logs), nor with options that print to stderr while passes run. The delay
+/// can be set with ONNXOPT_PROGRESS_AFTER_MS (tests).
+class Progress {
+public:
+  explicit Progress(bool enabled) {
+    if (!enabled || !isatty(STDERR_FILENO))
+      return;
+    int64_t after = 2000;
+    if (const char *env = std::getenv("ONNXOPT_PROGRESS_AFTER_MS"))
+      after = std::atoll(env);
+    start_ = Clock::now();
+    afterMs_ = after;
+    thread_ = std::thread([this, after] { loop(after); });
+  }
+  ~Progress() { stop(); }
+  /// What is running now; "" pauses the line (a phase that prints, such as
+  /// --verify's notes and result).
+  void phase(std::string text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    phase_ = std::move(text);
+    if (phase_.empty() && shown_) {
+      std::fputs("\r\033[K", stderr);
+      shown_ = false;
+    } else if (thread_.joinable() && !done_ &&
+               secondsBetween(start_, Clock::now()) * 1e3 >= afterMs_) {
+      draw(); // at once: the line follows the passes as they start
+    }
+  }
+  void stop() {
+    if (!thread_.joinable())
+      return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (shown_)
+      std::fputs("\r\033[K", stderr);
+    shown_ = false;
+  }
+
+private:
+  void loop(int64_t afterMs) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::milliseconds(afterMs),
+                     [this] { return done_; }))
+      return;
+    while (!done_) {
+      draw();
+      cv_.wait_for(lock, std::chrono::milliseconds(200),
+                   [this] { return done_; });
+    }
+  }
+
+  /// Redraws the line (mu_ held).
+  void draw() {
+    if (phase_.empty())
+      return;
+    double t = secondsBetween(start_, Clock::now());
+    std::fprintf(stderr, "\r\033[Konnx-opt: %s (%.1f s)", phase_.c_str(), t);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+  Clock::time_point start_;
+  int64_t afterMs_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string phase_ = "loading";
+  bool done_ = false, shown_ = false;
+};
+
 class StderrBuf final : public std::streambuf {
 public:
   StderrBuf() { setp(buf_, buf_ + sizeof buf_); }
@@ -332,7 +413,12 @@ private:
   char buf_[1 << 16];
 };
 
+/// The progress line of the run in flight (fail() erases it first).
+Progress *activeProgress = nullptr;
+
 int fail(const absl::Status &st) {
+  if (activeProgress)
+    activeProgress->stop();
   int code = exitCodeFor(st);
   llvm::errs() << "onnx-opt: error: " << std::string(st.message()) << "\n";
   if (code == kExitInternal)
@@ -1081,6 +1167,14 @@ std::string reportJson(const Options &o, const std::string &pipeline,
 /// evaluate, write, report.
 int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   auto t0 = Clock::now();
+  // Not while something else prints to stderr as the passes run.
+  Progress progress(o.printBefore.empty() && o.printAfter.empty() &&
+                    !o.printAfterAll && !o.printAfterChange &&
+                    o.debugOnly.empty() && !o.debug);
+  activeProgress = &progress;
+  struct Unset {
+    ~Unset() { activeProgress = nullptr; }
+  } unset;
   auto input = openInput(o);
   if (!input.ok())
     return fail(input.status());
@@ -1120,6 +1214,9 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   // would be gigabytes per pass.
   inst.printOptions.elideTensorsOver =
       o.elide.getNumOccurrences() ? o.elide.getValue() : 16;
+  inst.beforePass = [&progress](const std::string &pass) {
+    progress.phase("pass " + pass);
+  };
   PassManager pm(std::move(pipeline), inst);
   // The original for --verify (and --verify-bisect's fresh runs): a copy that
   // shares the weights.
@@ -1145,6 +1242,7 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
     printStatistics(pm);
 
   auto t2 = Clock::now();
+  progress.phase(""); // --verify prints its notes and result
   if (o.verifying())
     if (absl::Status st = verifyAgainstOriginal(
             o, *original, normalized, shapes, pm.pipelineIsExact(), **model);
@@ -1155,11 +1253,13 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
     }
   auto t3 = Clock::now();
   phases.verify = secondsBetween(t2, t3);
+  progress.phase(o.evaluate ? "" : "evaluating");
   if (o.evaluate)
     if (absl::Status st = evaluateModel(o, shapes, **model); !st.ok())
       return fail(st);
   auto t4 = Clock::now();
   phases.evaluate = secondsBetween(t3, t4);
+  progress.phase("writing");
   // A view shows every value's type: inference fills in what the pipeline
   // (or the lack of one) left unknown. Types only; the graph is unchanged.
   if (o.dotOutput() || o.htmlOutput())
@@ -1180,6 +1280,7 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
     if (absl::Status st = writeDepfile(o, **model); !st.ok())
       return fail(st);
   phases.write = secondsBetween(t4, Clock::now());
+  progress.stop(); // before anything else is printed
 
   if (o.timePasses)
     printTimes(pm, phases.passes,

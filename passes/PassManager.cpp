@@ -319,6 +319,8 @@ absl::StatusOr<bool> PassManager::runOnGraph(Pass &p, Graph &g,
 
 absl::StatusOr<bool> PassManager::runPass(Pass &p, Model &m) {
   std::string name(p.argument());
+  if (inst_.beforePass)
+    inst_.beforePass(name);
   std::ostream *os = inst_.irStream;
   if (os && inst_.printBefore.count(name)) {
     *os << "// -----// IR Dump Before " << name << " //----- //\n";

@@ -53,6 +53,8 @@ struct Instrumentation {
   /// Called after every pass run (after verification); an error stops the
   /// pipeline and is returned as is (--verify-bisect).
   std::function<absl::Status(const std::string &pass, Model &m)> afterPass;
+  /// Called before every pass run (the driver's progress line).
+  std::function<void(const std::string &pass)> beforePass;
 };
 
 /// What one pass did, summed over graphs and fixpoint iterations.
