@@ -253,11 +253,13 @@ std::string optLevelPipeline(int level) {
   if (level == 2)
     return o2;
   // -O3: then the transformer fusions standard ONNX expresses at the
-  // model's opset (after --target-opset's conversion).
+  // model's opset (after --target-opset's conversion), with the cleanup
+  // that makes a second run change nothing (a scaled zero bias is a
+  // duplicate initializer).
   return o2 +
          ",fixpoint(shape-inference,fuse-layer-norm,fuse-attention-scale,cse,"
-         "dce,"
-         "eliminate-unused-initializers){max-iterations=4}";
+         "dce,eliminate-unused-initializers,dedup-initializers)"
+         "{max-iterations=4}";
 }
 
 // ------------------------------------------------------------------ running

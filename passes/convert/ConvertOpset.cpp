@@ -1050,6 +1050,15 @@ absl::Status checkTypes(const Node &n, const onnx::OpSchema &schema,
   return absl::OkStatus();
 }
 
+/// Drops the types of node results the model did not declare, in
+/// value_info or as graph outputs (inference fills them in again).
+void forgetInferredTypes(Graph &g) {
+  for (Node *n : g.nodes())
+    for (size_t i = 0; i < n->numOutputs(); ++i)
+      if (Value *v = n->output(i); v && !v->typeDeclared && !v->isGraphOutput())
+        v->setType(Type());
+}
+
 /// Converts `n` (a default-domain node valid at `from`) to `to`; returns
 /// whether its schema changed.
 absl::StatusOr<bool> convertNode(Rewriter &r, Node &n, int64_t from,
@@ -1129,7 +1138,11 @@ public:
     int64_t dir = to > from ? 1 : -1;
     for (int64_t v = from; v != to; v += dir) {
       // Adapters read ranks and element types, of the nodes the previous
-      // step created too.
+      // step created too. Inferred at this step's version: what an older
+      // version inferred can be wrong at a newer one (Max before 8 takes
+      // its first operand's shape, from 8 it broadcasts), so the types the
+      // model did not declare are inferred afresh.
+      forgetInferredTypes(g);
       refineTypes(g, v);
       std::vector<Node *> nodes;
       for (Node *n : g.nodes())
@@ -1140,6 +1153,8 @@ public:
         numConverted += c;
       }
     }
+    forgetInferredTypes(g);
+    refineTypes(g, to);
     if (&g == m.graph.get()) {
       for (OpsetImport &imp : m.opsetImports)
         if (isDefaultDomain(imp.domain))

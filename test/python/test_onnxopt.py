@@ -18,6 +18,7 @@
 Prints `N passed, N failed`.
 """
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -138,7 +139,8 @@ def gil(work):
 
 def main():
     work = sys.argv[2]
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
     passed = failed = 0
     checks = [lambda: typical_script(work, "mobilenet_v3_large"),
               lambda: typical_script(work, "small_gpt"),

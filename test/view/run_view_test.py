@@ -113,7 +113,8 @@ def check_single(onnx_opt, work):
 
 def main():
     onnx_opt, work = sys.argv[1], sys.argv[2]
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
     if not CHROMIUM:
         print("FAIL chromium is not installed (scripts/deps.sh --test installs it)")
         return 1
