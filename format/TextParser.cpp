@@ -529,8 +529,17 @@ private:
       return absl::OkStatus();
     }
     if (peek() == '"') {
+      size_t save = pos_;
       std::string str;
       ONNXOPT_RETURN_IF_ERROR(string(str));
+      skip();
+      // A quoted name then '(': a graph whose name is no identifier (the
+      // printer quotes an empty one).
+      if (peek() == '(' && kind != AP::STRING) {
+        pos_ = save;
+        a.set_type(AP::GRAPH);
+        return graph(*a.mutable_g());
+      }
       a.set_s(str);
       a.set_type(AP::STRING);
       return absl::OkStatus();
