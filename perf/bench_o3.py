@@ -13,8 +13,8 @@ process at graphOptimizationLevel `all`, 1 thread (perf/ort_latency.js:
 sessions created once, runs interleaved in rotated order, medians; sequence
 models at batch 1 and sequence length 128). Writes a section of RESULTS.md
 between `<!-- bench_o3:begin -->` and `<!-- bench_o3:end -->` (replacing
-the previous one; perf/bench_corpus.py keeps it when it rewrites the file)
-and prints it. A benchmark: timings are never pass/fail.
+the previous one; perf/bench_corpus.py keeps it when it rewrites the file;
+with --only, the other models keep their rows) and prints it. A benchmark: timings are never pass/fail.
 """
 import argparse
 import json
@@ -80,6 +80,16 @@ def main():
             print(lines[-1], flush=True)
             for f in (o2, o3, ort, ext):
                 os.remove(f)
+    # With --only, the other models keep their rows from the last run.
+    old = open(args.md).read() if os.path.exists(args.md) else ""
+    if args.only:
+        measured = {l.split("|")[1].strip() for l in lines}
+        prev = re.search(r"<!-- bench_o3:begin -->.*?<!-- bench_o3:end -->", old, re.S)
+        kept = [l for l in re.findall(r"^\| \S+ \| \d+ \|.*$",
+                                      prev.group(0) if prev else "", re.M)
+                if l.split("|")[1].strip() not in measured]
+        order = {n: i for i, n in enumerate(m + s for m in MODELS for s in ("", ".raw"))}
+        lines = sorted(lines + kept, key=lambda l: order.get(l.split("|")[1].strip(), 99))
     section = ["<!-- bench_o3:begin -->", "## -O3 on the transformer corpus", "",
                "Commit `%s`. Command: `/usr/bin/python3 perf/bench_o3.py build/onnx-opt "
                "CORPUS/models --rounds %d --runs %d`. Nodes: the original, onnx-opt's "
@@ -93,7 +103,6 @@ def main():
                "-O2 ms | -O3 ms |", "|---|---|---|---|---|---|---|---|---|"] + lines + [
                "<!-- bench_o3:end -->", ""]
     text = "\n".join(section)
-    old = open(args.md).read() if os.path.exists(args.md) else ""
     pat = re.compile(r"<!-- bench_o3:begin -->.*?<!-- bench_o3:end -->\n?", re.S)
     new = pat.sub(lambda _: text, old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text
     with open(args.md, "w") as f:

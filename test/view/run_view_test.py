@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """--emit=html in a real browser (headless Chromium).
 
-    /usr/bin/python3 test/view/run_view_test.py ONNX_OPT WORK_DIR
+    /usr/bin/python3 test/view/run_view_test.py ONNX_OPT WORK_DIR [--models NAME:OP,...]
 
 For raw exports of ResNet-50 and ViT-B/16 (1,483 nodes; tools/corpus's
 definitions): `onnx-opt raw.onnx -O2 -o page.html`, then Chromium loads the
@@ -33,7 +33,8 @@ def export(name, path):
     cfg = corpus.MODELS[name]
     inputs, dyn = cfg["inputs"], corpus.dynamic_axes(cfg["inputs"], cfg["dyn"], [])
     model = corpus.build(name, 0)
-    args = tuple(torch.zeros(shape, dtype=torch.float32) for (_, shape, _, _) in inputs)
+    args = tuple(torch.zeros(shape, dtype=torch.int64 if bounds else torch.float32)
+                 for (_, shape, _, bounds) in inputs)
     corpus.export(model, args, path, [i[0] for i in inputs], ["output"],
                   dict(dyn, output={0: "batch"}), raw=True)
 
@@ -113,15 +114,21 @@ def check_single(onnx_opt, work):
 
 def main():
     onnx_opt, work = sys.argv[1], sys.argv[2]
+    # --models NAME:OP,... (default: ResNet-50 and ViT-B/16; the sanitizer
+    # build, an unoptimized one, takes a small model).
+    models = [("resnet50", "Conv"), ("vit_b_16", "LayerNormalization")]
+    if "--models" in sys.argv:
+        spec = sys.argv[sys.argv.index("--models") + 1]
+        models = [tuple(m.split(":")) for m in spec.split(",")]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     if not CHROMIUM:
         print("FAIL chromium is not installed (scripts/deps.sh --test installs it)")
         return 1
     passed = failed = 0
-    for check in (lambda: check_model(onnx_opt, work, "resnet50", "Conv"),
-                  lambda: check_model(onnx_opt, work, "vit_b_16", "LayerNormalization"),
-                  lambda: check_single(onnx_opt, work)):
+    checks = [lambda name=name, op=op: check_model(onnx_opt, work, name, op)
+              for name, op in models] + [lambda: check_single(onnx_opt, work)]
+    for check in checks:
         try:
             print("ok   " + check(), flush=True)
             passed += 1
