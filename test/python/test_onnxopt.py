@@ -55,8 +55,8 @@ def typical_script(work, name):
         want = model(*[torch.from_numpy(a) for a in arrays]).numpy()
     got = onnxopt.evaluate(optimized, {i[0]: a for i, a in zip(inputs, arrays)})["output"]
     np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
-    return "%s: %d -> %d nodes, matches PyTorch" % (name, len(exported.graph.node),
-                                                   len(optimized.graph.node))
+    return "%d -> %d nodes, matches PyTorch" % (len(exported.graph.node),
+                                               len(optimized.graph.node))
 
 
 def api(work):
@@ -141,20 +141,13 @@ def main():
     work = sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    passed = failed = 0
-    checks = [lambda: typical_script(work, "mobilenet_v3_large"),
-              lambda: typical_script(work, "small_gpt"),
-              lambda: api(work), lambda: errors(work), lambda: as_module(work),
-              lambda: gil(work)]
-    for check in checks:
-        try:
-            print("ok   " + check(), flush=True)
-            passed += 1
-        except Exception as e:  # every failure is reported, then counted
-            print("FAIL %r" % e, flush=True)
-            failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    report = corpus.Report()
+    for name in ("mobilenet_v3_large", "small_gpt"):
+        report.run(name, lambda name=name: typical_script(work, name))
+    for name, check in (("api", api), ("errors", errors), ("module", as_module),
+                        ("gil", gil)):
+        report.run(name, lambda check=check: check(work))
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -92,8 +92,8 @@ def check_model(onnx_opt, work, name, op):
     rows = len(re.findall(r"<tr><td>", d))
     assert rows == len(set(before) | set(after)), "%d op rows" % rows
     screenshot(page, os.path.join(work, name + ".png"), "search=" + op)
-    return "%s: %d node elements, search '%s' found %d, %d marked removed, %d op rows; " \
-           "%s kept" % (name, nodes, op, hits, removed, rows, name + ".png")
+    return "%d node elements, search '%s' found %d, %d marked removed, %d op rows; " \
+           "%s kept" % (nodes, op, hits, removed, rows, name + ".png")
 
 
 def check_single(onnx_opt, work):
@@ -125,18 +125,11 @@ def main():
     if not CHROMIUM:
         print("FAIL chromium is not installed (scripts/deps.sh --test installs it)")
         return 1
-    passed = failed = 0
-    checks = [lambda name=name, op=op: check_model(onnx_opt, work, name, op)
-              for name, op in models] + [lambda: check_single(onnx_opt, work)]
-    for check in checks:
-        try:
-            print("ok   " + check(), flush=True)
-            passed += 1
-        except Exception as e:  # every failure is reported, then counted
-            print("FAIL %r" % e, flush=True)
-            failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    report = corpus.Report()
+    for name, op in models:
+        report.run(name, lambda name=name, op=op: check_model(onnx_opt, work, name, op))
+    report.run("sample", lambda: check_single(onnx_opt, work))
+    return report.finish()
 
 
 if __name__ == "__main__":

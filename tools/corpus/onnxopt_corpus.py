@@ -535,6 +535,14 @@ class Report:
         sys.stdout.flush()
         return not problems
 
+    def run(self, name, check):
+        """A check that raises when it fails and otherwise returns what it
+        showed."""
+        try:
+            return self.problems(name, [], check())
+        except Exception as e:  # every failure is reported, then counted
+            return self.problems(name, [repr(e)])
+
     def finish(self):
         """Prints the counts; the process's exit code (1 when a check failed)."""
         print("%d passed, %d failed" % (self.passed, self.failed))
