@@ -933,6 +933,22 @@ void gather(const Graph &g, Stats &s, bool main = true) {
   }
 }
 
+/// Each op type's node count before and after, sorted by op (the rows of
+/// --summary's table and of the HTML view's).
+std::vector<HtmlOpCount> opCounts(const Stats &before, const Stats &after) {
+  std::map<std::string, HtmlOpCount> rows;
+  for (const auto &[op, n] : before.ops)
+    rows[op].before = n;
+  for (const auto &[op, n] : after.ops)
+    rows[op].after = n;
+  std::vector<HtmlOpCount> out;
+  for (auto &[op, row] : rows) {
+    row.op = op;
+    out.push_back(row);
+  }
+  return out;
+}
+
 /// SVG of a DOT graph, laid out by Graphviz's dot program. Large graphs get
 /// dot's fast settings (network simplex and crossing minimization cut short,
 /// straight edges): minutes become seconds past a few thousand nodes.
@@ -1006,15 +1022,7 @@ absl::Status writeHtmlView(const Options &o, const Model *before,
     Stats sb, sa;
     gather(*before->graph, sb);
     gather(*after.graph, sa);
-    std::map<std::string, HtmlOpCount> rows;
-    for (const auto &[op, n] : sb.ops)
-      rows[op].before = n;
-    for (const auto &[op, n] : sa.ops)
-      rows[op].after = n;
-    for (auto &[op, row] : rows) {
-      row.op = op;
-      page.opCounts.push_back(row);
-    }
+    page.opCounts = opCounts(sb, sa);
   } else {
     ONNXOPT_ASSIGN_OR_RETURN(HtmlPane a,
                              pane(after, "graph", "a-", nullptr, ""));
@@ -1056,13 +1064,8 @@ std::string summaryTable(const Stats &b, const Stats &a, int64_t inBytes,
     rows.push_back(
         {std::move(name), absl::StrCat(x), absl::StrCat(y), delta(x, y)});
   };
-  std::map<std::string, std::pair<size_t, size_t>> ops;
-  for (const auto &[op, n] : b.ops)
-    ops[op].first = n;
-  for (const auto &[op, n] : a.ops)
-    ops[op].second = n;
-  for (const auto &[op, n] : ops)
-    row(op, int64_t(n.first), int64_t(n.second));
+  for (const HtmlOpCount &c : opCounts(b, a))
+    row(c.op, int64_t(c.before), int64_t(c.after));
   size_t opRows = rows.size();
   row("nodes", int64_t(b.nodes), int64_t(a.nodes));
   row("initializers", int64_t(b.initializers), int64_t(a.initializers));
