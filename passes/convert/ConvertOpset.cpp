@@ -601,25 +601,24 @@ absl::Status maxPool8(Step &s) {
     return s.recreate(s.inputs(), 1);
   return absl::OkStatus();
 }
-absl::Status scatterReduction16(Step &s) {
+/// Down: string attribute `name` (default `dflt`) must be `needed`, the
+/// older version's only behaviour; it is then removed.
+absl::Status requireString(Step &s, const char *name, const char *dflt,
+                           const char *needed) {
   if (s.up())
     return absl::OkStatus();
-  if (const Attribute *a = s.n->attr("reduction")) {
-    if (a->s != "none")
-      return s.fail("reduction '", a->s, "' needs opset 16");
-    s.r.removeAttr(*s.n, "reduction");
-  }
+  const Attribute *a = s.n->attr(name);
+  std::string value = a ? a->s : dflt;
+  if (value != needed)
+    return s.fail(name, " '", value, "' needs opset ", s.from);
+  s.r.removeAttr(*s.n, name);
   return absl::OkStatus();
 }
+absl::Status scatterReduction16(Step &s) {
+  return requireString(s, "reduction", "none", "none");
+}
 absl::Status depthToSpace11(Step &s) {
-  if (s.up())
-    return absl::OkStatus();
-  if (const Attribute *a = s.n->attr("mode")) {
-    if (a->s != "DCR")
-      return s.fail("mode '", a->s, "' needs opset 11");
-    s.r.removeAttr(*s.n, "mode");
-  }
-  return absl::OkStatus();
+  return requireString(s, "mode", "DCR", "DCR");
 }
 absl::Status roiAlign16(Step &s) {
   // 10's coordinates are 16's "output_half_pixel"; 16 defaults to half_pixel.
@@ -628,12 +627,8 @@ absl::Status roiAlign16(Step &s) {
                                             "output_half_pixel"));
     return absl::OkStatus();
   }
-  const Attribute *a = s.n->attr("coordinate_transformation_mode");
-  std::string mode = a ? a->s : "half_pixel";
-  if (mode != "output_half_pixel")
-    return s.fail("coordinate_transformation_mode '", mode, "' needs opset 16");
-  s.r.removeAttr(*s.n, "coordinate_transformation_mode");
-  return absl::OkStatus();
+  return requireString(s, "coordinate_transformation_mode", "half_pixel",
+                       "output_half_pixel");
 }
 absl::Status reshape14(Step &s) {
   if (s.up() || intAttr(*s.n, "allowzero", 0) == 0) {
