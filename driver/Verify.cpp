@@ -72,28 +72,87 @@ absl::StatusOr<std::string> readWholeFile(const std::string &path) {
   return ss.str();
 }
 
+/// A MapProto (ai.onnx.ml): int64 or string keys, the values a sequence of
+/// scalar tensors.
+absl::StatusOr<RefValue> fromMapProto(const onnx::MapProto &mp,
+                                      const std::string &dir,
+                                      const std::string &what) {
+  TensorPtr keys;
+  size_t n;
+  if (mp.key_type() == onnx::TensorProto::STRING) {
+    std::vector<std::string> k(mp.string_keys().begin(),
+                               mp.string_keys().end());
+    n = k.size();
+    keys = std::make_shared<Tensor>(Tensor::fromStrings({int64_t(n)}, k));
+  } else if (mp.key_type() == onnx::TensorProto::INT64) {
+    std::vector<int64_t> k(mp.keys().begin(), mp.keys().end());
+    n = k.size();
+    keys = makeInt64s(k, {int64_t(n)});
+  } else {
+    return unsupported(what, ": map keys other than int64 and string are "
+                             "not supported by the reference interpreter");
+  }
+  const onnx::SequenceProto &vals = mp.values();
+  if (size_t(vals.tensor_values_size()) != n)
+    return invalidInput(what, ": the map has ", n, " keys and ",
+                        vals.tensor_values_size(), " values");
+  std::vector<TensorPtr> elems;
+  for (const auto &tp : vals.tensor_values()) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto t, importTensorProto(tp, dir, what));
+    if (t->numElements() != 1 ||
+        (!elems.empty() && t->dtype() != elems[0]->dtype()))
+      return invalidInput(what, ": map values must be scalars of one type");
+    elems.push_back(t);
+  }
+  DataType vt = elems.empty() ? DataType::Float : elems[0]->dtype();
+  NewTensor v(vt, {int64_t(n)});
+  for (size_t i = 0; i < n; ++i) {
+    if (vt == DataType::String)
+      v.strings()[i] = elems[i]->strings()[0];
+    else
+      std::memcpy(v.data<char>() + i * elementSize(vt),
+                  elems[i]->bytes().data(), elementSize(vt));
+  }
+  return RefValue::ofMap(keys, v.finish());
+}
+
 absl::StatusOr<RefValue> fromSequenceProto(const onnx::SequenceProto &sp,
                                            const std::string &dir,
                                            const std::string &what,
                                            const Type &type) {
+  Type elem = type.inner() ? *type.inner() : Type();
+  if (sp.elem_type() == onnx::SequenceProto::MAP) {
+    std::vector<RefValue> maps;
+    for (const auto &mp : sp.map_values()) {
+      ONNXOPT_ASSIGN_OR_RETURN(RefValue m, fromMapProto(mp, dir, what));
+      maps.push_back(std::move(m));
+    }
+    return RefValue::ofMapSequence(std::move(maps), elem);
+  }
   if (sp.elem_type() != onnx::SequenceProto::TENSOR &&
       sp.tensor_values_size() > 0)
-    return unsupported(what, ": only sequences of tensors are supported by "
-                             "the reference interpreter");
+    return unsupported(what, ": only sequences of tensors and of maps are "
+                             "supported by the reference interpreter");
   std::vector<ref::TensorPtr> elems;
   for (const auto &tp : sp.tensor_values()) {
     ONNXOPT_ASSIGN_OR_RETURN(auto t, importTensorProto(tp, dir, what));
     elems.push_back(t);
   }
-  return RefValue::ofSequence(std::move(elems),
-                              type.inner() ? *type.inner() : Type());
+  return RefValue::ofSequence(std::move(elems), elem);
 }
 
-/// A .pb file holding a SequenceProto or an OptionalProto, read as `type`.
+/// A .pb file holding a SequenceProto, a MapProto or an OptionalProto, read
+/// as `type`.
 absl::StatusOr<RefValue> readValueFile(const std::string &path,
                                        const Type &type) {
   ONNXOPT_ASSIGN_OR_RETURN(std::string bytes, readWholeFile(path));
   std::string dir = dirOfPath(path);
+  if (type.kind() == Type::Kind::Map) {
+    onnx::MapProto mp;
+    if (!mp.ParseFromString(bytes))
+      return invalidInput(path, ": not a MapProto");
+    return fromMapProto(mp, dir, path);
+  }
   if (type.kind() == Type::Kind::Sequence) {
     onnx::SequenceProto sp;
     if (!sp.ParseFromString(bytes))
@@ -118,9 +177,40 @@ absl::StatusOr<RefValue> readValueFile(const std::string &path,
   return v;
 }
 
+void toMapProto(const RefValue &v, const std::string &name,
+                onnx::MapProto &mp) {
+  mp.set_name(name);
+  const Tensor &keys = *v.keys, &vals = *v.tensor;
+  mp.set_key_type(static_cast<int32_t>(keys.dtype()));
+  if (keys.dtype() == DataType::String)
+    for (const std::string &k : keys.strings())
+      mp.add_string_keys(k);
+  else
+    for (int64_t k : toInt64s(keys))
+      mp.add_keys(k);
+  onnx::SequenceProto &sp = *mp.mutable_values();
+  sp.set_elem_type(onnx::SequenceProto::TENSOR);
+  size_t es = elementSize(vals.dtype());
+  for (int64_t i = 0; i < vals.numElements(); ++i) {
+    Tensor one =
+        vals.dtype() == DataType::String
+            ? Tensor::fromStrings({}, {vals.strings()[size_t(i)]})
+            : Tensor::fromBytes(
+                  vals.dtype(), {},
+                  std::string(vals.bytes().substr(size_t(i) * es, es)));
+    toTensorProto(one, "", *sp.add_tensor_values());
+  }
+}
+
 void toSequenceProto(const RefValue &v, const std::string &name,
                      onnx::SequenceProto &sp) {
   sp.set_name(name);
+  if (!v.maps.empty()) {
+    sp.set_elem_type(onnx::SequenceProto::MAP);
+    for (const RefValue &m : v.maps)
+      toMapProto(m, "", *sp.add_map_values());
+    return;
+  }
   sp.set_elem_type(onnx::SequenceProto::TENSOR);
   for (const auto &t : v.sequence)
     toTensorProto(*t, "", *sp.add_tensor_values());
@@ -135,6 +225,10 @@ absl::Status writeValueFile(const RefValue &v, const std::string &name,
     onnx::SequenceProto sp;
     toSequenceProto(v, name, sp);
     sp.SerializeToString(&bytes);
+  } else if (v.isMap()) {
+    onnx::MapProto mp;
+    toMapProto(v, name, mp);
+    mp.SerializeToString(&bytes);
   } else {
     onnx::OptionalProto op;
     op.set_name(name);
@@ -167,7 +261,7 @@ absl::StatusOr<std::vector<RefValue>> readInputDir(const Graph &g,
     }
     const Type &ty = g.input(i)->type();
     if (ty.kind() == Type::Kind::Sequence ||
-        ty.kind() == Type::Kind::Optional) {
+        ty.kind() == Type::Kind::Optional || ty.kind() == Type::Kind::Map) {
       ONNXOPT_ASSIGN_OR_RETURN(RefValue v, readValueFile(path, ty));
       out.push_back(std::move(v));
       continue;
@@ -408,6 +502,16 @@ Comparison compareTensors(const std::string &name, const Tensor &w,
   return c;
 }
 
+/// Two maps: the same keys in the same order, values compared as tensors.
+Comparison compareMaps(const std::string &name, const RefValue &w,
+                       const RefValue &g, bool exact, double rtol,
+                       double atol) {
+  Comparison c = compareTensors(name + " (keys)", *w.keys, *g.keys, true, 0, 0);
+  if (!c.equal)
+    return c;
+  return compareTensors(name, *w.tensor, *g.tensor, exact, rtol, atol);
+}
+
 } // namespace
 
 namespace {
@@ -551,14 +655,25 @@ Comparison compareOutputs(const Graph &want, const std::vector<RefValue> &w,
           compareTensors(name, *a.tensor, *b.tensor, exact, rtol, atol);
       if (!c.equal)
         return c;
+    } else if (a.isMap()) {
+      Comparison c = compareMaps(name, a, b, exact, rtol, atol);
+      if (!c.equal)
+        return c;
     } else if (a.kind == RefValue::Kind::Sequence) {
-      if (a.sequence.size() != b.sequence.size()) {
+      if (a.sequenceLength() != b.sequenceLength() ||
+          a.maps.size() != b.maps.size()) {
         Comparison c;
         c.equal = false;
         c.message =
             absl::StrCat("output '", name, "': sequence length ",
-                         b.sequence.size(), ", expected ", a.sequence.size());
+                         b.sequenceLength(), ", expected ", a.sequenceLength());
         return c;
+      }
+      for (size_t k = 0; k < a.maps.size(); ++k) {
+        Comparison c = compareMaps(absl::StrCat(name, "[", k, "]"), a.maps[k],
+                                   b.maps[k], exact, rtol, atol);
+        if (!c.equal)
+          return c;
       }
       for (size_t k = 0; k < a.sequence.size(); ++k) {
         Comparison c =
@@ -583,8 +698,14 @@ std::string describeOutputs(const Graph &g, const std::vector<RefValue> &outs) {
   std::string s;
   for (size_t i = 0; i < outs.size(); ++i) {
     absl::StrAppend(&s, g.outputName(i), ": ");
+    if (outs[i].isMap()) {
+      absl::StrAppend(&s, "(map of ", outs[i].keys->numElements(),
+                      " entries)\n");
+      continue;
+    }
     if (!outs[i].isTensor()) {
-      absl::StrAppend(&s, "(", outs[i].sequence.size(), "-element sequence)\n");
+      absl::StrAppend(&s, "(", outs[i].sequenceLength(), "-element sequence",
+                      outs[i].maps.empty() ? "" : " of maps", ")\n");
       continue;
     }
     const Tensor &t = *outs[i].tensor;

@@ -34,6 +34,12 @@ constexpr int kMaxRank = 64;
 /// Reshape's shape, Slice's starts, ...); weights are never converted.
 constexpr int64_t kMaxDataElements = 1024;
 
+/// Domains whose schemas' inference functions we run: the default one and
+/// ai.onnx.ml (classic ML graphs); contrib domains have no schemas here.
+bool hasInference(std::string_view domain) {
+  return isDefaultDomain(domain) || domain == "ai.onnx.ml";
+}
+
 /// The tensor part of an inferred TypeProto as our Type; Unknown otherwise.
 Type fromTypeProto(const onnx::TypeProto &tp) {
   if (tp.value_case() != onnx::TypeProto::kTensorType)
@@ -334,7 +340,7 @@ private:
 
 bool Inferencer::check(const Node &n, std::string &why) {
   const onnx::OpSchema *schema = n.op().schema;
-  if (!schema || !isDefaultDomain(n.op().domain) ||
+  if (!schema || !hasInference(n.op().domain) ||
       !schema->has_type_and_shape_inference_function() ||
       !n.subgraphs().empty())
     return true;
@@ -388,7 +394,7 @@ bool Inferencer::checkChannels(const Node &n, std::string &why) {
 
 void Inferencer::inferNode(const Node &n) {
   const onnx::OpSchema *schema = n.op().schema;
-  if (!schema || !isDefaultDomain(n.op().domain))
+  if (!schema || !hasInference(n.op().domain))
     return;
   NodeContext ctx(*this, n);
   try {

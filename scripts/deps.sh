@@ -8,7 +8,8 @@ build_pkgs=(cmake g++ make libprotobuf-dev protobuf-compiler libonnx-dev libabsl
             llvm-14-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
             libtorch-dev pybind11-dev python3-dev)
 test_pkgs=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
-           llvm-14-tools nodejs npm clang-14 libclang-rt-14-dev ninja-build graphviz chromium)
+           llvm-14-tools nodejs npm clang-14 libclang-rt-14-dev ninja-build graphviz chromium
+           python3-sklearn)
 pkgs=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
 

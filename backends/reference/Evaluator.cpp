@@ -26,6 +26,7 @@ static const KernelMap &kernels() {
     registerSequenceKernels(m);
     registerEinsumKernels(m);
     registerContribKernels(m);
+    registerMLKernels(m);
     return m;
   }();
   return table;

@@ -14,13 +14,20 @@
 
 namespace onnxopt::ref {
 
-/// A runtime value: a tensor, a sequence of tensors, or an optional (empty or
-/// holding a tensor or sequence).
+/// A runtime value: a tensor, a sequence (of tensors, or of maps: ZipMap's
+/// output), an optional (empty or holding a tensor or sequence), or a map
+/// (ai.onnx.ml: keys and values as two 1-D tensors of the same length, in
+/// the map's order).
 struct RefValue {
-  enum class Kind : uint8_t { Absent, Tensor, Sequence, Optional };
+  enum class Kind : uint8_t { Absent, Tensor, Sequence, Optional, Map };
   Kind kind = Kind::Absent;
+  /// The tensor, or a map's values.
   TensorPtr tensor;
+  /// A map's keys.
+  TensorPtr keys;
   std::vector<TensorPtr> sequence;
+  /// The elements of a sequence of maps (each of kind Map).
+  std::vector<RefValue> maps;
   /// The element of a non-empty optional.
   std::shared_ptr<const RefValue> element;
   /// Element type of an empty sequence or optional (from the IR type).
@@ -39,7 +46,24 @@ struct RefValue {
     v.type = std::move(type);
     return v;
   }
+  static RefValue ofMap(TensorPtr keys, TensorPtr values) {
+    RefValue v;
+    v.kind = Kind::Map;
+    v.keys = std::move(keys);
+    v.tensor = std::move(values);
+    return v;
+  }
+  static RefValue ofMapSequence(std::vector<RefValue> maps, Type type = {}) {
+    RefValue v;
+    v.kind = Kind::Sequence;
+    v.maps = std::move(maps);
+    v.type = std::move(type);
+    return v;
+  }
   bool isTensor() const { return kind == Kind::Tensor; }
+  bool isMap() const { return kind == Kind::Map; }
+  /// Number of elements of a sequence, of either kind.
+  size_t sequenceLength() const { return sequence.size() + maps.size(); }
 };
 
 /// Bounds on what one evaluation may allocate (bad models must not exhaust

@@ -24,6 +24,7 @@ void registerDetectionKernels(KernelMap &m);
 void registerSequenceKernels(KernelMap &m);
 void registerEinsumKernels(KernelMap &m);
 void registerContribKernels(KernelMap &m);
+void registerMLKernels(KernelMap &m);
 
 /// The Conv and Gemm kernels (NN.cpp), which FusedConv and FusedGemm
 /// (Contrib.cpp) run before their activation.

@@ -32,6 +32,13 @@ namespace onnxopt {
 
 namespace {
 
+/// The default domain and ai.onnx.ml (a Scaler or LabelEncoder of a
+/// constant); contrib ops are lowered forms this pass leaves to their
+/// runtime.
+bool foldableDomain(std::string_view domain) {
+  return isDefaultDomain(domain) || domain == "ai.onnx.ml";
+}
+
 bool isNonDeterministic(const Node &n) {
   static const char *const kRandom[] = {"RandomNormal",  "RandomNormalLike",
                                         "RandomUniform", "RandomUniformLike",
@@ -75,7 +82,7 @@ public:
       // Most nodes read a computed value: that test is the cheapest and the
       // most selective, so it goes first.
       if (!presentInputsConstant(*n) || !n->hasUses() || n->op().isOpaque() ||
-          !isDefaultDomain(n->op().domain) || !n->subgraphs().empty() ||
+          !foldableDomain(n->op().domain) || !n->subgraphs().empty() ||
           isNonDeterministic(*n) || !ref::findKernel(*n))
         continue;
       // Inputs (all present ones constant, tested above); count the bytes
