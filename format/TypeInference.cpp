@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace onnxopt {
@@ -268,17 +269,22 @@ private:
 class NodeContext final : public onnx::InferenceContext {
 public:
   NodeContext(Inferencer &inf, const Node &n) : inf_(inf), n_(n) {
-    for (const Attribute &a : n.attrs()) {
-      onnx::AttributeProto ap;
-      if (inferenceAttribute(a, ap))
-        attrs_.emplace(a.name, std::move(ap));
-    }
     outputs_.resize(n.numOutputs());
   }
+  /// Converted when the inference function asks: a tree ensemble's node
+  /// lists (millions of entries) are attributes no inference function reads.
   const onnx::AttributeProto *
   getAttribute(const std::string &name) const override {
     auto it = attrs_.find(name);
-    return it == attrs_.end() ? nullptr : &it->second;
+    if (it != attrs_.end())
+      return it->second ? &*it->second : nullptr;
+    std::optional<onnx::AttributeProto> &slot = attrs_[name];
+    if (const Attribute *a = n_.attr(name)) {
+      onnx::AttributeProto ap;
+      if (inferenceAttribute(*a, ap))
+        slot = std::move(ap);
+    }
+    return slot ? &*slot : nullptr;
   }
   size_t getNumInputs() const override { return n_.numInputs(); }
   const onnx::TypeProto *getInputType(size_t i) const override {
@@ -304,7 +310,7 @@ public:
 private:
   Inferencer &inf_;
   const Node &n_;
-  std::map<std::string, onnx::AttributeProto> attrs_;
+  mutable std::map<std::string, std::optional<onnx::AttributeProto>> attrs_;
 };
 
 class PropagationContext final : public onnx::DataPropagationContext {

@@ -1,6 +1,7 @@
 // Protobuf wire-format surgery on serialized ModelProtos.
 #include "format/WireFormat.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "utils/Diagnostics.h"
 
 namespace onnxopt::wire {
@@ -185,15 +186,28 @@ public:
         out.append(f.whole);
         continue;
       }
-      std::string sub;
+      // The child is written in place after a header for its current
+      // length; only a child that lost a payload to a slot (so shrank) has
+      // its header rewritten, which moves that child's bytes once. Copying
+      // each child out of a separate buffer instead moves every byte once
+      // per level of nesting.
+      size_t head = out.size();
+      uint64_t tag = (uint64_t(f.number) << 3) | 2;
+      putVarint(out, tag);
+      putVarint(out, f.payload.size());
+      size_t start = out.size();
       // The model's own graph is depth 0; each subgraph below it adds one
       // (as in the importer, so --max-subgraph-depth=1 admits one level).
       bool nested = child == Msg::Graph && kind == Msg::Attribute;
       ONNXOPT_RETURN_IF_ERROR(
-          run(f.payload, child, graphDepth + (nested ? 1 : 0), sub));
-      putVarint(out, (uint64_t(f.number) << 3) | 2);
-      putVarint(out, sub.size());
-      out.append(sub);
+          run(f.payload, child, graphDepth + (nested ? 1 : 0), out));
+      size_t len = out.size() - start;
+      if (len != f.payload.size()) {
+        std::string h;
+        putVarint(h, tag);
+        putVarint(h, len);
+        out.replace(head, start - head, h);
+      }
     }
     return absl::OkStatus();
   }
@@ -229,7 +243,7 @@ public:
         total += f.whole.size();
         continue;
       }
-      ONNXOPT_ASSIGN_OR_RETURN(uint64_t sub, size(f.payload, child));
+      ONNXOPT_ASSIGN_OR_RETURN(uint64_t sub, childSize(f.payload, child));
       total +=
           varintSize((uint64_t(f.number) << 3) | 2) + varintSize(sub) + sub;
     }
@@ -256,7 +270,7 @@ public:
         ONNXOPT_RETURN_IF_ERROR(out.write(f.whole));
         continue;
       }
-      ONNXOPT_ASSIGN_OR_RETURN(uint64_t sub, size(f.payload, child));
+      ONNXOPT_ASSIGN_OR_RETURN(uint64_t sub, childSize(f.payload, child));
       head.clear();
       putVarint(head, (uint64_t(f.number) << 3) | 2);
       putVarint(head, sub);
@@ -267,8 +281,22 @@ public:
   }
 
 private:
+  /// A child message's size, computed once: write() asks for the size of
+  /// each message it enters, which size() already walked, so without the
+  /// memo a message at depth d is walked d times (a node's attributes hold
+  /// one field per list element: millions in a large tree ensemble).
+  absl::StatusOr<uint64_t> childSize(std::string_view body, Msg kind) {
+    auto it = sizes_.find(body.data());
+    if (it != sizes_.end())
+      return it->second;
+    ONNXOPT_ASSIGN_OR_RETURN(uint64_t sub, size(body, kind));
+    sizes_.emplace(body.data(), sub);
+    return sub;
+  }
+
   std::string_view skeleton_;
   const std::vector<ByteRange> &payloads_;
+  absl::flat_hash_map<const char *, uint64_t> sizes_;
 };
 
 } // namespace
@@ -282,14 +310,21 @@ absl::Status extractSkeleton(std::string_view in, size_t minBytes,
       .run(in, Msg::Model, 0, skeleton);
 }
 
+// Without payloads there is nothing to splice: the skeleton is the file (a
+// classic-ML model keeps its trees in attributes, millions of fields that
+// need no walk).
 absl::StatusOr<uint64_t> splicedSize(std::string_view skeleton,
                                      const std::vector<ByteRange> &payloads) {
+  if (payloads.empty())
+    return skeleton.size();
   return Splicer(skeleton, payloads).size(skeleton, Msg::Model);
 }
 
 absl::Status spliceSlots(std::string_view skeleton,
                          const std::vector<ByteRange> &payloads,
                          OutputFile &out) {
+  if (payloads.empty())
+    return out.write(skeleton);
   return Splicer(skeleton, payloads).write(skeleton, Msg::Model, out);
 }
 

@@ -9,6 +9,8 @@
 
 #include "utils/Diagnostics.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -26,10 +28,24 @@ namespace {
 
 // ---------------------------------------------------------------- helpers
 
+/// A list attribute in place (empty when absent): tree ensembles hold
+/// hundreds of thousands of entries, decoded on every evaluation.
+const std::vector<std::string> &stringsOf(const KernelContext &ctx,
+                                          std::string_view name) {
+  static const std::vector<std::string> kNone;
+  const Attribute *a = ctx.node().attr(name);
+  return a ? a->strings : kNone;
+}
+const std::vector<int64_t> &intsOf(const KernelContext &ctx,
+                                   std::string_view name) {
+  static const std::vector<int64_t> kNone;
+  const Attribute *a = ctx.node().attr(name);
+  return a ? a->ints : kNone;
+}
+
 std::vector<std::string> attrStrings(const KernelContext &ctx,
                                      std::string_view name) {
-  const Attribute *a = ctx.node().attr(name);
-  return a ? a->strings : std::vector<std::string>();
+  return stringsOf(ctx, name);
 }
 
 /// A float-list attribute, or its `<name>_as_tensor` (double) form.
@@ -1047,11 +1063,19 @@ struct Ensemble {
     int64_t feature = 0;
     double value = 0;
     int32_t yes = -1, no = -1;
-    std::vector<std::pair<int64_t, double>> weights; // (class/target, w)
+    /// The node's leaf weights: weights[wBegin, wBegin + wCount).
+    uint32_t wBegin = 0, wCount = 0;
   };
   std::vector<Node> nodes;
+  /// (class or target, weight), grouped by node.
+  std::vector<std::pair<int64_t, double>> weights;
   std::vector<int32_t> roots; // in tree id order
   int64_t maxFeature = -1;
+
+  template <class Fn> void forEachWeight(const Node &n, Fn fn) const {
+    for (uint32_t i = 0; i < n.wCount; ++i)
+      fn(weights[n.wBegin + i].first, weights[n.wBegin + i].second);
+  }
 
   /// The leaf row x reaches in the tree at `root`.
   const Node &leaf(int32_t root, const double *x) const {
@@ -1096,13 +1120,14 @@ absl::StatusOr<Ensemble> readEnsemble(const KernelContext &ctx,
                                       std::string_view prefix,
                                       int64_t outputs) {
   Ensemble e;
-  std::vector<int64_t> tree = ctx.attrInts("nodes_treeids"),
-                       id = ctx.attrInts("nodes_nodeids"),
-                       feat = ctx.attrInts("nodes_featureids"),
-                       yes = ctx.attrInts("nodes_truenodeids"),
-                       no = ctx.attrInts("nodes_falsenodeids"),
-                       miss = ctx.attrInts("nodes_missing_value_tracks_true");
-  std::vector<std::string> modes = attrStrings(ctx, "nodes_modes");
+  const std::vector<int64_t> &tree = intsOf(ctx, "nodes_treeids"),
+                             &id = intsOf(ctx, "nodes_nodeids"),
+                             &feat = intsOf(ctx, "nodes_featureids"),
+                             &yes = intsOf(ctx, "nodes_truenodeids"),
+                             &no = intsOf(ctx, "nodes_falsenodeids"),
+                             &miss =
+                                 intsOf(ctx, "nodes_missing_value_tracks_true");
+  const std::vector<std::string> &modes = stringsOf(ctx, "nodes_modes");
   std::vector<double> values = attrReals(ctx, "nodes_values");
   size_t n = tree.size();
   if (id.size() != n || feat.size() != n || modes.size() != n ||
@@ -1110,25 +1135,54 @@ absl::StatusOr<Ensemble> readEnsemble(const KernelContext &ctx,
       (!values.empty() && values.size() != n) ||
       (!miss.empty() && miss.size() != n))
     return ctx.error("the nodes_* attributes differ in length");
-  std::map<std::pair<int64_t, int64_t>, int32_t> index;
-  for (size_t i = 0; i < n; ++i)
-    if (!index.emplace(std::make_pair(tree[i], id[i]), int32_t(i)).second)
-      return ctx.error(
-          absl::StrCat("node ", id[i], " appears twice in tree ", tree[i]));
+  // (tree, node id) -> position. Converters write each tree's nodes as one
+  // block numbered 0, 1, ...: then the position is the block's start plus
+  // the id, and no table is needed (a 500-tree forest has ~10^5 nodes and
+  // is decoded on every evaluation). Anything else goes through a table.
+  absl::flat_hash_map<int64_t, int64_t> blockStart;
+  bool blocks = true;
+  for (size_t i = 0; i < n && blocks; ++i) {
+    if (id[i] == 0)
+      blocks = blockStart.emplace(tree[i], int64_t(i)).second;
+    else
+      blocks = i > 0 && tree[i - 1] == tree[i] && id[i - 1] == id[i] - 1;
+  }
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, int32_t> table;
+  if (!blocks) {
+    table.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      if (!table.emplace(std::make_pair(tree[i], id[i]), int32_t(i)).second)
+        return ctx.error(
+            absl::StrCat("node ", id[i], " appears twice in tree ", tree[i]));
+  }
+  auto find = [&](int64_t t, int64_t node) -> int32_t {
+    if (!blocks) {
+      auto it = table.find({t, node});
+      return it == table.end() ? -1 : it->second;
+    }
+    auto it = blockStart.find(t);
+    if (it == blockStart.end() || node < 0)
+      return -1;
+    int64_t at = it->second + node;
+    return at < int64_t(n) && tree[size_t(at)] == t && id[size_t(at)] == node
+               ? int32_t(at)
+               : -1;
+  };
   e.nodes.resize(n);
   std::vector<bool> isChild(n, false);
   for (size_t i = 0; i < n; ++i) {
     Ensemble::Node &nd = e.nodes[i];
     static const std::pair<const char *, Ensemble::Mode> kModes[] = {
-        {"BRANCH_LEQ", Ensemble::Leq}, {"BRANCH_LT", Ensemble::Lt},
-        {"BRANCH_GTE", Ensemble::Gte}, {"BRANCH_GT", Ensemble::Gt},
-        {"BRANCH_EQ", Ensemble::Eq},   {"BRANCH_NEQ", Ensemble::Neq},
-        {"LEAF", Ensemble::Leaf}};
+        {"BRANCH_LEQ", Ensemble::Leq}, {"LEAF", Ensemble::Leaf},
+        {"BRANCH_LT", Ensemble::Lt},   {"BRANCH_GTE", Ensemble::Gte},
+        {"BRANCH_GT", Ensemble::Gt},   {"BRANCH_EQ", Ensemble::Eq},
+        {"BRANCH_NEQ", Ensemble::Neq}};
     bool known = false;
     for (const auto &[name, m] : kModes)
       if (modes[i] == name) {
         nd.mode = m;
         known = true;
+        break;
       }
     if (!known)
       return ctx.error(absl::StrCat("unknown node mode '", modes[i], "'"));
@@ -1140,12 +1194,27 @@ absl::StatusOr<Ensemble> readEnsemble(const KernelContext &ctx,
     if (feat[i] < 0)
       return ctx.error("negative feature id");
     e.maxFeature = std::max(e.maxFeature, feat[i]);
-    auto y = index.find({tree[i], yes[i]}), f = index.find({tree[i], no[i]});
-    if (y == index.end() || f == index.end())
+    // In a block, a child is at the block's start (i - id) plus its id.
+    int32_t y, f;
+    if (blocks) {
+      auto inBlock = [&](int64_t child) -> int32_t {
+        int64_t at = int64_t(i) - id[i] + child;
+        return child >= 0 && at < int64_t(n) && tree[size_t(at)] == tree[i] &&
+                       id[size_t(at)] == child
+                   ? int32_t(at)
+                   : -1;
+      };
+      y = inBlock(yes[i]);
+      f = inBlock(no[i]);
+    } else {
+      y = find(tree[i], yes[i]);
+      f = find(tree[i], no[i]);
+    }
+    if (y < 0 || f < 0)
       return ctx.error(absl::StrCat("node ", id[i], " of tree ", tree[i],
                                     " has a child that does not exist"));
-    nd.yes = y->second;
-    nd.no = f->second;
+    nd.yes = y;
+    nd.no = f;
     isChild[size_t(nd.yes)] = isChild[size_t(nd.no)] = true;
   }
   // Roots: nodes no node points to, one per tree, in tree id order.
@@ -1153,7 +1222,7 @@ absl::StatusOr<Ensemble> readEnsemble(const KernelContext &ctx,
   for (size_t i = 0; i < n; ++i)
     if (!isChild[i] && !rootOf.emplace(tree[i], int32_t(i)).second)
       return ctx.error(absl::StrCat("tree ", tree[i], " has two roots"));
-  std::set<int64_t> trees(tree.begin(), tree.end());
+  absl::flat_hash_set<int64_t> trees(tree.begin(), tree.end());
   if (rootOf.size() != trees.size())
     return ctx.error("a tree has no root (its nodes form a cycle)");
   for (const auto &[t, r] : rootOf)
@@ -1176,23 +1245,36 @@ absl::StatusOr<Ensemble> readEnsemble(const KernelContext &ctx,
     }
   }
   std::string p(prefix);
-  std::vector<int64_t> wt = ctx.attrInts(p + "_treeids"),
-                       wn = ctx.attrInts(p + "_nodeids"),
-                       wi = ctx.attrInts(p + "_ids");
+  const std::vector<int64_t> &wt = intsOf(ctx, p + "_treeids"),
+                             &wn = intsOf(ctx, p + "_nodeids"),
+                             &wi = intsOf(ctx, p + "_ids");
   std::vector<double> ww = attrReals(ctx, p + "_weights");
   if (wn.size() != wt.size() || wi.size() != wt.size() ||
       ww.size() != wt.size())
     return ctx.error(absl::StrCat("the ", p, "_* attributes differ in length"));
+  // Grouped by node with a counting sort, keeping each node's order.
+  std::vector<int32_t> at(wt.size());
   for (size_t i = 0; i < wt.size(); ++i) {
-    auto it = index.find({wt[i], wn[i]});
-    if (it == index.end())
+    at[i] = find(wt[i], wn[i]);
+    if (at[i] < 0)
       return ctx.error(absl::StrCat(p, " weight ", i, " names node ", wn[i],
                                     " of tree ", wt[i],
                                     ", which does not exist"));
     if (wi[i] < 0 || wi[i] >= outputs)
       return ctx.error(absl::StrCat(p, " id ", wi[i], " is out of range [0, ",
                                     outputs, ")"));
-    e.nodes[size_t(it->second)].weights.emplace_back(wi[i], ww[i]);
+    ++e.nodes[size_t(at[i])].wCount;
+  }
+  uint32_t next = 0;
+  for (Ensemble::Node &nd : e.nodes) {
+    nd.wBegin = next;
+    next += nd.wCount;
+    nd.wCount = 0;
+  }
+  e.weights.resize(wt.size());
+  for (size_t i = 0; i < wt.size(); ++i) {
+    Ensemble::Node &nd = e.nodes[size_t(at[i])];
+    e.weights[nd.wBegin + nd.wCount++] = {wi[i], ww[i]};
   }
   return e;
 }
@@ -1216,24 +1298,25 @@ absl::Status kTreeEnsembleClassifier(KernelContext &ctx) {
   std::vector<double> base = attrReals(ctx, "base_values");
   // ONNX Runtime's binary case: two labels and weights for one class only
   // (skl2onnx writes the positive class's probability alone).
-  std::vector<int64_t> ids = ctx.attrInts("class_ids");
-  std::vector<double> ws = attrReals(ctx, "class_weights");
+  const auto &ws = e.weights;
   bool oneClass =
-      !ids.empty() && std::all_of(ids.begin(), ids.end(),
-                                  [&](int64_t i) { return i == ids[0]; });
+      !ws.empty() && std::all_of(ws.begin(), ws.end(), [&](const auto &w) {
+        return w.first == ws[0].first;
+      });
   bool binaryCase = k == 2 && oneClass;
-  bool allPositive =
-      std::all_of(ws.begin(), ws.end(), [](double w) { return w >= 0; });
+  bool allPositive = std::all_of(ws.begin(), ws.end(),
+                                 [](const auto &w) { return w.second >= 0; });
   std::vector<std::vector<double>> rows(size_t(r.n));
   std::vector<size_t> lab(size_t(r.n));
   for (int64_t i = 0; i < r.n; ++i) {
     std::vector<double> s(size_t(k), 0.0);
     std::vector<uint8_t> has(size_t(k), 0);
     for (int32_t root : e.roots)
-      for (const auto &[c, w] : e.leaf(root, &r.x[size_t(i * r.c)]).weights) {
-        s[size_t(c)] += w;
-        has[size_t(c)] = 1;
-      }
+      e.forEachWeight(e.leaf(root, &r.x[size_t(i * r.c)]),
+                      [&](int64_t c, double w) {
+                        s[size_t(c)] += w;
+                        has[size_t(c)] = 1;
+                      });
     int second = -1;
     if (k > 2) {
       for (size_t c = 0; c < base.size() && c < s.size(); ++c) {
@@ -1299,16 +1382,17 @@ absl::Status kTreeEnsembleRegressor(KernelContext &ctx) {
     std::vector<double> s(size_t(t), 0.0);
     std::vector<uint8_t> has(size_t(t), 0);
     for (int32_t root : e.roots)
-      for (const auto &[c, w] : e.leaf(root, &r.x[size_t(i * r.c)]).weights) {
-        double &v = s[size_t(c)];
-        if (agg == "MIN")
-          v = has[size_t(c)] ? std::min(v, w) : w;
-        else if (agg == "MAX")
-          v = has[size_t(c)] ? std::max(v, w) : w;
-        else
-          v += w;
-        has[size_t(c)] = 1;
-      }
+      e.forEachWeight(e.leaf(root, &r.x[size_t(i * r.c)]),
+                      [&](int64_t c, double w) {
+                        double &v = s[size_t(c)];
+                        if (agg == "MIN")
+                          v = has[size_t(c)] ? std::min(v, w) : w;
+                        else if (agg == "MAX")
+                          v = has[size_t(c)] ? std::max(v, w) : w;
+                        else
+                          v += w;
+                        has[size_t(c)] = 1;
+                      });
     for (size_t c = 0; c < s.size(); ++c) {
       if (agg == "AVERAGE")
         s[c] /= trees;
