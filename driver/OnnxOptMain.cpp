@@ -52,6 +52,7 @@
 #include <memory>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <streambuf>
 #include <sys/stat.h>
 #include <thread>
@@ -117,6 +118,12 @@ struct Options {
       "external-data-threshold",
       cl::desc("Smallest tensor, in bytes, written to external data"),
       cl::init(1024), cl::cat(category)};
+  cl::list<std::string> keepOutputs{
+      "keep-outputs",
+      cl::desc("Keep only these graph outputs (comma-separated names, in the "
+               "model's order); what only the others needed becomes dead "
+               "code: a classifier's ZipMap when only its label is kept"),
+      cl::value_desc("name,..."), cl::CommaSeparated, cl::cat(category)};
   cl::opt<bool> summary{"summary",
                         cl::desc("Print what was read and written to stderr"),
                         cl::init(false), cl::cat(category)};
@@ -600,6 +607,25 @@ absl::StatusOr<Input> openInput(const Options &o) {
     ONNXOPT_ASSIGN_OR_RETURN(in.bytes, readModelSource(in.path));
   }
   return in;
+}
+
+/// --keep-outputs: drops the other graph outputs before the pipeline (and
+/// before --verify's copy of the original, whose contract is then the kept
+/// outputs). An unknown name is a usage error naming the outputs there are.
+absl::Status keepOutputs(const Options &o, Model &m) {
+  if (o.keepOutputs.empty())
+    return absl::OkStatus();
+  Graph &g = *m.graph;
+  std::set<std::string> keep(o.keepOutputs.begin(), o.keepOutputs.end());
+  std::vector<std::string> names;
+  for (size_t i = 0; i < g.numOutputs(); ++i)
+    names.push_back(g.outputName(i));
+  for (const std::string &k : keep)
+    if (std::find(names.begin(), names.end(), k) == names.end())
+      return usageError("--keep-outputs: the model has no output '", k,
+                        "' (outputs: ", absl::StrJoin(names, ", "), ")");
+  g.keepOutputs([&](size_t i) { return keep.count(names[i]) > 0; });
+  return absl::OkStatus();
 }
 
 /// The files a run reads and writes, checked against each other before
@@ -1197,6 +1223,8 @@ int runPipeline(Options &o, Pipeline pipeline, const std::string &normalized) {
   if (absl::Status st = checkShapeBindings(*(*model)->graph, shapes); !st.ok())
     return fail(st);
 
+  if (absl::Status st = keepOutputs(o, **model); !st.ok())
+    return fail(st);
   llvm::json::Value before =
       o.reportFile.empty() ? llvm::json::Value(nullptr) : jsonModel(**model);
   std::string summaryBefore = o.summary ? describe(**model) : "";

@@ -347,6 +347,23 @@ void Graph::addOutput(Value *v, std::string name) {
   outputs_.back()->set(v);
 }
 
+void Graph::keepOutputs(const std::function<bool(size_t)> &keep) {
+  ++mutations;
+  std::vector<std::unique_ptr<Use>> uses;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    if (!keep(i))
+      continue;
+    Value *v = outputs_[i]->get();
+    uses.push_back(std::unique_ptr<Use>(::new (usePool_.allocate()) Use(
+        nullptr, this, static_cast<unsigned>(uses.size()))));
+    uses.back()->set(v);
+    names.push_back(std::move(outputNames_[i]));
+  }
+  outputs_ = std::move(uses); // the old uses unlink as they go
+  outputNames_ = std::move(names);
+}
+
 Node *Graph::createNode(OpId op, const std::vector<Value *> &inputs,
                         size_t numOutputs, Node *pos) {
   ++mutations;

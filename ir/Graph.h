@@ -294,6 +294,10 @@ public:
   const std::string &outputName(size_t i) const { return outputNames_[i]; }
   /// Adds an output named `name` (default: the value's name).
   void addOutput(Value *v, std::string name = {});
+  /// Removes the outputs for which `keep(i)` is false, keeping the others'
+  /// order (the driver's --keep-outputs: a change of the model's contract
+  /// the user asks for, never a pass's).
+  void keepOutputs(const std::function<bool(size_t)> &keep);
 
   // --- Nodes ---
   Node *firstNode() const { return first_; }

@@ -247,7 +247,7 @@ std::string optLevelPipeline(int level) {
       "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
       "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"
       "fuse-consecutive-log-softmax,fuse-qkv,replace-einsum-with-matmul,"
-      "fuse-mul-into-matmul,"
+      "fuse-mul-into-matmul,fuse-scaler-into-linear,"
       "constant-fold,fuse-consecutive-transposes,cse,dce,"
       "eliminate-unused-initializers,dedup-initializers){max-iterations=8}";
   if (level == 2)

@@ -25,6 +25,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools", "corpus"))
+import onnxopt_corpus as corpus  # noqa: E402
 MODELS = ["transformer_encoder", "transformer_encoder_prenorm", "tiny_gpt", "vit_b_16",
           "swin_t"]
 SEQUENCE = {"transformer_encoder", "transformer_encoder_prenorm", "tiny_gpt"}
@@ -80,33 +82,20 @@ def main():
             print(lines[-1], flush=True)
             for f in (o2, o3, ort, ext):
                 os.remove(f)
+    head = ["## -O3 on the transformer corpus", "",
+            "Commit `%s`. Command: `/usr/bin/python3 perf/bench_o3.py build/onnx-opt "
+            "CORPUS/models --rounds %d --runs %d`. Nodes: the original, onnx-opt's "
+            "portable `-O2` and `-O3`, ONNX Runtime 1.30's offline extended optimization "
+            "(com.microsoft contrib ops, not portable), and `-O3 --target=ort-cpu`. "
+            "Latency: ONNX Runtime at level `all`, 1 thread, batch 1 (sequence length 128 "
+            "for the sequence models), median ms of all interleaved runs (ratio to the "
+            "original; below 1 is faster). The machine is a shared 2-core VM: ratios "
+            "within about 5%% are noise." % (commit, args.rounds, args.runs), "",
+            "| model | nodes | -O2 | -O3 | ORT extended | -O3 ort-cpu | original ms | "
+            "-O2 ms | -O3 ms |", "|---|---|---|---|---|---|---|---|---|"]
     # With --only, the other models keep their rows from the last run.
-    old = open(args.md).read() if os.path.exists(args.md) else ""
-    if args.only:
-        measured = {l.split("|")[1].strip() for l in lines}
-        prev = re.search(r"<!-- bench_o3:begin -->.*?<!-- bench_o3:end -->", old, re.S)
-        kept = [l for l in re.findall(r"^\| \S+ \| \d+ \|.*$",
-                                      prev.group(0) if prev else "", re.M)
-                if l.split("|")[1].strip() not in measured]
-        order = {n: i for i, n in enumerate(m + s for m in MODELS for s in ("", ".raw"))}
-        lines = sorted(lines + kept, key=lambda l: order.get(l.split("|")[1].strip(), 99))
-    section = ["<!-- bench_o3:begin -->", "## -O3 on the transformer corpus", "",
-               "Commit `%s`. Command: `/usr/bin/python3 perf/bench_o3.py build/onnx-opt "
-               "CORPUS/models --rounds %d --runs %d`. Nodes: the original, onnx-opt's "
-               "portable `-O2` and `-O3`, ONNX Runtime 1.30's offline extended optimization "
-               "(com.microsoft contrib ops, not portable), and `-O3 --target=ort-cpu`. "
-               "Latency: ONNX Runtime at level `all`, 1 thread, batch 1 (sequence length 128 "
-               "for the sequence models), median ms of all interleaved runs (ratio to the "
-               "original; below 1 is faster). The machine is a shared 2-core VM: ratios "
-               "within about 5%% are noise." % (commit, args.rounds, args.runs), "",
-               "| model | nodes | -O2 | -O3 | ORT extended | -O3 ort-cpu | original ms | "
-               "-O2 ms | -O3 ms |", "|---|---|---|---|---|---|---|---|---|"] + lines + [
-               "<!-- bench_o3:end -->", ""]
-    text = "\n".join(section)
-    pat = re.compile(r"<!-- bench_o3:begin -->.*?<!-- bench_o3:end -->\n?", re.S)
-    new = pat.sub(lambda _: text, old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text
-    with open(args.md, "w") as f:
-        f.write(new)
+    text = corpus.write_md_section(args.md, "bench_o3", head, lines, only=bool(args.only),
+                                   order=[m + s for m in MODELS for s in ("", ".raw")])
     print(text)
     return 0
 

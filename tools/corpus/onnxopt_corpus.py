@@ -14,6 +14,7 @@ prints with (Report).
 import collections
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -513,6 +514,30 @@ def chain_model(dirpath, pieces, piece_bytes, data_name, fill="sparse"):
 # ----------------------------------------------------------------------------------------
 # checks and their report
 # ----------------------------------------------------------------------------------------
+def write_md_section(md, name, head, rows, only=False, order=()):
+    """Replaces the section between `<!-- NAME:begin -->` and `<!-- NAME:end -->`
+    of the Markdown file MD (appending it when absent) with HEAD's lines, then
+    the table ROWS, and returns its text. With ONLY (a benchmark run on a
+    subset), the rows of the previous section whose first cell was not measured
+    again are kept, ordered by ORDER (first cells)."""
+    old = open(md).read() if os.path.exists(md) else ""
+    pat = re.compile(r"<!-- %s:begin -->.*?<!-- %s:end -->\n?" % (name, name), re.S)
+    if only:
+        measured = {r.split("|")[1].strip() for r in rows}
+        prev = pat.search(old)
+        kept = [r for r in re.findall(r"^\| \S+ \| \d+ \|.*$", prev.group(0) if prev else "",
+                                      re.M)
+                if r.split("|")[1].strip() not in measured]
+        rank = {n: i for i, n in enumerate(order)}
+        rows = sorted(rows + kept, key=lambda r: rank.get(r.split("|")[1].strip(), 99))
+    text = "\n".join(["<!-- %s:begin -->" % name] + list(head) + list(rows) +
+                     ["<!-- %s:end -->" % name, ""])
+    new = pat.sub(lambda _: text, old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text
+    with open(md, "w") as f:
+        f.write(new)
+    return text
+
+
 class Report:
     """Counts and prints checks the way every Python test does: `ok   NAME: what
     was shown` or `FAIL NAME: the problems`, then `N passed, N failed`."""
