@@ -468,6 +468,38 @@ def check_bad_ensembles(rep, tool, work):
         rep.check("bad ensemble (%s): exit 1 with a message" % what,
                   rc == 1 and "TreeEnsembleRegressor" in out and "Assertion" not in out,
                   "exit %d: %s" % (rc, out.strip()[:300]))
+    # Sizes from attributes that would overflow or exhaust memory if trusted.
+    huge = 1 << 62
+    other = {
+        "SVMClassifier vectors_per_class": ("SVMClassifier", dict(
+            vectors_per_class=[huge, huge], support_vectors=[1.0, 2.0],
+            coefficients=[1.0, 1.0], rho=[0.0], classlabels_ints=[0, 1])),
+        "SVMRegressor n_supports": ("SVMRegressor", dict(
+            n_supports=huge, support_vectors=[1.0, 2.0], coefficients=[1.0], rho=[0.0])),
+        "LinearRegressor targets": ("LinearRegressor", dict(
+            targets=huge, coefficients=[1.0, 1.0], intercepts=[0.0])),
+        "TreeEnsembleRegressor n_targets": ("TreeEnsembleRegressor", dict(
+            base, n_targets=huge)),
+        "FeatureVectorizer inputdimensions": ("FeatureVectorizer", dict(
+            inputdimensions=[huge])),
+    }
+    for what, (op, attrs) in other.items():
+        d = os.path.join(work, "bad-" + what.replace(" ", "-"))
+        os.makedirs(d, exist_ok=True)
+        g = helper.make_graph(
+            [helper.make_node(op, ["X"], ["y"] if "Classifier" not in op else ["y", "z"],
+                              domain=sklearn_onnx.ML, **attrs)], "g",
+            [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 2])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT if "Classifier" not in op
+                                           else TensorProto.INT64, None)])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15),
+                                                helper.make_opsetid(sklearn_onnx.ML, 3)])
+        m.ir_version = 8
+        path = os.path.join(d, "model.onnx")
+        onnx.save(m, path)
+        rc, out = run([tool, path, "--evaluate", "--verify-shape", "X=3x2"])
+        rep.check("bad attributes (%s): exit 1 with a message" % what,
+                  rc == 1 and op in out, "exit %d: %s" % (rc, out.strip()[:300]))
 
 
 def main():

@@ -481,8 +481,8 @@ absl::Status kFeatureVectorizer(KernelContext &ctx) {
   std::vector<Rows> ins;
   for (size_t i = 0; i < ctx.numInputs(); ++i) {
     ONNXOPT_ASSIGN_OR_RETURN(Rows r, readRows(ctx, i));
-    if (dims[i] < 0)
-      return ctx.error("inputdimensions must be non-negative");
+    if (dims[i] < 0 || dims[i] > (int64_t(1) << 32))
+      return ctx.error("inputdimensions must be in [0, 2^32]");
     if (n >= 0 && r.n != n)
       return ctx.error("inputs differ in their number of rows");
     n = r.n;
@@ -691,7 +691,7 @@ absl::Status kLinearRegressor(KernelContext &ctx) {
   std::vector<float> icpt = ctx.attrFloats("intercepts");
   int64_t t = ctx.attrInt("targets", 1);
   ONNXOPT_ASSIGN_OR_RETURN(Post post, readPost(ctx));
-  if (t <= 0 || int64_t(coef.size()) != t * r.c)
+  if (t <= 0 || t > int64_t(coef.size()) || int64_t(coef.size()) != t * r.c)
     return ctx.error(absl::StrCat(coef.size(), " coefficients for ", t,
                                   " targets of ", r.c, " features"));
   if (!icpt.empty() && int64_t(icpt.size()) != t)
@@ -928,8 +928,11 @@ absl::Status kSVMClassifier(KernelContext &ctx) {
   int64_t nsv = 0;
   std::vector<int64_t> start;
   for (int64_t c : perClass) {
-    if (c < 0)
-      return ctx.error("vectors_per_class must be non-negative");
+    // Each support vector has at least one value: the sum stays bounded.
+    if (c < 0 || c > int64_t(sv.size()) - nsv)
+      return ctx.error(absl::StrCat("vectors_per_class must be non-negative "
+                                    "and at most the ",
+                                    sv.size(), " support vector values"));
     start.push_back(nsv);
     nsv += c;
   }
@@ -1026,7 +1029,8 @@ absl::Status kSVMRegressor(KernelContext &ctx) {
   bool oneClass = ctx.attrInt("one_class", 0) != 0;
   if (rho.empty())
     return ctx.error("rho is required");
-  if (nsv > 0 ? (int64_t(sv.size()) != nsv * r.c || int64_t(coef.size()) < nsv)
+  if (nsv > 0 ? (nsv > int64_t(sv.size()) || int64_t(sv.size()) % nsv != 0 ||
+                 int64_t(sv.size()) / nsv != r.c || int64_t(coef.size()) < nsv)
               : int64_t(coef.size()) != r.c)
     return ctx.error(
         absl::StrCat("SVM regressor attributes do not agree: ", nsv,
@@ -1294,6 +1298,7 @@ absl::Status kTreeEnsembleClassifier(KernelContext &ctx) {
     return ctx.error("class labels are required");
   ONNXOPT_ASSIGN_OR_RETURN(Ensemble e, readEnsemble(ctx, "class", k));
   ONNXOPT_ASSIGN_OR_RETURN(Rows r, ensembleRows(ctx, e));
+  ONNXOPT_RETURN_IF_ERROR(ctx.checkOutput(DataType::Float, {r.n, k}));
   ONNXOPT_ASSIGN_OR_RETURN(Post post, readPost(ctx));
   std::vector<double> base = attrReals(ctx, "base_values");
   // ONNX Runtime's binary case: two labels and weights for one class only
@@ -1367,10 +1372,11 @@ absl::Status kTreeEnsembleClassifier(KernelContext &ctx) {
 
 absl::Status kTreeEnsembleRegressor(KernelContext &ctx) {
   int64_t t = ctx.attrInt("n_targets", 1);
-  if (t <= 0)
-    return ctx.error("n_targets must be positive");
+  if (t <= 0 || t > (int64_t(1) << 20))
+    return ctx.error("n_targets must be in [1, 2^20]");
   ONNXOPT_ASSIGN_OR_RETURN(Ensemble e, readEnsemble(ctx, "target", t));
   ONNXOPT_ASSIGN_OR_RETURN(Rows r, ensembleRows(ctx, e));
+  ONNXOPT_RETURN_IF_ERROR(ctx.checkOutput(DataType::Float, {r.n, t}));
   ONNXOPT_ASSIGN_OR_RETURN(Post post, readPost(ctx));
   std::vector<double> base = attrReals(ctx, "base_values");
   std::string agg = ctx.attrString("aggregate_function", "SUM");
