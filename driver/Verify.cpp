@@ -523,6 +523,13 @@ bool isDiscontinuous(const Node &n) {
       "ArgMax",  "ArgMin",         "Ceil", "Equal",       "Floor",
       "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "NonMaxSuppression",
       "NonZero", "Round",          "TopK"};
+  // ai.onnx.ml: thresholds (Binarizer, tree nodes) and the argmax behind a
+  // classifier's label.
+  static const std::set<std::string> kMlOps = {
+      "Binarizer", "LinearClassifier", "SVMClassifier",
+      "TreeEnsembleClassifier", "TreeEnsembleRegressor"};
+  if (n.op().domain == "ai.onnx.ml")
+    return kMlOps.count(n.op().type) > 0;
   if (!isDefaultDomain(n.op().domain))
     return false;
   if (kOps.count(n.op().type))

@@ -19,7 +19,10 @@ What it draws, so that the optimizer meets what real exports contain:
   Shape/Gather/Unsqueeze/Concat/Reshape glue, Transpose, Flatten, Squeeze,
   Slice, Pad, Expand, Tile, Gather, Concat, Split, reductions, Softmax,
   ArgMax, Where, MatMul, Gemm, Conv, BatchNormalization, pooling,
-  ConstantOfShape, LayerNormalization (17), Identity, Dropout.
+  ConstantOfShape, LayerNormalization (17), Identity, Dropout; from opset 12 the
+  classic-ML ops scikit-learn pipelines use (Scaler into LinearRegressor,
+  Normalizer, Binarizer, Imputer, ArrayFeatureExtractor, LinearClassifier,
+  TreeEnsembleRegressor).
 Every value's run-time shape is tracked exactly, so the model is valid by
 construction; the declared types are what varies.
 """
@@ -30,6 +33,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+ML = "ai.onnx.ml"
 N_VALUE = 3  # the run-time value of the symbolic dim N (--verify-shape N=3)
 MAX_DEPTH = 4
 
@@ -51,6 +55,7 @@ class Gen:
         self.r = random.Random(seed)
         self.opset = self.r.randint(7, 17)
         self.counter = 0
+        self.uses_ml = False
 
     # -- helpers -------------------------------------------------------------
     def fresh(self, base="v"):
@@ -73,9 +78,9 @@ class Gen:
     def ints(self, g, vals):
         return self.const(g, np.array(vals, dtype=np.int64), "i")
 
-    def node(self, g, op, inputs, outs, **attrs):
+    def node(self, g, op, inputs, outs, domain="", **attrs):
         g.nodes.append(helper.make_node(op, [i if isinstance(i, str) else i.name for i in inputs],
-                                        [o.name for o in outs], **attrs))
+                                        [o.name for o in outs], domain=domain, **attrs))
         for o in outs:
             g.values.append(o)
             self.annotate(g, o)
@@ -603,7 +608,81 @@ class Gen:
                 "const_of_shape", "layer_norm", "dropout", "activation", "variadic",
                 "compare_logic", "topk", "cumsum", "range_op", "einsum", "rnn",
                 "gather_elements", "instance_norm", "global_pool", "if_node", "if_node",
-                "loop_node", "scan_node"]
+                "loop_node", "scan_node", "ml", "ml", "ml"]
+
+    def ml(self, g):
+        """A classic-ML (ai.onnx.ml) op on a [N, C] float value: Scaler
+        (sometimes into a LinearRegressor: fuse-scaler-into-linear's pattern),
+        Normalizer, Binarizer, Imputer, ArrayFeatureExtractor, LinearClassifier,
+        or a TreeEnsembleRegressor of small random trees."""
+        if self.opset < 12:
+            return None
+        x = self.floats(g, lambda v: len(v.shape) == 2 and v.shape[1] >= 1)
+        if x is None:
+            return None
+        r, (n, c) = self.r, x.shape
+        self.uses_ml = True
+
+        def vals(k, lo=-2.0, hi=2.0):
+            return [round(r.uniform(lo, hi), 3) for _ in range(k)]
+        kind = r.choice(["scaler", "scaler", "normalizer", "binarizer", "imputer", "afe",
+                         "linclf", "trees"])
+        if kind == "scaler":
+            y = self.node(g, "Scaler", [x], [V(self.fresh(), F32, [n, c])], domain=ML,
+                          offset=vals(c if r.random() < 0.7 else 1),
+                          scale=vals(c if r.random() < 0.7 else 1))
+            if r.random() < 0.6:
+                t = r.randint(1, 3)
+                return self.node(g, "LinearRegressor", [y], [V(self.fresh(), F32, [n, t])],
+                                 domain=ML, coefficients=vals(t * c), intercepts=vals(t),
+                                 targets=t)
+            return y
+        if kind == "normalizer":
+            return self.node(g, "Normalizer", [x], [V(self.fresh(), F32, [n, c])], domain=ML,
+                             norm=r.choice(["MAX", "L1", "L2"]))
+        if kind == "binarizer":
+            return self.node(g, "Binarizer", [x], [V(self.fresh(), F32, [n, c])], domain=ML,
+                             threshold=round(r.uniform(-1, 1), 2))
+        if kind == "imputer":
+            return self.node(g, "Imputer", [x], [V(self.fresh(), F32, [n, c])], domain=ML,
+                             imputed_value_floats=vals(c), replaced_value_float=0.0)
+        if kind == "afe":
+            idx = [r.randrange(c) for _ in range(r.randint(1, 3))]
+            return self.node(g, "ArrayFeatureExtractor", [x, self.ints(g, idx)],
+                             [V(self.fresh(), F32, [n, len(idx)])], domain=ML)
+        if kind == "linclf":
+            k = r.randint(2, 4)
+            _, scores = self.node(
+                g, "LinearClassifier", [x],
+                [V(self.fresh(), I64, [n]), V(self.fresh(), F32, [n, k])], domain=ML,
+                coefficients=vals(k * c), intercepts=vals(k), classlabels_ints=list(range(k)),
+                post_transform=r.choice(["NONE", "LOGISTIC", "SOFTMAX"]))
+            return scores
+        attrs = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids",
+                                 "nodes_modes", "nodes_values", "nodes_truenodeids",
+                                 "nodes_falsenodeids", "target_treeids", "target_nodeids",
+                                 "target_ids", "target_weights"]}
+        t = r.randint(1, 2)
+        for tree in range(r.randint(1, 3)):
+            # node 0 splits, 1 and 2 are leaves
+            for node, mode in enumerate([r.choice(["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GT",
+                                                   "BRANCH_GTE"]), "LEAF", "LEAF"]):
+                attrs["nodes_treeids"].append(tree)
+                attrs["nodes_nodeids"].append(node)
+                attrs["nodes_featureids"].append(r.randrange(c) if node == 0 else 0)
+                attrs["nodes_modes"].append(mode)
+                attrs["nodes_values"].append(round(r.uniform(-1, 1), 2) if node == 0 else 0.0)
+                attrs["nodes_truenodeids"].append(1 if node == 0 else 0)
+                attrs["nodes_falsenodeids"].append(2 if node == 0 else 0)
+                if node:
+                    for target in range(t):
+                        attrs["target_treeids"].append(tree)
+                        attrs["target_nodeids"].append(node)
+                        attrs["target_ids"].append(target)
+                        attrs["target_weights"].append(round(r.uniform(-2, 2), 3))
+        return self.node(g, "TreeEnsembleRegressor", [x], [V(self.fresh(), F32, [n, t])],
+                         domain=ML, n_targets=t,
+                         aggregate_function=r.choice(["SUM", "AVERAGE", "MIN", "MAX"]), **attrs)
 
     def fill(self, g, count):
         made = 0
@@ -642,8 +721,11 @@ class Gen:
         floats = [v for v in g.values if v.dtype == F32]
         outs = self.r.sample(floats, min(len(floats), self.r.randint(1, 3))) or [g.inputs[0]]
         g.outputs = outs
+        imports = [helper.make_opsetid("", self.opset)]
+        if self.uses_ml:
+            imports.append(helper.make_opsetid(ML, 2))
         model = helper.make_model(g.proto(main=True), producer_name="onnx-opt-fuzz",
-                                  opset_imports=[helper.make_opsetid("", self.opset)])
+                                  opset_imports=imports)
         # The IR version each opset shipped with (IR 3 needs every
         # initializer listed as an input: not what exporters write).
         model.ir_version = (4 if self.opset < 9 else 5 if self.opset < 11 else
