@@ -149,7 +149,8 @@ struct Options {
   cl::list<std::string> inputType{
       "input-type",
       cl::desc("TorchScript input: an argument's element type (ids=int64; "
-               "default float, int64 for embedding indices)"),
+               "default: what forward() implies, int64 indices and bool "
+               "masks, else float)"),
       cl::value_desc("name=dtype"), cl::cat(category)};
   cl::list<std::string> dynamicDim{
       "dynamic-dim",

@@ -445,6 +445,28 @@ std::optional<absl::Status> Lowering::lowerIndexSelect(jit::Node &n,
                 attrList(Attribute::makeInt("axis", *dim)));
 }
 
+// torchvision::nms(boxes [N, 4] as x1 y1 x2 y2, scores [N], iou_threshold):
+// the kept boxes' indices by decreasing score. ONNX NonMaxSuppression on one
+// batch and one class (boxes [1, N, 4], scores [1, 1, N], every box may be
+// kept, no score threshold) selects (batch, class, box) rows in the same
+// order; their box column is the result.
+std::optional<absl::Status> Lowering::lowerNms(jit::Node &n,
+                                               const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto boxes, tensor(n.input(0), DataType::Float));
+  ONNXOPT_ASSIGN_OR_RETURN(auto scores, tensor(n.input(1), DataType::Float));
+  auto iou = numberOf(n.input(2));
+  if (!iou)
+    return unsupported(n, "a computed IoU threshold");
+  ONNXOPT_ASSIGN_OR_RETURN(auto b, step("Unsqueeze", {boxes, ints({0})}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Unsqueeze", {scores, ints({0, 1})}));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto sel, step("NonMaxSuppression",
+                     {b, s, ints({std::numeric_limits<int64_t>::max()}),
+                      scalar(*iou, DataType::Float)}));
+  return result(n, "Gather", {sel, ints({2}, true)},
+                attrList(Attribute::makeInt("axis", 1)));
+}
+
 // aten::gather
 std::optional<absl::Status> Lowering::lowerGather(jit::Node &n,
                                                   const std::string &) {

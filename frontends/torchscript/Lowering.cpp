@@ -62,7 +62,7 @@ std::optional<DataType> resultType(std::string_view op,
                                    const std::vector<Value *> &inputs,
                                    const std::vector<Attribute> &attrs) {
   if (op == "Shape" || op == "Size" || op == "NonZero" || op == "ArgMax" ||
-      op == "ArgMin")
+      op == "ArgMin" || op == "NonMaxSuppression")
     return DataType::Int64;
   if (op == "Equal" || op == "Less" || op == "LessOrEqual" || op == "Greater" ||
       op == "GreaterOrEqual" || op == "Not" || op == "And" || op == "Or" ||

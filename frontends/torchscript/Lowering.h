@@ -304,6 +304,7 @@ public:
                                               const std::string &kind);
   std::optional<absl::Status> lowerIndexSelect(jit::Node &n,
                                                const std::string &kind);
+  std::optional<absl::Status> lowerNms(jit::Node &n, const std::string &kind);
   std::optional<absl::Status> lowerGather(jit::Node &n,
                                           const std::string &kind);
   std::optional<absl::Status> lowerIndex(jit::Node &n, const std::string &kind);

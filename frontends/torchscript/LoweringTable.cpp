@@ -230,6 +230,7 @@ constexpr Entry kLowerings[] = {
     {"prim::device", &Lowering::lowerTypeQuery},
     {"prim::dtype", &Lowering::lowerTypeQuery},
     {"prim::unchecked_cast", &Lowering::lowerPassThrough},
+    {"torchvision::nms", &Lowering::lowerNms},
 };
 
 } // namespace

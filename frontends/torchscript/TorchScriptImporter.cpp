@@ -21,6 +21,8 @@
 #include <torch/csrc/jit/serialization/import.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
+#include <glob.h>
 #include <iostream>
 
 namespace onnxopt::torchscript {
@@ -86,14 +88,117 @@ void specializeEnvironment(jit::Block &block) {
   }
 }
 
-/// The dtype an input has when --input-type does not say: int64 where
-/// forward() uses it as embedding indices, else float.
-c10::ScalarType defaultDtype(const jit::Value *v) {
-  for (const jit::Use &u : v->uses())
-    if (u.user->kind().toQualString() == std::string("aten::embedding") &&
-        u.offset == 1)
-      return c10::kLong;
-  return c10::kFloat;
+/// What forward()'s code says of an argument's dtype. A TorchScript file
+/// records none (torch.jit.save writes `x: Tensor`, traced or scripted; the
+/// trace's example inputs are not kept), but the ops that read the argument
+/// often require one: embedding indices are integers, a masked_fill mask or
+/// a where condition is bool, the padding mask of the fused encoder layer
+/// and attention kernels is bool by default.
+struct DtypeFromUse {
+  c10::ScalarType type;
+  /// Required by the op (another dtype is an error), not only the default.
+  bool required;
+  std::string op;
+};
+
+std::optional<DtypeFromUse> dtypeFromUses(const jit::Value *v) {
+  static const struct {
+    const char *op;
+    size_t arg;
+    c10::ScalarType type;
+    bool required;
+  } kUses[] = {
+      {"aten::embedding", 1, c10::kLong, true},
+      {"aten::embedding_bag", 1, c10::kLong, true},
+      {"aten::index_select", 2, c10::kLong, true},
+      {"aten::gather", 2, c10::kLong, true},
+      {"aten::one_hot", 0, c10::kLong, true},
+      {"aten::masked_fill", 1, c10::kBool, true},
+      {"aten::masked_fill_", 1, c10::kBool, true},
+      {"aten::where", 0, c10::kBool, true},
+      {"aten::logical_not", 0, c10::kBool, false},
+      {"aten::_transformer_encoder_layer_fwd", 18, c10::kBool, false},
+      {"aten::_native_multi_head_attention", 9, c10::kBool, false},
+  };
+  std::optional<DtypeFromUse> found;
+  for (const jit::Use &u : v->uses()) {
+    std::string kind = u.user->kind().toQualString();
+    for (const auto &k : kUses)
+      if (kind == k.op && u.offset == k.arg &&
+          (!found || (k.required && !found->required)))
+        found = DtypeFromUse{k.type, k.required, kind};
+  }
+  return found;
+}
+
+/// True if `given` is what `use` needs: an integer type for indices (int32
+/// or int64), exactly bool for a mask; a default is never contradicted.
+bool dtypeAgrees(c10::ScalarType given, const DtypeFromUse &use) {
+  if (!use.required)
+    return true;
+  if (use.type == c10::kLong)
+    return given == c10::kLong || given == c10::kInt;
+  return given == use.type;
+}
+
+/// The first non-empty line of a libtorch error (its messages can start with
+/// a newline, which left ours ending at "load: ").
+std::string firstLine(const std::string &what) {
+  size_t b = what.find_first_not_of(" \t\n");
+  if (b == std::string::npos)
+    return "(libtorch gave no reason)";
+  size_t e = what.find('\n', b);
+  return what.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
+/// torchvision's operator library (torchvision::nms, roi_align, ...), which
+/// libtorch knows only once it is loaded: $ONNXOPT_TORCHVISION_OPS, else
+/// python3-torchvision's `torchvision/_C*.so`. Loaded on the first module
+/// that needs it; empty when it loaded, else why not.
+const std::string &loadTorchvisionOps() {
+  static const std::string why = [] {
+    std::vector<std::string> candidates;
+    if (const char *env = std::getenv("ONNXOPT_TORCHVISION_OPS"))
+      candidates.push_back(env);
+    glob_t g{};
+    if (::glob("/usr/lib/python3/dist-packages/torchvision/_C*.so", 0, nullptr,
+               &g) == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i)
+        candidates.push_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (candidates.empty())
+      return std::string("torchvision's operator library was not found "
+                         "(install python3-torchvision, or set "
+                         "ONNXOPT_TORCHVISION_OPS to its _C*.so)");
+    std::string errors;
+    for (const std::string &c : candidates) {
+      if (::dlopen(c.c_str(), RTLD_NOW | RTLD_GLOBAL))
+        return std::string();
+      const char *e = ::dlerror();
+      absl::StrAppend(&errors, errors.empty() ? "" : "; ", c, ": ",
+                      e ? e : "cannot be loaded");
+    }
+    return absl::StrCat("torchvision's operator library could not be loaded (",
+                        errors, ")");
+  }();
+  return why;
+}
+
+/// jit::load, with torchvision's operators loaded when the module calls them
+/// and libtorch does not know them yet.
+jit::Module loadModule(const std::string &path) {
+  try {
+    return jit::load(path);
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    if (what.find("torchvision::") == std::string::npos)
+      throw;
+    if (const std::string &why = loadTorchvisionOps(); !why.empty())
+      throw std::runtime_error(
+          absl::StrCat("it calls torchvision's operators (", firstLine(what),
+                       "), and ", why));
+    return jit::load(path);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Model>>
@@ -103,7 +208,7 @@ importWithLibtorch(const std::string &path,
   std::shared_ptr<jit::Graph> graph;
   std::vector<std::string> argNames;
   try {
-    module = jit::load(path);
+    module = loadModule(path);
     module.eval();
     jit::Module frozen = jit::freeze(module);
     jit::Method forward = frozen.get_method("forward");
@@ -147,13 +252,22 @@ importWithLibtorch(const std::string &path,
       std::vector<int64_t> sizes;
       for (const Dim &d : it->dims)
         sizes.push_back(d.isConstant() ? d.value() : 1);
-      c10::ScalarType st = defaultDtype(v);
+      // The dtype forward()'s code implies, else float; --input-type
+      // overrides a default but cannot contradict what an op requires.
+      std::optional<DtypeFromUse> use = dtypeFromUses(v);
+      c10::ScalarType st = use ? use->type : c10::kFloat;
       if (it->dtype) {
         auto s = scalarTypeOf(*it->dtype);
         if (!s)
           return absl::InvalidArgumentError(
               absl::StrCat(path, ": --input-type for '", name,
                            "': libtorch has no such dtype"));
+        if (use && !dtypeAgrees(*s, *use))
+          return absl::InvalidArgumentError(absl::StrCat(
+              path, ": --input-type ", name, "=", dataTypeName(*it->dtype),
+              " contradicts forward(): ", use->op, " reads '", name, "' as ",
+              use->type == c10::kBool ? "bool"
+                                      : "int64 (or another integer type)"));
         st = *s;
       }
       v->setType(c10::TensorType::create(at::empty(sizes, st)));
@@ -163,10 +277,9 @@ importWithLibtorch(const std::string &path,
     if (std::getenv("ONNXOPT_TORCHSCRIPT_DUMP"))
       graph->dump();
   } catch (const std::exception &e) {
-    std::string what = e.what();
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a TorchScript module libtorch can load: ",
-                     what.substr(0, what.find('\n'))));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path,
+        ": not a TorchScript module libtorch can load: ", firstLine(e.what())));
   }
   auto model = std::make_unique<Model>();
   model->irVersion = 8;

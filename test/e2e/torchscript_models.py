@@ -17,7 +17,12 @@ ONNX Runtime 1.30 on the ONNX output: numpy.allclose with atol 1e-4 and rtol
 1e-3; the attention models (ATTENTION) also with `--target=ort-cpu`, every
 block lowered to com.microsoft.Attention. A scripted module with a
 data-dependent `if` and loop must become ONNX
-If and Loop and match on inputs taking each branch. Also the bad inputs: a
+If and Loop and match on inputs taking each branch. No --input-type is given:
+each argument's dtype comes from forward()'s use of it (embedding indices,
+the pre-norm encoder's bool padding mask). torchvision::nms, scripted and
+traced (torchvision's operator library loaded on demand), becomes ONNX
+NonMaxSuppression and matches torchvision exactly; a masked_fill mask is read
+as bool and an --input-type contradicting it is refused. Also the bad inputs: a
 truncated archive, a zip that is not TorchScript, a missing --input-shape, an
 op with no lowering, a list mutated on a run-time path: exit 1, no output
 file, a message naming the problem. Prints `N passed, N failed`.
@@ -31,6 +36,7 @@ import zipfile
 import numpy as np
 import torch
 import torch.nn as nn
+import torchvision
 import onnx
 from onnx import numpy_helper
 import warnings
@@ -113,11 +119,11 @@ def check_model(onnx_opt, work, name, kind):
               else torch.jit.script(model))
     pt = os.path.join(d, "m.pt")
     ts.save(pt)
+    # No --input-type: each argument's dtype comes from how forward() uses it
+    # (the embedding indices int64, the padding mask bool).
     cmd = [onnx_opt, pt, "-O2"]
     for arg, shape, dtype, _ in args:
         cmd += ["--input-shape", "%s=%s" % (arg, shape)]
-        if dtype != "float32":
-            cmd += ["--input-type", "%s=%s" % (arg, dtype)]
     outputs = [os.path.join(d, "m.onnx")]
     if name in ATTENTION:
         outputs.append(os.path.join(d, "m.ort-cpu.onnx"))
@@ -282,6 +288,77 @@ def bad_inputs(onnx_opt, work):
     return problems
 
 
+class Nms(nn.Module):
+    """torchvision's NMS, scripted and traced: torchvision::nms, which libtorch
+    knows only once torchvision's operator library is loaded."""
+
+    def forward(self, boxes, scores):
+        return torchvision.ops.nms(boxes, scores, 0.5)
+
+
+class MaskFill(nn.Module):
+    def forward(self, x, mask):
+        return x.masked_fill(mask, -1.0)
+
+
+def check_torchvision_ops_and_dtypes(onnx_opt, work):
+    """torchvision::nms -> ONNX NonMaxSuppression, matching torchvision on
+    seeded boxes (distinct scores, so no ties); an argument's dtype from its
+    use (masked_fill's mask is bool) and --input-type contradicting it: exit 1
+    naming the op."""
+    d = os.path.join(work, "torchvision_ops")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(0)
+    problems = []
+    for kind in ("script", "trace"):
+        xy = rng.uniform(0, 50, (40, 2)).astype(np.float32)
+        wh = rng.uniform(5, 30, (40, 2)).astype(np.float32)
+        boxes = np.concatenate([xy, xy + wh], axis=1)
+        scores = rng.permutation(40).astype(np.float32) / 40.0
+        m = Nms()
+        ts = (torch.jit.script(m) if kind == "script" else
+              torch.jit.trace(m, (torch.from_numpy(boxes), torch.from_numpy(scores))))
+        pt = os.path.join(d, "nms.%s.pt" % kind)
+        out = os.path.join(d, "nms.%s.onnx" % kind)
+        ts.save(pt)
+        p = run([onnx_opt, pt, "--input-shape", "boxes=n,4", "--input-shape", "scores=n",
+                 "-O2", "-o", out])
+        if p.returncode != 0:
+            problems.append("nms (%s): exit %d: %s" % (kind, p.returncode, p.stderr.strip()))
+            continue
+        ops = [n.op_type for n in onnx.load(out).graph.node]
+        if "NonMaxSuppression" not in ops:
+            problems.append("nms (%s): no NonMaxSuppression in %s" % (kind, ops))
+        ins, ref = os.path.join(d, "in_" + kind), os.path.join(d, "ref_" + kind)
+        os.makedirs(ins, exist_ok=True)
+        os.makedirs(ref, exist_ok=True)
+        write_pb(os.path.join(ins, "input_0.pb"), boxes, "boxes")
+        write_pb(os.path.join(ins, "input_1.pb"), scores, "scores")
+        with torch.no_grad():
+            want = torch.jit.load(pt)(torch.from_numpy(boxes), torch.from_numpy(scores))
+        write_pb(os.path.join(ref, "output_0.pb"), want.numpy(), "y")
+        p = run(["node", os.path.join(HERE, "ort_vs_reference.js"), out, ins, ref,
+                 "--atol", "0", "--rtol", "0"])
+        if p.returncode != 0:
+            problems.append("nms (%s): %s" % (kind, (p.stdout + p.stderr).strip()[-300:]))
+    mf = os.path.join(d, "maskfill.pt")
+    torch.jit.trace(MaskFill(), (torch.randn(2, 3), torch.zeros(2, 3, dtype=torch.bool))).save(mf)
+    out = os.path.join(d, "maskfill.onnx")
+    p = run([onnx_opt, mf, "--input-shape", "x=b,3", "--input-shape", "mask=b,3", "-o", out])
+    if p.returncode != 0:
+        problems.append("masked_fill: exit %d: %s" % (p.returncode, p.stderr.strip()))
+    else:
+        types = {i.name: i.type.tensor_type.elem_type for i in onnx.load(out).graph.input}
+        if types.get("mask") != onnx.TensorProto.BOOL:
+            problems.append("masked_fill: mask read as %s, not bool" % types.get("mask"))
+    problems += expect_error(onnx_opt, work, "--input-type contradicting the code",
+                             [mf, "--input-shape", "x=2x3", "--input-shape", "mask=2x3",
+                              "--input-type", "mask=float"],
+                             "--input-type mask=float contradicts forward(): "
+                             "aten::masked_fill reads 'mask' as bool")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("onnx_opt")
@@ -289,7 +366,7 @@ def main():
     ap.add_argument("--only")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    names = corpus.select(args.only, MODELS, also=["control_flow"])
+    names = corpus.select(args.only, MODELS, also=["control_flow", "torchvision_ops"])
     checks = corpus.Report()
 
     def report(label, problems, ok_text, d=None):
@@ -305,6 +382,11 @@ def main():
         report("control_flow (script)", check_control_flow(args.onnx_opt, args.work),
                "ONNX If and Loop; both branches, several trip counts match libtorch",
                os.path.join(args.work, "control_flow"))
+    if not args.only or "torchvision_ops" in names:
+        report("torchvision ops and dtypes", check_torchvision_ops_and_dtypes(
+            args.onnx_opt, args.work), "torchvision::nms (script, trace) matches "
+            "torchvision; a mask read as bool; a contradicting --input-type refused",
+            os.path.join(args.work, "torchvision_ops"))
     report("bad inputs", bad_inputs(args.onnx_opt, args.work),
            "truncated, not TorchScript, no --input-shape, no lowering, a list mutated on a "
            "run-time path")
