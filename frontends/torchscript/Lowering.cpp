@@ -80,6 +80,29 @@ std::optional<DataType> resultType(std::string_view op,
   return std::nullopt;
 }
 
+/// A constant dict key as text (str or int keys).
+std::optional<std::string> dictKey(const std::optional<c10::IValue> &k) {
+  if (!k)
+    return std::nullopt;
+  if (k->isString())
+    return k->toStringRef();
+  if (k->isInt())
+    return std::to_string(k->toInt());
+  return std::nullopt;
+}
+
+/// d[key] = v: replaces the entry in place, else appends (a Python dict's
+/// order).
+void setEntry(std::vector<std::pair<std::string, Value *>> &d,
+              const std::string &key, Value *v) {
+  for (auto &[k, old] : d)
+    if (k == key) {
+      old = v;
+      return;
+    }
+  d.emplace_back(key, v);
+}
+
 } // namespace
 
 // ---- operands ---------------------------------------------------------------
@@ -469,6 +492,16 @@ absl::Status Lowering::run(jit::Graph &graph) {
   ONNXOPT_RETURN_IF_ERROR(lowerBlock(*graph.block()));
   for (const jit::Value *out : graph.outputs()) {
     std::vector<Value *> outs;
+    if (auto it = dicts_.find(out); it != dicts_.end()) {
+      // A returned dict: one output per entry, named by its key, in the
+      // dict's order.
+      for (const auto &[key, v] : it->second) {
+        ONNXOPT_ASSIGN_OR_RETURN(auto id, step("Identity", {v}));
+        id->setName(nameOfText(key));
+        g.addOutput(id, id->name());
+      }
+      continue;
+    }
     if (auto it = lists_.find(out); it != lists_.end()) {
       outs = it->second;
     } else if (isNone(out)) {
@@ -714,7 +747,7 @@ bool Lowering::foldConstant(jit::Node &n) {
   }
   jit::Stack stack;
   for (const jit::Value *v : n.inputs()) {
-    if (lists_.count(v))
+    if (lists_.count(v) || dicts_.count(v))
       return false;
     auto c = constant(v);
     if (!c)
@@ -879,6 +912,19 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
         (kind == "aten::select" &&
          n.input(0)->type()->kind() == c10::TypeKind::ListType)))
     return std::nullopt;
+  if (n.input(0)->type()->kind() == c10::TypeKind::DictType) {
+    ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
+    auto key = dictKey(constant(n.input(1)));
+    if (!key)
+      return unsupported(n, "a key computed at run time");
+    for (const auto &[k, v] : *d)
+      if (k == *key) {
+        alias(n, v);
+        return absl::OkStatus();
+      }
+    return unsupported(
+        n, absl::StrCat("a key the dict does not hold ('", *key, "')"));
+  }
   auto i = intOf(n.input(1));
   if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
     int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
@@ -893,9 +939,73 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
                 attrList(Attribute::makeInt("axis", 0)));
 }
 
+// aten::dict, prim::DictConstruct
+std::optional<absl::Status> Lowering::lowerDict(jit::Node &n,
+                                                const std::string &) {
+  if (n.inputs().size() % 2 != 0)
+    return std::nullopt;
+  DictEntries entries;
+  for (size_t i = 0; i < n.inputs().size(); i += 2) {
+    auto key = dictKey(constant(n.input(i)));
+    if (!key)
+      return unsupported(n, "a key computed at run time");
+    ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(i + 1)));
+    setEntry(entries, *key, v);
+  }
+  dicts_[n.output(0)] = std::move(entries);
+  return absl::OkStatus();
+}
+
+// aten::_set_item (d[key] = value)
+std::optional<absl::Status> Lowering::lowerSetItem(jit::Node &n,
+                                                   const std::string &) {
+  if (n.input(0)->type()->kind() != c10::TypeKind::DictType)
+    return std::nullopt;
+  // As for lists: the contents at each use are what program order gives,
+  // which holds only when the dict is filled in the block that made it.
+  if (n.owningBlock() != n.input(0)->node()->owningBlock())
+    return unsupported(n, "setting a dict item inside a branch or loop");
+  ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
+  auto key = dictKey(constant(n.input(1)));
+  if (!key)
+    return unsupported(n, "a key computed at run time");
+  ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2)));
+  setEntry(*d, *key, v);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Lowering::DictEntries *> Lowering::dictOf(const jit::Value *v) {
+  if (auto it = dicts_.find(v); it != dicts_.end())
+    return &it->second;
+  // A dict folded while it held only constants (an empty `{}` first): its
+  // entries become initializers, and from here on the lowering holds it.
+  auto c = constant(v);
+  if (!c || !c->isGenericDict())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dict '", v->debugName(), "' is not one the lowering knows"));
+  DictEntries entries;
+  for (const auto &e : c->toGenericDict()) {
+    auto key = dictKey(e.key());
+    if (!key || !e.value().isTensor())
+      return absl::InvalidArgumentError(
+          absl::StrCat("dict '", v->debugName(),
+                       "' holds a key or value that is not a string or int "
+                       "and a tensor"));
+    setEntry(entries, *key,
+             initializer(nameOfText(*key), e.value().toTensor()));
+  }
+  consts_.erase(v);
+  return &(dicts_[v] = std::move(entries));
+}
+
 // aten::len
 std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
                                                const std::string &) {
+  if (n.input(0)->type()->kind() == c10::TypeKind::DictType) {
+    ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
+    consts_[n.output(0)] = int64_t(d->size());
+    return absl::OkStatus();
+  }
   if (auto it = lists_.find(n.input(0)); it != lists_.end()) {
     consts_[n.output(0)] = int64_t(it->second.size());
     return absl::OkStatus();

@@ -191,6 +191,9 @@ public:
   std::optional<absl::Status> lowerItemAccess(jit::Node &n,
                                               const std::string &kind);
   std::optional<absl::Status> lowerLen(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerDict(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerSetItem(jit::Node &n,
+                                           const std::string &kind);
   std::optional<absl::Status> lowerTypeQuery(jit::Node &n,
                                              const std::string &kind);
   std::optional<absl::Status> lowerDim(jit::Node &n, const std::string &kind);
@@ -325,6 +328,13 @@ public:
   std::vector<std::string> argNames_;
   absl::flat_hash_map<const jit::Value *, Value *> tensors_;
   absl::flat_hash_map<const jit::Value *, std::vector<Value *>> lists_;
+  /// Dicts with constant keys (torchvision's IntermediateLayerGetter and
+  /// segmentation heads fill `out["out"] = x`): their entries in insertion
+  /// order, as their contents are at this point of the program.
+  using DictEntries = std::vector<std::pair<std::string, Value *>>;
+  absl::flat_hash_map<const jit::Value *, DictEntries> dicts_;
+  /// A dict's entries, taken over from a constant dict on first use.
+  absl::StatusOr<DictEntries *> dictOf(const jit::Value *v);
   absl::flat_hash_map<const jit::Value *, c10::IValue> consts_;
   absl::flat_hash_set<std::string> names_;
   /// Constant tensors made initializers, with the tensor (its impl and

@@ -29,6 +29,7 @@ file, a message naming the problem. Prints `N passed, N failed`.
 """
 import argparse
 import os
+import re
 import shutil
 import sys
 import zipfile
@@ -48,7 +49,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "corpus"))
 import onnxopt_corpus as corpus  # noqa: E402
 
 SEQUENCE = corpus.SEQUENCE + ["transformer_seq_first", "rnn_seq_first"]
-MODELS = corpus.CLASSIFIERS + SEQUENCE + ["functional"]
+# torchvision's segmentation models: scripted, their IntermediateLayerGetter
+# and heads fill dicts (`out["out"] = x`); the corpus wraps them to return
+# the "out" entry.
+SEGMENTATION = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
+MODELS = corpus.CLASSIFIERS + SEQUENCE + SEGMENTATION + ["functional"]
 # Attention blocks --target=ort-cpu must lower to com.microsoft.Attention in
 # the frontend's output (that output, too, must match libtorch). ViT-B/16's
 # none: from TorchScript its Q, K and V weights are Slices of in_proj_weight
@@ -65,7 +70,7 @@ def spec(name):
     m = corpus.build(name, 0)
     args = []
     for arg, shape, dtype, rng in cfg["inputs"]:
-        if cfg["family"] in ("cnn", "transformer") and len(shape) == 4:
+        if cfg["family"] in ("cnn", "transformer", "segmentation") and len(shape) == 4:
             args.append(("x", "batch,%d,%d,%d" % tuple(shape[1:]), dtype, rng))
             continue
         lead = {"batch": ["batch"], "batch_seq": ["batch", "seq"],
@@ -112,7 +117,8 @@ def check_model(onnx_opt, work, name, kind):
     d = os.path.join(work, "%s.%s" % (name, kind))
     os.makedirs(d, exist_ok=True)
     model, args = spec(name)
-    sizes = [(1, 7), (3, 12)] if name in SEQUENCE else [(1, 0), (3, 0)]
+    sizes = ([(1, 7), (3, 12)] if name in SEQUENCE else [(1, 0), (2, 0)] if name in SEGMENTATION
+             else [(1, 0), (3, 0)])
     inputs = [torch.from_numpy(a) for a in example(args, 2, 5 if name in SEQUENCE else 0, 0)]
     with torch.no_grad():
         ts = (torch.jit.trace(model, tuple(inputs), check_trace=False) if kind == "trace"
@@ -157,11 +163,41 @@ def check_model(onnx_opt, work, name, kind):
         for out in outputs:
             p = run(["node", os.path.join(HERE, "ort_vs_reference.js"), out, ins, ref,
                      "--atol", "1e-4", "--rtol", "1e-3"])
+            if p.returncode != 0 and name in SEGMENTATION:
+                # FCN's logits reach ~60: float noise alone passes 1e-4. The
+                # bar is then torch.onnx.export's own model on these inputs
+                # (its error, within 25%: -O2's folded weights round
+                # differently, the noise is the same size).
+                ours = max_abs_error(p.stdout)
+                theirs = exported_error(model, xs, d, ins, ref, tag)
+                if ours is not None and theirs is not None and ours <= 1.25 * theirs:
+                    continue
+                problems.append("%s at batch %d: max abs error %s, torch.onnx.export's "
+                                "%s" % (os.path.basename(out), batch, ours, theirs))
+                continue
             if p.returncode != 0:
                 problems.append("%s at batch %d%s: %s" % (
                     os.path.basename(out), batch, " seq %d" % seq if seq else "",
                     (p.stdout + p.stderr).strip()[-300:]))
     return problems
+
+
+def max_abs_error(text):
+    """The largest 'max abs error' ort_vs_reference.js printed, or None."""
+    errs = [float(m) for m in re.findall(r"max abs error ([0-9.eE+-]+)", text)]
+    return max(errs) if errs else None
+
+
+def exported_error(model, xs, d, ins, ref, tag):
+    """torch.onnx.export's model of the same module, run in ONNX Runtime on
+    the same inputs: its max abs error against libtorch."""
+    path = os.path.join(d, "export.%s.onnx" % tag)
+    with torch.no_grad():
+        torch.onnx.export(model, tuple(torch.from_numpy(x) for x in xs), path, opset_version=17,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    p = run(["node", os.path.join(HERE, "ort_vs_reference.js"), path, ins, ref,
+             "--atol", "1", "--rtol", "1"])
+    return max_abs_error(p.stdout)
 
 
 class ControlFlow(nn.Module):
@@ -359,6 +395,33 @@ def check_torchvision_ops_and_dtypes(onnx_opt, work):
     return problems
 
 
+def check_dict_output(onnx_opt, work):
+    """torchvision's LR-ASPP scripted as it is (no wrapper): forward() returns
+    a dict, which becomes one graph output per key, named by the key."""
+    d = os.path.join(work, "segmentation_dict")
+    os.makedirs(d, exist_ok=True)
+    model = corpus.build("lraspp_mobilenet_v3_large", 0).m
+    pt, out = os.path.join(d, "m.pt"), os.path.join(d, "m.onnx")
+    torch.jit.script(model).save(pt)
+    p = run([onnx_opt, pt, "--input-shape", "input=batch,3,256,256", "-O2", "-o", out])
+    if p.returncode != 0:
+        return ["exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])]
+    names = [o.name for o in onnx.load(out).graph.output]
+    if names != ["out"]:
+        return ["graph outputs %s, want ['out']" % names]
+    x = np.random.default_rng(1).standard_normal((2, 3, 256, 256)).astype(np.float32)
+    with torch.no_grad():
+        want = torch.jit.load(pt)(torch.from_numpy(x))["out"].numpy()
+    ins, ref = os.path.join(d, "in"), os.path.join(d, "ref")
+    os.makedirs(ins, exist_ok=True)
+    os.makedirs(ref, exist_ok=True)
+    write_pb(os.path.join(ins, "input_0.pb"), x, "input")
+    write_pb(os.path.join(ref, "output_0.pb"), want, "out")
+    p = run(["node", os.path.join(HERE, "ort_vs_reference.js"), out, ins, ref,
+             "--atol", "1e-4", "--rtol", "1e-3"])
+    return [] if p.returncode == 0 else [(p.stdout + p.stderr).strip()[-300:]]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("onnx_opt")
@@ -366,7 +429,8 @@ def main():
     ap.add_argument("--only")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    names = corpus.select(args.only, MODELS, also=["control_flow", "torchvision_ops"])
+    names = corpus.select(args.only, MODELS,
+                          also=["control_flow", "torchvision_ops", "segmentation_dict"])
     checks = corpus.Report()
 
     def report(label, problems, ok_text, d=None):
@@ -382,6 +446,11 @@ def main():
         report("control_flow (script)", check_control_flow(args.onnx_opt, args.work),
                "ONNX If and Loop; both branches, several trip counts match libtorch",
                os.path.join(args.work, "control_flow"))
+    if not args.only or "segmentation_dict" in names:
+        report("lraspp_mobilenet_v3_large unwrapped (script)",
+               check_dict_output(args.onnx_opt, args.work),
+               "the returned dict's entry is the graph output 'out', matching libtorch",
+               os.path.join(args.work, "segmentation_dict"))
     if not args.only or "torchvision_ops" in names:
         report("torchvision ops and dtypes", check_torchvision_ops_and_dtypes(
             args.onnx_opt, args.work), "torchvision::nms (script, trace) matches "
