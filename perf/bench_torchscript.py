@@ -33,20 +33,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools", "corpus"))
 import onnxopt_corpus as corpus  # noqa: E402
 
-MODELS = corpus.CLASSIFIERS + corpus.SEQUENCE
+SEGMENTATION = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
+MODELS = corpus.CLASSIFIERS + corpus.SEQUENCE + SEGMENTATION
 
 
 def shape_args(spec):
-    """onnx-opt's --input-shape/--input-type for a corpus model's input spec."""
+    """onnx-opt's --input-shape for a corpus model's input spec (dtypes come
+    from forward()'s use of each argument)."""
     args = []
     for name, shape, dtype, _ in spec["inputs"]:
-        if spec["family"] in ("cnn", "transformer") and len(shape) == 4:
+        if spec["family"] in ("cnn", "transformer", "segmentation") and len(shape) == 4:
             args += ["--input-shape", "x=batch,%d,%d,%d" % tuple(shape[1:])]
             continue
         dims = ["batch", "seq"] + [str(d) for d in shape[2:]]
         args += ["--input-shape", "%s=%s" % (name, ",".join(dims))]
-        if dtype != "float32":
-            args += ["--input-type", "%s=%s" % (name, dtype)]
     return args
 
 
@@ -118,6 +118,11 @@ def main():
         print(json.dumps(row), flush=True)
     commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
+    if a.only and os.path.exists(a.json):
+        # The other models keep their rows from the last run.
+        measured = {r["name"] for r in rows}
+        rows += [r for r in json.load(open(a.json))["rows"] if r["name"] not in measured]
+        rows.sort(key=lambda r: MODELS.index(r["name"]) if r["name"] in MODELS else 99)
     json.dump(dict(commit=commit, runs=a.runs, rows=rows), open(a.json, "w"), indent=1)
     write_markdown(a.out, commit, a.runs, rows)
 
