@@ -398,6 +398,29 @@ bool Inferencer::checkChannels(const Node &n, std::string &why) {
   return false;
 }
 
+/// ONNX 1.12 gives ten ai.onnx.ml ops no inference function (Scaler,
+/// Imputer, Normalizer, Binarizer, ...): their result types, from the spec,
+/// so that what follows them (a Cast of their result, a Scaler feeding a
+/// linear model) is typed.
+static void inferMlWithoutFunction(const Node &n, onnx::InferenceContext &ctx) {
+  if (n.op().domain != "ai.onnx.ml" || n.numInputs() < 1 ||
+      n.numOutputs() < 1 || !ctx.getInputType(0) ||
+      !ctx.getInputType(0)->has_tensor_type())
+    return;
+  const std::string &op = n.op().type;
+  bool sameShape = op == "Scaler" || op == "Normalizer" || op == "Imputer" ||
+                   op == "Binarizer";
+  if (op == "Imputer" || op == "Binarizer" || op == "ArrayFeatureExtractor")
+    onnx::propagateElemTypeFromInputToOutput(ctx, 0, 0);
+  else if (sameShape || op == "LinearRegressor" || op == "SVMRegressor" ||
+           op == "FeatureVectorizer" || op == "OneHotEncoder")
+    onnx::updateOutputElemType(ctx, 0, onnx::TensorProto::FLOAT);
+  else
+    return;
+  if (sameShape && onnx::hasInputShape(ctx, 0))
+    onnx::propagateShapeFromInputToOutput(ctx, 0, 0);
+}
+
 void Inferencer::inferNode(const Node &n) {
   const onnx::OpSchema *schema = n.op().schema;
   if (!schema || !hasInference(n.op().domain))
@@ -406,6 +429,8 @@ void Inferencer::inferNode(const Node &n) {
   try {
     if (schema->has_type_and_shape_inference_function())
       schema->GetTypeAndShapeInferenceFunction()(ctx);
+    else
+      inferMlWithoutFunction(n, ctx);
   } catch (const std::exception &) {
     ++failed;
     return;
