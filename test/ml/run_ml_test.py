@@ -416,6 +416,22 @@ def check_map_ops(rep, tool, work):
         return "equals sklearn's LabelEncoder; unknown -> default"
     rep.run("map ops: LabelEncoder and CategoryMapper", label_encoder)
 
+    def float_label_encoder():
+        x = np.array([0.1, 0.1000001, 0.25, -0.0, np.nan], np.float32)
+        outs = evaluate_graph(
+            tool, os.path.join(work, "labelencoder-floats"),
+            [helper.make_node("LabelEncoder", ["x"], ["y"], domain=ML,
+                              keys_floats=[0.1, 0.1000001, 0.0, float("nan")],
+                              values_int64s=[1, 2, 3, 4], default_int64=-1)],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None])],
+            [helper.make_tensor_value_info("y", TensorProto.INT64, None)],
+            [lambda p: open(p, "wb").write(numpy_helper.from_array(x).SerializeToString())])
+        problems = same_labels(outs[0], [1, 2, -1, 3, -1], "LabelEncoder float keys")
+        if problems:
+            raise AssertionError("; ".join(problems))
+        return "keys told apart to the last bit, -0 finds 0, NaN finds nothing"
+    rep.run("map ops: LabelEncoder float keys", float_label_encoder)
+
     def feature_vectorizer():
         a = np.array([[1, 2, 3], [4, 5, 6]], np.float32)
         b = np.array([[7], [8]], np.int64)
@@ -482,6 +498,9 @@ def check_bad_ensembles(rep, tool, work):
             base, n_targets=huge)),
         "FeatureVectorizer inputdimensions": ("FeatureVectorizer", dict(
             inputdimensions=[huge])),
+        "TreeEnsembleClassifier one label": ("TreeEnsembleClassifier", dict(
+            {k.replace("target", "class"): v for k, v in base.items() if k != "n_targets"},
+            classlabels_int64s=[7])),
     }
     for what, (op, attrs) in other.items():
         d = os.path.join(work, "bad-" + what.replace(" ", "-"))

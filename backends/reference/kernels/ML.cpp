@@ -43,11 +43,6 @@ const std::vector<int64_t> &intsOf(const KernelContext &ctx,
   return a ? a->ints : kNone;
 }
 
-std::vector<std::string> attrStrings(const KernelContext &ctx,
-                                     std::string_view name) {
-  return stringsOf(ctx, name);
-}
-
 /// A float-list attribute, or its `<name>_as_tensor` (double) form.
 std::vector<double> attrReals(const KernelContext &ctx, std::string_view name) {
   std::string tensorName = std::string(name) + "_as_tensor";
@@ -103,7 +98,7 @@ struct Labels {
 
 Labels readLabels(const KernelContext &ctx) {
   Labels l;
-  l.strings = attrStrings(ctx, "classlabels_strings");
+  l.strings = stringsOf(ctx, "classlabels_strings");
   l.isString = !l.strings.empty();
   l.ints = ctx.attrInts("classlabels_ints");
   if (l.ints.empty())
@@ -397,7 +392,7 @@ absl::Status kCastMap(KernelContext &ctx) {
 /// string <-> int64 through the cats_strings/cats_int64s pairs.
 absl::Status kCategoryMapper(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
-  std::vector<std::string> cs = attrStrings(ctx, "cats_strings");
+  std::vector<std::string> cs = stringsOf(ctx, "cats_strings");
   std::vector<int64_t> ci = ctx.attrInts("cats_int64s");
   if (cs.size() != ci.size())
     return ctx.error("cats_strings and cats_int64s differ in length");
@@ -436,7 +431,7 @@ absl::Status kCategoryMapper(KernelContext &ctx) {
 /// position, 0 elsewhere.
 absl::Status kDictVectorizer(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(const RefValue *m, mapInput(ctx));
-  std::vector<std::string> vs = attrStrings(ctx, "string_vocabulary");
+  std::vector<std::string> vs = stringsOf(ctx, "string_vocabulary");
   std::vector<int64_t> vi = ctx.attrInts("int64_vocabulary");
   bool strKeys = m->keys->dtype() == DataType::String;
   if (strKeys ? vs.empty() : vi.empty())
@@ -565,7 +560,7 @@ absl::Status kLabelEncoder(KernelContext &ctx) {
   std::vector<int64_t> ki, vi;
   std::vector<float> kf, vf;
   if (ctx.sinceVersion() < 2) {
-    std::vector<std::string> classes = attrStrings(ctx, "classes_strings");
+    std::vector<std::string> classes = stringsOf(ctx, "classes_strings");
     for (size_t i = 0; i < classes.size(); ++i) {
       ks.push_back(classes[i]);
       vi.push_back(int64_t(i));
@@ -575,10 +570,10 @@ absl::Status kLabelEncoder(KernelContext &ctx) {
       std::swap(ki, vi);
     }
   } else {
-    ks = attrStrings(ctx, "keys_strings");
+    ks = stringsOf(ctx, "keys_strings");
     ki = ctx.attrInts("keys_int64s");
     kf = ctx.attrFloats("keys_floats");
-    vs = attrStrings(ctx, "values_strings");
+    vs = stringsOf(ctx, "values_strings");
     vi = ctx.attrInts("values_int64s");
     vf = ctx.attrFloats("values_floats");
   }
@@ -599,24 +594,43 @@ absl::Status kLabelEncoder(KernelContext &ctx) {
     const Value *o = ctx.node().output(0);
     outType = o && o->type().isTensor() ? o->type().elemType() : inType;
   }
+  for (DataType t : {inType, outType})
+    if (t != DataType::String && t != DataType::Int64 && t != DataType::Float)
+      return ctx.unsupportedType(t);
   if (x->dtype() != inType)
     return ctx.error(absl::StrCat("input is ", dataTypeName(x->dtype()),
                                   ", the keys are ", dataTypeName(inType)));
-  // Keys as strings of their bits: one lookup table for the three kinds.
+  // Keys as text: strings as they are, integers in decimal, floats by their
+  // bits (-0 as 0). A NaN matches no key, as in ONNX Runtime's float map.
+  auto floatKey = [](float f) {
+    if (std::isnan(f))
+      return std::string("nan");
+    if (f == 0.0f)
+      f = 0.0f;
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    return absl::StrCat("f", bits);
+  };
+  std::optional<View<int64_t>> xi;
+  std::optional<View<float>> xf;
+  if (inType == DataType::Int64)
+    xi.emplace(*x);
+  else if (inType == DataType::Float)
+    xf.emplace(*x);
   auto keyOf = [&](size_t i) -> std::string {
     if (inType == DataType::String)
       return x->strings()[i];
-    if (inType == DataType::Int64)
-      return absl::StrCat(View<int64_t>(*x)[int64_t(i)]);
-    float f = View<float>(*x)[int64_t(i)];
-    return std::isnan(f) ? "nan" : absl::StrCat(f);
+    if (xi)
+      return absl::StrCat((*xi)[int64_t(i)]);
+    return floatKey((*xf)[int64_t(i)]);
   };
   std::map<std::string, size_t> table;
   for (size_t i = 0; i < nk; ++i) {
+    if (!kf.empty() && std::isnan(kf[i]))
+      continue;
     std::string k = !ks.empty()   ? ks[i]
                     : !ki.empty() ? absl::StrCat(ki[i])
-                                  : (std::isnan(kf[i]) ? std::string("nan")
-                                                       : absl::StrCat(kf[i]));
+                                  : floatKey(kf[i]);
     table.emplace(k, i);
   }
   ONNXOPT_ASSIGN_OR_RETURN(NewTensor y, ctx.allocate(outType, x->dims()));
@@ -744,7 +758,7 @@ absl::Status kNormalizer(KernelContext &ctx) {
 /// X [...] -> float [..., categories]: 1 at the category of each element.
 absl::Status kOneHotEncoder(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
-  std::vector<std::string> cs = attrStrings(ctx, "cats_strings");
+  std::vector<std::string> cs = stringsOf(ctx, "cats_strings");
   std::vector<int64_t> ci = ctx.attrInts("cats_int64s");
   bool zeros = ctx.attrInt("zeros", 1) != 0;
   bool strIn = x->dtype() == DataType::String;
@@ -941,6 +955,8 @@ absl::Status kSVMClassifier(KernelContext &ctx) {
   int64_t width = k;
   if (nsv == 0) {
     // Linear: scores = kernel(x, coefficients row) + rho[0].
+    bool allPositive =
+        std::all_of(coef.begin(), coef.end(), [](float w) { return w >= 0; });
     if (int64_t(coef.size()) != k * r.c || rho.empty())
       return ctx.error(absl::StrCat("linear SVM: ", coef.size(),
                                     " coefficients for ", k, " classes of ",
@@ -952,8 +968,12 @@ absl::Status kSVMClassifier(KernelContext &ctx) {
             kern(&r.x[size_t(i * r.c)], &coef[size_t(c * r.c)], r.c) + rho[0]));
       size_t best = argmax(s);
       lab[size_t(i)] = best;
-      if (k == 2)
-        lab[size_t(i)] = s[best] > 0 ? 1 : 0;
+      // Two classes: the positive label when the best score passes 0.5
+      // (all weights positive: a probability) or 0 (margins), as ONNX
+      // Runtime decides.
+      if (k == 2 &&
+          ((allPositive && s[best] >= 0.5) || (!allPositive && s[best] > 0)))
+        lab[size_t(i)] = 1;
       applyPost(s, post);
     }
     ONNXOPT_RETURN_IF_ERROR(writeLabels(
@@ -1294,8 +1314,8 @@ absl::StatusOr<Rows> ensembleRows(KernelContext &ctx, const Ensemble &e) {
 absl::Status kTreeEnsembleClassifier(KernelContext &ctx) {
   Labels labels = readLabels(ctx);
   int64_t k = int64_t(labels.size());
-  if (k == 0)
-    return ctx.error("class labels are required");
+  if (k < 2)
+    return ctx.error("at least two class labels are required");
   ONNXOPT_ASSIGN_OR_RETURN(Ensemble e, readEnsemble(ctx, "class", k));
   ONNXOPT_ASSIGN_OR_RETURN(Rows r, ensembleRows(ctx, e));
   ONNXOPT_RETURN_IF_ERROR(ctx.checkOutput(DataType::Float, {r.n, k}));
@@ -1419,7 +1439,7 @@ absl::Status kZipMap(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
   if (x->dtype() != DataType::Float)
     return ctx.unsupportedType(x->dtype());
-  std::vector<std::string> ls = attrStrings(ctx, "classlabels_strings");
+  std::vector<std::string> ls = stringsOf(ctx, "classlabels_strings");
   std::vector<int64_t> li = ctx.attrInts("classlabels_int64s");
   bool strKeys = !ls.empty();
   int64_t k = int64_t(strKeys ? ls.size() : li.size());
