@@ -14,8 +14,9 @@ it with test/ml/sklearn_onnx.py (skl2onnx's layout), and checks:
   3. `-O2 --verify` exits 0, and ONNX Runtime on the optimized model gives
      the original's labels and probabilities.
 Also: the map ops (DictVectorizer against sklearn's, CastMap, LabelEncoder
-against sklearn's LabelEncoder, CategoryMapper, FeatureVectorizer) on .pb map
-inputs, and bad ensembles refused with exit 1 and a message. The 500-tree,
+against sklearn's LabelEncoder and ONNX Runtime, float-keyed LabelEncoder,
+CategoryMapper and FeatureVectorizer against ONNX Runtime) on .pb inputs, and
+broken ensembles and attribute sizes refused with exit 1 and a message. The 500-tree,
 depth-12 forest is timed (load, verify, write) and its figures printed.
 --quick (sanitizer builds) skips the 500-tree forest.
 Prints `N passed, N failed`; exit 1 on any failure.
@@ -173,6 +174,22 @@ def ort(model, X, fetch=()):
     path = model + ".x.f32"
     np.ascontiguousarray(X, dtype=np.float32).tofile(path)
     rc, out = run(["node", ORT_ML, model, path, "%d,%d" % X.shape] + list(fetch))
+    if rc != 0:
+        raise RuntimeError("ONNX Runtime: " + out.strip())
+    return {k: np.array(v["data"]).reshape(v["dims"]) for k, v in json.loads(out).items()}
+
+
+def ort_feeds(model, feeds):
+    """ONNX Runtime on named inputs: {name: numpy array}; tensor outputs."""
+    path = model + ".feeds.json"
+    kinds = {np.dtype(np.float32): "float32", np.dtype(np.int64): "int64"}
+    with open(path, "w") as fh:
+        json.dump({k: {"type": kinds.get(v.dtype, "string"), "dims": list(v.shape),
+                       "data": [str(e) if v.dtype.kind in "OU" else
+                                None if v.dtype.kind == "f" and np.isnan(e) else e.item()
+                                for e in v.ravel()]}
+                   for k, v in feeds.items()}, fh)
+    rc, out = run(["node", ORT_ML, model, "--feeds", path])
     if rc != 0:
         raise RuntimeError("ONNX Runtime: " + out.strip())
     return {k: np.array(v["data"]).reshape(v["dims"]) for k, v in json.loads(out).items()}
@@ -411,9 +428,12 @@ def check_map_ops(rep, tool, work):
         got_back = [b.decode() if isinstance(b, bytes) else b for b in outs[1]]
         problems = same_labels(outs[0], want, "LabelEncoder") + \
             same_labels(np.array(got_back), np.array(back), "CategoryMapper")
+        rt = ort_feeds(os.path.join(work, "labelencoder", "model.onnx"), {"x": x.astype(object)})
+        problems += same_labels(rt["y"], want, "ORT LabelEncoder") + \
+            same_labels(rt["back"], np.array(back), "ORT CategoryMapper")
         if problems:
             raise AssertionError("; ".join(problems))
-        return "equals sklearn's LabelEncoder; unknown -> default"
+        return "equals sklearn's LabelEncoder and ONNX Runtime; unknown -> default"
     rep.run("map ops: LabelEncoder and CategoryMapper", label_encoder)
 
     def float_label_encoder():
@@ -427,27 +447,31 @@ def check_map_ops(rep, tool, work):
             [helper.make_tensor_value_info("y", TensorProto.INT64, None)],
             [lambda p: open(p, "wb").write(numpy_helper.from_array(x).SerializeToString())])
         problems = same_labels(outs[0], [1, 2, -1, 3, -1], "LabelEncoder float keys")
+        rt = ort_feeds(os.path.join(work, "labelencoder-floats", "model.onnx"), {"x": x})
+        problems += same_labels(rt["y"], [1, 2, -1, 3, -1], "ORT LabelEncoder float keys")
         if problems:
             raise AssertionError("; ".join(problems))
-        return "keys told apart to the last bit, -0 finds 0, NaN finds nothing"
+        return "keys told apart to the last bit, -0 finds 0, NaN finds nothing (as ORT)"
     rep.run("map ops: LabelEncoder float keys", float_label_encoder)
 
     def feature_vectorizer():
         a = np.array([[1, 2, 3], [4, 5, 6]], np.float32)
-        b = np.array([[7], [8]], np.int64)
+        b = np.array([[7], [8]], np.float32)
         outs = evaluate_graph(
             tool, os.path.join(work, "featurevectorizer"),
             [helper.make_node("FeatureVectorizer", ["a", "b"], ["y"], domain=ML,
                               inputdimensions=[2, 2])],
             [helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 3]),
-             helper.make_tensor_value_info("b", TensorProto.INT64, [2, 1])],
+             helper.make_tensor_value_info("b", TensorProto.FLOAT, [2, 1])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
             [lambda p: open(p, "wb").write(numpy_helper.from_array(a).SerializeToString()),
              lambda p: open(p, "wb").write(numpy_helper.from_array(b).SerializeToString())])
         problems = close(outs[0], [[1, 2, 7, 0], [4, 5, 8, 0]], "FeatureVectorizer")
+        rt = ort_feeds(os.path.join(work, "featurevectorizer", "model.onnx"), {"a": a, "b": b})
+        problems += close(rt["y"], [[1, 2, 7, 0], [4, 5, 8, 0]], "ORT FeatureVectorizer")
         if problems:
             raise AssertionError("; ".join(problems))
-        return "cut to 2 columns, padded to 2"
+        return "cut to 2 columns, padded to 2, as ONNX Runtime"
     rep.run("map ops: FeatureVectorizer", feature_vectorizer)
 
 
