@@ -772,16 +772,21 @@ std::optional<absl::Status> Lowering::lowerLeakyRelu(jit::Node &n,
 // aten::sum, aten::amax, aten::amin, aten::mean
 std::optional<absl::Status> Lowering::lowerReduce(jit::Node &n,
                                                   const std::string &kind) {
+  // max(x) and min(x): every element (torchvision's detection transform
+  // takes the largest image side so).
+  bool whole = (kind == "aten::max" || kind == "aten::min") &&
+               n.inputs().size() == 1 && n.outputs().size() == 1 &&
+               n.input(0)->type()->kind() == c10::TypeKind::TensorType;
   if (!(kind == "aten::sum" || kind == "aten::amax" || kind == "aten::amin" ||
-        (kind == "aten::mean" && n.inputs().size() == 2)))
+        whole || (kind == "aten::mean" && n.inputs().size() == 2)))
     return std::nullopt;
   // (x, dims?, keepdim, dtype?); sum(x, dtype) and mean(x, dtype) reduce
   // everything.
   ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
-  const char *op = kind == "aten::sum"    ? "ReduceSum"
-                   : kind == "aten::amax" ? "ReduceMax"
-                   : kind == "aten::amin" ? "ReduceMin"
-                                          : "ReduceMean";
+  const char *op = kind == "aten::sum"                           ? "ReduceSum"
+                   : kind == "aten::amax" || kind == "aten::max" ? "ReduceMax"
+                   : kind == "aten::amin" || kind == "aten::min" ? "ReduceMin"
+                                                                 : "ReduceMean";
   bool all = n.inputs().size() <= 2 || isNone(n.input(1));
   auto dims = all ? std::optional<std::vector<int64_t>>(std::vector<int64_t>{})
                   : intsOf(n.input(1));

@@ -255,7 +255,7 @@ class Functional(nn.Module):
         idx = torch.tensor([3, 0, 5])
         z = torch.index_select(z, 1, idx) + z[:, idx] - z[:, 1:4]
         g = torch.gather(z, 3, (z > 0).long())
-        n = (z * 3).long().float() / 3 + (2 - z) * 0.5 - z / 4 + z // 2
+        n = (z * 3).long().float() / 3 + (2 - z) * 0.5 - z / 4 + z // 2 + z.max() - z.min()
         return g.sum(-1), n.to(torch.float64).mean(dim=(2, 3))
 
 
