@@ -368,11 +368,30 @@ std::string Lowering::nameOfText(const std::string &base) {
 
 absl::Status Lowering::unsupported(const jit::Node &n, const std::string &why) {
   std::string where;
-  if (auto flc = n.sourceRange().file_line_col())
+  if (auto flc = n.sourceRange().file_line_col()) {
     where = absl::StrCat(" at ", std::get<0>(*flc), ":", std::get<1>(*flc));
-  return absl::UnimplementedError(absl::StrCat(
-      "TorchScript op ", n.kind().toQualString(), why.empty() ? "" : " (", why,
-      why.empty() ? "" : ")", " has no ONNX lowering", where));
+  } else {
+    // Nodes the compiler made (prim::GetAttr of a module attribute) carry
+    // no source: the first use that does says where.
+    for (const jit::Value *out : n.outputs())
+      for (const jit::Use &u : out->uses())
+        if (auto ul = u.user->sourceRange().file_line_col();
+            ul && where.empty())
+          where = absl::StrCat(" (used at ", std::get<0>(*ul), ":",
+                               std::get<1>(*ul), ")");
+    // Else the op that reads it (a method call libtorch did not inline).
+    for (const jit::Value *out : n.outputs())
+      for (const jit::Use &u : out->uses())
+        if (where.empty())
+          where =
+              absl::StrCat(" (read by ", u.user->kind().toQualString(), ")");
+  }
+  std::string what = n.kind().toQualString();
+  if (n.kind() == c10::prim::GetAttr && n.hasAttribute(c10::attr::name))
+    what += absl::StrCat(" '", n.s(c10::attr::name), "'");
+  return absl::UnimplementedError(
+      absl::StrCat("TorchScript op ", what, why.empty() ? "" : " (", why,
+                   why.empty() ? "" : ")", " has no ONNX lowering", where));
 }
 
 absl::StatusOr<Node *> Lowering::emit(std::string_view op,
