@@ -20,8 +20,7 @@
 // double and rounded once; the model reads X instead of float((X - o) * c).
 
 #include "passes/Pass.h"
-
-#include "ir/Builder.h"
+#include "passes/PatternUtils.h"
 
 #include <optional>
 
@@ -75,7 +74,7 @@ public:
       Value *s = lin->input(0);
       Node *scaler = s->definingNode();
       if (!isMlOp(scaler, "Scaler") || scaler->numInputs() != 1 ||
-          !scaler->input(0) || s->isGraphOutput() || !onlyUser(*s, *lin))
+          !scaler->input(0) || !isPrivateResult(s))
         continue;
       Value *x = scaler->input(0);
       DataType xt =
@@ -121,13 +120,6 @@ public:
   }
 
 private:
-  static bool onlyUser(const Value &v, const Node &n) {
-    for (const Use *u = v.firstUse(); u; u = u->nextUse())
-      if (u->user() != &n)
-        return false;
-    return true;
-  }
-
   Statistic numFused{this, "num-fused", "Scalers moved into linear models"};
 };
 

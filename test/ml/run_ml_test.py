@@ -336,17 +336,24 @@ def map_input(path, keys, values, key_type):
         fh.write(m.SerializeToString())
 
 
+def save_graph(d, nodes, inputs, outputs, ml_opset):
+    """A one-off graph of opset 15 and ai.onnx.ml ML_OPSET as D/model.onnx."""
+    os.makedirs(d, exist_ok=True)
+    g = helper.make_graph(nodes, "g", inputs, outputs)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15),
+                                            helper.make_opsetid(sklearn_onnx.ML, ml_opset)])
+    m.ir_version = 8
+    path = os.path.join(d, "model.onnx")
+    onnx.save(m, path)
+    return path
+
+
 def evaluate_graph(tool, d, nodes, inputs, outputs, input_files):
     """Writes a one-off ai.onnx.ml graph and --evaluates it on files."""
     os.makedirs(os.path.join(d, "in"), exist_ok=True)
     for i, write in enumerate(input_files):
         write(os.path.join(d, "in", "input_%d.pb" % i))
-    g = helper.make_graph(nodes, "g", inputs, outputs)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15),
-                                            helper.make_opsetid(sklearn_onnx.ML, 2)])
-    m.ir_version = 8
-    path = os.path.join(d, "model.onnx")
-    onnx.save(m, path)
+    path = save_graph(d, nodes, inputs, outputs, 2)
     outd = os.path.join(d, "out")
     shutil.rmtree(outd, ignore_errors=True)
     rc, out = run([tool, path, "--evaluate", "--inputs", os.path.join(d, "in"),
@@ -490,24 +497,23 @@ def check_bad_ensembles(rep, tool, work):
         "weight on no node": dict(target_nodeids=[1, 5]),
         "unknown mode": dict(nodes_modes=["BRANCH_ALMOST", "LEAF", "LEAF"]),
     }
-    for what, change in bad.items():
-        attrs = dict(base, **change)
-        d = os.path.join(work, "bad-" + what.replace(" ", "-"))
-        os.makedirs(d, exist_ok=True)
-        g = helper.make_graph(
-            [helper.make_node("TreeEnsembleRegressor", ["X"], ["y"], domain=sklearn_onnx.ML,
-                              **attrs)], "g",
+    def refused(label, what, op, attrs):
+        """One node of OP on X [N, 2], --evaluated: exit 1 naming the op."""
+        classifier = "Classifier" in op
+        path = save_graph(
+            os.path.join(work, "bad-" + what.replace(" ", "-")),
+            [helper.make_node(op, ["X"], ["y", "z"] if classifier else ["y"],
+                              domain=sklearn_onnx.ML, **attrs)],
             [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 2])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15),
-                                                helper.make_opsetid(sklearn_onnx.ML, 3)])
-        m.ir_version = 8
-        path = os.path.join(d, "model.onnx")
-        onnx.save(m, path)
+            [helper.make_tensor_value_info("y", TensorProto.INT64 if classifier
+                                           else TensorProto.FLOAT, None)], 3)
         rc, out = run([tool, path, "--evaluate", "--verify-shape", "X=3x2"])
-        rep.check("bad ensemble (%s): exit 1 with a message" % what,
-                  rc == 1 and "TreeEnsembleRegressor" in out and "Assertion" not in out,
+        rep.check("%s (%s): exit 1 with a message" % (label, what),
+                  rc == 1 and op in out and "Assertion" not in out,
                   "exit %d: %s" % (rc, out.strip()[:300]))
+
+    for what, change in bad.items():
+        refused("bad ensemble", what, "TreeEnsembleRegressor", dict(base, **change))
     # Sizes from attributes that would overflow or exhaust memory if trusted.
     huge = 1 << 62
     other = {
@@ -527,22 +533,7 @@ def check_bad_ensembles(rep, tool, work):
             classlabels_int64s=[7])),
     }
     for what, (op, attrs) in other.items():
-        d = os.path.join(work, "bad-" + what.replace(" ", "-"))
-        os.makedirs(d, exist_ok=True)
-        g = helper.make_graph(
-            [helper.make_node(op, ["X"], ["y"] if "Classifier" not in op else ["y", "z"],
-                              domain=sklearn_onnx.ML, **attrs)], "g",
-            [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 2])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT if "Classifier" not in op
-                                           else TensorProto.INT64, None)])
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15),
-                                                helper.make_opsetid(sklearn_onnx.ML, 3)])
-        m.ir_version = 8
-        path = os.path.join(d, "model.onnx")
-        onnx.save(m, path)
-        rc, out = run([tool, path, "--evaluate", "--verify-shape", "X=3x2"])
-        rep.check("bad attributes (%s): exit 1 with a message" % what,
-                  rc == 1 and op in out, "exit %d: %s" % (rc, out.strip()[:300]))
+        refused("bad attributes", what, op, attrs)
 
 
 def main():

@@ -20,7 +20,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 
 namespace onnxopt::ref {
 
@@ -238,12 +237,6 @@ size_t argmax(const std::vector<double> &v) {
     if (v[i] > v[best])
       best = i;
   return best;
-}
-
-/// An element-wise map over a float/double/int tensor into a float tensor of
-/// the same shape (Scaler, Normalizer's input read).
-absl::StatusOr<NewTensor> floatLike(KernelContext &ctx, const Tensor &x) {
-  return ctx.allocate(DataType::Float, x.dims());
 }
 
 // ---------------------------------------------------------------- kernels
@@ -732,7 +725,8 @@ absl::Status kNormalizer(KernelContext &ctx) {
   std::string norm = ctx.attrString("norm", "MAX");
   if (norm != "MAX" && norm != "L1" && norm != "L2")
     return ctx.error(absl::StrCat("unknown norm '", norm, "'"));
-  ONNXOPT_ASSIGN_OR_RETURN(NewTensor y, floatLike(ctx, *x));
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor y,
+                           ctx.allocate(DataType::Float, x->dims()));
   for (int64_t i = 0; i < r.n; ++i) {
     const double *row = r.x.data() + i * r.c;
     double d = 0;
@@ -807,7 +801,8 @@ absl::Status kScaler(KernelContext &ctx) {
     if (v->size() > 1 && int64_t(v->size()) != c)
       return ctx.error(absl::StrCat("offset and scale need 1 or ", c,
                                     " values, not ", v->size()));
-  ONNXOPT_ASSIGN_OR_RETURN(NewTensor y, floatLike(ctx, *x));
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor y,
+                           ctx.allocate(DataType::Float, x->dims()));
   for (size_t i = 0; i < r.x.size(); ++i) {
     size_t col = c ? i % size_t(c) : 0;
     float o = off.empty() ? 0.0f : off.size() == 1 ? off[0] : off[col];
