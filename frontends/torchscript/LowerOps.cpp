@@ -370,7 +370,26 @@ std::optional<absl::Status> Lowering::lowerFlatten(jit::Node &n,
                            attrList(Attribute::makeInt("axis", s)));
   if (*end == -1 && s == 1)
     return result(n, "Flatten", {x}, attrList(Attribute::makeInt("axis", 1)));
-  return unsupported(n, "a partial flatten");
+  if (!rank || s < 0 || e < s || e >= *rank)
+    return unsupported(n, "a partial flatten of unknown rank");
+  // Dims s..e merge into their product; the others stay (allowzero: an
+  // empty dim stays 0, it is not copied from the input).
+  auto shapeRange = [&](int64_t from, int64_t to) {
+    return step("Shape", {x},
+                attrList(Attribute::makeInt("start", from),
+                         Attribute::makeInt("end", to)));
+  };
+  ONNXOPT_ASSIGN_OR_RETURN(auto head, shapeRange(0, s));
+  ONNXOPT_ASSIGN_OR_RETURN(auto mid, shapeRange(s, e + 1));
+  ONNXOPT_ASSIGN_OR_RETURN(auto tail, shapeRange(e + 1, *rank));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      mid,
+      step("ReduceProd", {mid}, attrList(Attribute::makeInt("keepdims", 1))));
+  ONNXOPT_ASSIGN_OR_RETURN(auto shape,
+                           step("Concat", {head, mid, tail},
+                                attrList(Attribute::makeInt("axis", 0))));
+  return result(n, "Reshape", {x, shape},
+                attrList(Attribute::makeInt("allowzero", 1)));
 }
 
 // aten::linear
@@ -750,6 +769,14 @@ std::optional<absl::Status> Lowering::lowerRsqrt(jit::Node &n,
   ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
   ONNXOPT_ASSIGN_OR_RETURN(auto r, step("Sqrt", {x}));
   return result(n, "Reciprocal", {r});
+}
+
+// aten::log2
+std::optional<absl::Status> Lowering::lowerLog2(jit::Node &n,
+                                                const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto l, step("Log", {x}));
+  return result(n, "Div", {l, scalar(std::log(2.0), typeOf(x))});
 }
 
 // aten::pow

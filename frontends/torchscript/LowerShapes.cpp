@@ -120,10 +120,20 @@ bool startsWith(const std::string &s, const char *prefix) {
 
 // aten::zeros, aten::ones, aten::full, aten::zeros_like, aten::ones_like,
 // aten::full_like, aten::new_zeros, aten::new_ones, aten::new_full,
-// aten::arange
+// aten::arange; aten::empty as zeros (its contents are unspecified).
 std::optional<absl::Status> Lowering::lowerCreationOp(jit::Node &n,
                                                       const std::string &kind) {
-  return lowerCreation(n, kind);
+  return lowerCreation(n, kind == "aten::empty" ? "aten::zeros" : kind);
+}
+
+// aten::fill (what libtorch's mutation removal makes of x.fill_(v))
+std::optional<absl::Status> Lowering::lowerFill(jit::Node &n,
+                                                const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(1), typeOf(x)));
+  ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, typeOf(x)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+  return result(n, "Expand", {v, shape});
 }
 
 // aten::expand, aten::expand_as, aten::broadcast_to
@@ -247,7 +257,42 @@ std::optional<absl::Status> Lowering::lowerMaskedFill(jit::Node &n,
 // aten::where
 std::optional<absl::Status> Lowering::lowerWhere(jit::Node &n,
                                                  const std::string &kind) {
-  if (!(kind == "aten::where" && n.inputs().size() == 3))
+  if (n.inputs().size() == 1) {
+    // where(cond): the indices of the true entries, one 1-D tensor per dim
+    // (as torch.nonzero(cond, as_tuple=True)).
+    auto rank = rankOf(n.input(0));
+    if (!rank) {
+      // The dims the program reads (x[0], unpacking) must exist.
+      for (const jit::Use &u : n.output(0)->uses()) {
+        std::string k = u.user->kind().toQualString();
+        int64_t need = -1;
+        if (k == "prim::ListUnpack")
+          need = int64_t(u.user->outputs().size());
+        else if (k == "aten::__getitem__")
+          if (auto i = intOf(u.user->input(1)); i && *i >= 0)
+            need = *i + 1;
+        if (need < 0) {
+          rank.reset();
+          break;
+        }
+        rank = std::max(rank.value_or(0), need);
+      }
+    }
+    if (!rank)
+      return unsupported(n, "a condition of unknown rank");
+    ONNXOPT_ASSIGN_OR_RETURN(auto c, operand(n, 0));
+    ONNXOPT_ASSIGN_OR_RETURN(auto nz, step("NonZero", {c}));
+    std::vector<Value *> parts;
+    for (int64_t d = 0; d < *rank; ++d) {
+      ONNXOPT_ASSIGN_OR_RETURN(auto p,
+                               step("Gather", {nz, ints({d}, true)},
+                                    attrList(Attribute::makeInt("axis", 0))));
+      parts.push_back(p);
+    }
+    lists_[n.output(0)] = parts;
+    return absl::OkStatus();
+  }
+  if (n.inputs().size() != 3)
     return std::nullopt;
   ONNXOPT_ASSIGN_OR_RETURN(auto c, operand(n, 0));
   ONNXOPT_ASSIGN_OR_RETURN(c, cast(c, DataType::Bool));
@@ -287,9 +332,15 @@ std::optional<absl::Status> Lowering::lowerSplit(jit::Node &n,
   Value *sizes = nullptr;
   if (!unbind) {
     auto s = intsOf(n.input(1));
-    if (!s)
+    const jit::Node *list = n.input(1)->node();
+    if (!s && kind == "aten::split_with_sizes" &&
+        list->kind() == c10::prim::ListConstruct) {
+      // Computed sizes (one per item of a list built here).
+      count = list->inputs().size();
+      ONNXOPT_ASSIGN_OR_RETURN(sizes, intList(n.input(1)));
+    } else if (!s) {
       return unsupported(n, "computed split sizes");
-    if (s->size() > 1 || kind == "aten::split_with_sizes") {
+    } else if (s->size() > 1 || kind == "aten::split_with_sizes") {
       count = s->size();
       sizes = ints(*s);
     } else {
@@ -467,6 +518,62 @@ std::optional<absl::Status> Lowering::lowerNms(jit::Node &n,
                 attrList(Attribute::makeInt("axis", 1)));
 }
 
+// torchvision::roi_align(x, rois [K, 5] as batch x1 y1 x2 y2, spatial_scale,
+// pooled_height, pooled_width, sampling_ratio, aligned): ONNX RoiAlign
+// (average mode) with the batch column apart; `aligned` shifts the box by
+// half a pixel, which is RoiAlign's half_pixel transformation.
+std::optional<absl::Status> Lowering::lowerRoiAlign(jit::Node &n,
+                                                    const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(auto rois, tensor(n.input(1), typeOf(x)));
+  auto scale = numberOf(n.input(2));
+  auto h = intOf(n.input(3)), w = intOf(n.input(4));
+  auto ratio = intOf(n.input(5));
+  auto aligned = boolOf(n.input(6));
+  if (!scale || !h || !w || !ratio || !aligned)
+    return unsupported(n, "computed pooling parameters");
+  ONNXOPT_ASSIGN_OR_RETURN(auto batch,
+                           step("Gather", {rois, ints({0}, true)},
+                                attrList(Attribute::makeInt("axis", 1))));
+  ONNXOPT_ASSIGN_OR_RETURN(batch, cast(batch, DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto boxes, step("Slice", {rois, ints({1}), ints({5}), ints({1})}));
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, emit("RoiAlign", {x, boxes, batch}, n));
+  node->setAttr(
+      Attribute::makeString("coordinate_transformation_mode",
+                            *aligned ? "half_pixel" : "output_half_pixel"));
+  node->setAttr(Attribute::makeString("mode", "avg"));
+  node->setAttr(Attribute::makeInt("output_height", *h));
+  node->setAttr(Attribute::makeInt("output_width", *w));
+  node->setAttr(
+      Attribute::makeInt("sampling_ratio", std::max<int64_t>(*ratio, 0)));
+  node->setAttr(Attribute::makeFloat("spatial_scale", float(*scale)));
+  finish(node);
+  tensors_[n.output(0)] = node->output(0);
+  return absl::OkStatus();
+}
+
+// aten::scatter(x, dim, index, src | value)
+std::optional<absl::Status> Lowering::lowerScatter(jit::Node &n,
+                                                   const std::string &) {
+  if (n.inputs().size() != 4)
+    return unsupported(n, "a reducing scatter");
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto dim = intOf(n.input(1));
+  if (!dim)
+    return unsupported(n, "a computed dim");
+  ONNXOPT_ASSIGN_OR_RETURN(auto idx, tensor(n.input(2), DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Int64));
+  ONNXOPT_ASSIGN_OR_RETURN(auto src, tensor(n.input(3), typeOf(x)));
+  ONNXOPT_ASSIGN_OR_RETURN(src, cast(src, typeOf(x)));
+  if (n.input(3)->type()->kind() != c10::TypeKind::TensorType) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {idx}));
+    ONNXOPT_ASSIGN_OR_RETURN(src, step("Expand", {src, shape}));
+  }
+  return result(n, "ScatterElements", {x, idx, src},
+                attrList(Attribute::makeInt("axis", *dim)));
+}
+
 // aten::gather
 std::optional<absl::Status> Lowering::lowerGather(jit::Node &n,
                                                   const std::string &) {
@@ -482,8 +589,9 @@ std::optional<absl::Status> Lowering::lowerGather(jit::Node &n,
 // aten::index
 std::optional<absl::Status> Lowering::lowerIndex(jit::Node &n,
                                                  const std::string &) {
-  // x[i0, i1, ...] with index tensors on leading dims (None skips a dim):
-  // one index tensor is a Gather on its dim; bool masks are not lowered.
+  // x[i0, i1, ...] with one index tensor (None skips a dim): integer indices
+  // are a Gather on their dim; a 1-D bool mask a Compress on its dim; a bool
+  // mask over all of x's dims (x[mask]) the GatherND of its NonZero rows.
   ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
   // The index list: a constant list (None or tensors), or one the
   // lowering holds (items nullptr for None).
@@ -497,17 +605,59 @@ std::optional<absl::Status> Lowering::lowerIndex(jit::Node &n,
     ONNXOPT_ASSIGN_OR_RETURN(idxs, items(n.input(1), std::nullopt));
   }
   std::optional<size_t> dim;
+  size_t count = 0;
   for (size_t i = 0; i < idxs.size(); ++i)
     if (idxs[i]) {
-      if (dim)
-        return unsupported(n, "more than one index tensor");
-      dim = i;
+      dim = dim ? dim : i;
+      ++count;
     }
   if (!dim)
     return unsupported(n, "no index tensor");
+  if (count > 1) {
+    // x[i0, i1, ...] on the leading dims: the indices broadcast together
+    // and stacked on a last axis pick GatherND's slices.
+    if (*dim != 0 || count != idxs.size())
+      return unsupported(n, "index tensors that are not the leading dims");
+    Value *any = nullptr;
+    for (Value *&i : idxs) {
+      if (typeOf(i) == DataType::Bool || typeOf(i) == DataType::UInt8)
+        return unsupported(n, "a boolean mask among several indices");
+      ONNXOPT_ASSIGN_OR_RETURN(i, cast(i, DataType::Int64));
+      if (any) {
+        ONNXOPT_ASSIGN_OR_RETURN(any, step("Add", {any, i}));
+      } else {
+        any = i;
+      }
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {any}));
+    std::vector<Value *> cols;
+    for (Value *i : idxs) {
+      ONNXOPT_ASSIGN_OR_RETURN(auto e, step("Expand", {i, shape}));
+      ONNXOPT_ASSIGN_OR_RETURN(e, step("Unsqueeze", {e, ints({-1})}));
+      cols.push_back(e);
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto at,
+        step("Concat", cols, attrList(Attribute::makeInt("axis", -1))));
+    return result(n, "GatherND", {x, at});
+  }
   Value *idx = idxs[*dim];
-  if (typeOf(idx) == DataType::Bool || typeOf(idx) == DataType::UInt8)
-    return unsupported(n, "a boolean mask index");
+  DataType it = typeOf(idx);
+  if (it == DataType::Bool || it == DataType::UInt8) {
+    const auto &ms = idx->type().shape();
+    if (!ms)
+      return unsupported(n, "a boolean mask of unknown rank");
+    ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Bool));
+    if (ms->size() == 1)
+      return result(n, "Compress", {x, idx},
+                    attrList(Attribute::makeInt("axis", int64_t(*dim))));
+    auto rank = rankOf(n.input(0));
+    if (*dim != 0 || !rank || int64_t(ms->size()) != *rank)
+      return unsupported(n, "a boolean mask over some of the dims");
+    ONNXOPT_ASSIGN_OR_RETURN(auto nz, step("NonZero", {idx}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto rows, step("Transpose", {nz}));
+    return result(n, "GatherND", {x, rows});
+  }
   ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Int64));
   return result(n, "Gather", {x, idx},
                 attrList(Attribute::makeInt("axis", int64_t(*dim))));
@@ -516,13 +666,103 @@ std::optional<absl::Status> Lowering::lowerIndex(jit::Node &n,
 // aten::repeat
 std::optional<absl::Status> Lowering::lowerRepeat(jit::Node &n,
                                                   const std::string &) {
+  // Repeats longer than the rank repeat new leading dims of size 1.
   ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
-  ONNXOPT_ASSIGN_OR_RETURN(auto reps, intList(n.input(1)));
   auto rank = rankOf(n.input(0));
-  auto r = intsOf(n.input(1));
-  if (!rank || !r || int64_t(r->size()) != *rank)
-    return unsupported(n, "repeats of another length than the rank");
+  std::optional<int64_t> count;
+  if (auto r = intsOf(n.input(1)))
+    count = int64_t(r->size());
+  else if (const jit::Node *p = n.input(1)->node();
+           p->kind() == c10::prim::ListConstruct)
+    count = int64_t(p->inputs().size());
+  if (!rank || !count || *count < *rank)
+    return unsupported(n, "repeats shorter than the rank or of unknown length");
+  ONNXOPT_ASSIGN_OR_RETURN(auto reps, intList(n.input(1)));
+  if (*count > *rank) {
+    std::vector<int64_t> lead;
+    for (int64_t i = 0; i < *count - *rank; ++i)
+      lead.push_back(i);
+    ONNXOPT_ASSIGN_OR_RETURN(x, step("Unsqueeze", {x, ints(lead)}));
+  }
   return result(n, "Tile", {x, reps});
+}
+
+// aten::_shape_as_tensor (traced x.shape read as a tensor)
+std::optional<absl::Status> Lowering::lowerShapeAsTensor(jit::Node &n,
+                                                         const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  return result(n, "Shape", {x});
+}
+
+// aten::meshgrid
+std::optional<absl::Status> Lowering::lowerMeshgrid(jit::Node &n,
+                                                    const std::string &) {
+  // Result i: 1-D input i reshaped to have its length on dim i (dims 0 and
+  // 1 swapped for indexing="xy") and 1 elsewhere, expanded to the lengths
+  // of all inputs.
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+  bool xy = false;
+  if (n.inputs().size() > 1) {
+    auto c = constant(n.input(1));
+    if (!c || !c->isString())
+      return unsupported(n, "a computed indexing");
+    if (c->toStringRef() != "ij" && c->toStringRef() != "xy")
+      return unsupported(n, "indexing '" + c->toStringRef() + "'");
+    xy = c->toStringRef() == "xy" && parts.size() > 1;
+  }
+  std::vector<Value *> lengths;
+  for (Value *p : parts) {
+    if (!p->type().shape() || p->type().shape()->size() > 1)
+      return unsupported(n, "an operand that is not 1-D or 0-d");
+    ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {p}));
+    if (p->type().shape()->empty())
+      s = ints({1});
+    lengths.push_back(s);
+  }
+  if (xy)
+    std::swap(lengths[0], lengths[1]);
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto full,
+      step("Concat", lengths, attrList(Attribute::makeInt("axis", 0))));
+  std::vector<Value *> outs;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    size_t at = xy && i < 2 ? 1 - i : i;
+    std::vector<int64_t> shape(parts.size(), 1);
+    shape[at] = -1;
+    ONNXOPT_ASSIGN_OR_RETURN(auto r, step("Reshape", {parts[i], ints(shape)}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto e, step("Expand", {r, full}));
+    outs.push_back(e);
+  }
+  lists_[n.output(0)] = outs;
+  return absl::OkStatus();
+}
+
+// aten::topk
+std::optional<absl::Status> Lowering::lowerTopk(jit::Node &n,
+                                                const std::string &) {
+  // (x, k, dim, largest, sorted) -> (values, indices); k may be computed.
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto dim = intOf(n.input(2));
+  auto largest = boolOf(n.input(3)), sorted = boolOf(n.input(4));
+  if (!dim || !largest || !sorted)
+    return unsupported(n, "a computed dim, largest or sorted");
+  Value *k = nullptr;
+  if (auto kc = intOf(n.input(1))) {
+    k = ints({*kc});
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(auto kt, tensor(n.input(1), DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(kt, cast(kt, DataType::Int64));
+    ONNXOPT_ASSIGN_OR_RETURN(k, step("Reshape", {kt, ints({1})}));
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, emit("TopK", {x, k}, n, 2));
+  node->setAttr(Attribute::makeInt("axis", *dim));
+  node->setAttr(Attribute::makeInt("largest", *largest));
+  node->setAttr(Attribute::makeInt("sorted", *sorted));
+  node->output(1)->setType(Type::tensor(DataType::Int64));
+  finish(node);
+  tensors_[n.output(0)] = node->output(0);
+  tensors_[n.output(1)] = node->output(1);
+  return absl::OkStatus();
 }
 
 // aten::flip

@@ -314,6 +314,17 @@ public:
   std::optional<absl::Status> lowerRepeat(jit::Node &n,
                                           const std::string &kind);
   std::optional<absl::Status> lowerFlip(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerShapeAsTensor(jit::Node &n,
+                                                 const std::string &kind);
+  std::optional<absl::Status> lowerMeshgrid(jit::Node &n,
+                                            const std::string &kind);
+  std::optional<absl::Status> lowerTopk(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerFill(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerLog2(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerScatter(jit::Node &n,
+                                           const std::string &kind);
+  std::optional<absl::Status> lowerRoiAlign(jit::Node &n,
+                                            const std::string &kind);
   std::optional<absl::Status> lowerUpsample(jit::Node &n,
                                             const std::string &kind);
 
