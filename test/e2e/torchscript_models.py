@@ -21,13 +21,17 @@ If and Loop and match on inputs taking each branch. No --input-type is given:
 each argument's dtype comes from forward()'s use of it (embedding indices,
 the pre-norm encoder's bool padding mask). torchvision::nms, scripted and
 traced (torchvision's operator library loaded on demand), becomes ONNX
-NonMaxSuppression and matches torchvision exactly; a masked_fill mask is read
+NonMaxSuppression and matches torchvision exactly; the three torchvision
+detection models (SSDlite, RetinaNet, Faster R-CNN), traced through the
+corpus' one-image wrapper, match libtorch's boxes, scores and labels on two
+seeded images (check_detection); a masked_fill mask is read
 as bool and an --input-type contradicting it is refused. Also the bad inputs: a
 truncated archive, a zip that is not TorchScript, a missing --input-shape, an
 op with no lowering, a list mutated on a run-time path: exit 1, no output
 file, a message naming the problem. Prints `N passed, N failed`.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -422,6 +426,163 @@ def check_dict_output(onnx_opt, work):
     return [] if p.returncode == 0 else [(p.stdout + p.stderr).strip()[-300:]]
 
 
+# torchvision's detection models, traced through the corpus' one-image wrapper
+# (DetWrap: boxes, scores, labels), with the name of the layer whose weights
+# make the class scores and the factor they are scaled by (below).
+DETECTION = {"ssdlite320_mobilenet_v3_large": ("head.classification_head.module_list", 1.0),
+             "retinanet_resnet50_fpn": ("head.classification_head.cls_logits", 20.0),
+             "fasterrcnn_mobilenet_v3_large_320_fpn": ("roi_heads.box_predictor.cls_score",
+                                                       20.0)}
+
+
+def detection_model(name):
+    """The corpus' detection model made to detect something. With random
+    weights and random BatchNorm statistics the backbone's features do not
+    depend on the image (SSDlite's are equal for every input to 1e-12) and
+    every score ties, so which boxes come out is float noise. Here the
+    BatchNorm statistics are measured on four seeded images (as training
+    would have set them) and the class-score weights scaled so that scores
+    spread over (0, 1): the boxes then depend on the image and no two scores
+    tie."""
+    layer, scale = DETECTION[name]
+    w = corpus.build(name, 0)
+    w.score_thresh = getattr(w.m, "score_thresh", None) or w.m.roi_heads.score_thresh
+    bns = [m for m in w.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # a plain average over the calibration images
+        m.train()
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        w.m([torch.rand(3, 320, 320, generator=g) for _ in range(4)])
+        for m in bns:
+            m.eval()
+        for pn, p in w.m.named_parameters():
+            if pn.startswith(layer) and pn.endswith("weight") and p.dim() > 1:
+                p.mul_(scale)
+    return w.eval()
+
+
+def detection_error(got, want, floor):
+    """(worst box distance, worst score distance, how many detections only one
+    side has, how many NMS ties) from each detection in GOT to its nearest same-label detection in
+    WANT, or None when a detection has no counterpart and is not borderline.
+    Detections are compared as sets (two scores equal to float noise may come
+    out in either order); a detection whose score is within 1e-4 of FLOOR (the
+    model's score threshold) or of the lowest score kept may be on one side only:
+    float noise decides whether it passes the cut."""
+    (gb, gs, gl), (wb, ws, wl) = got, want
+    lowest = min([floor] + [float(v) for v in list(gs) + list(ws)])
+    cut = max(floor, lowest)
+
+    def borderline(score):
+        return abs(score - floor) < 1e-4 or abs(score - cut) < 1e-4
+
+    def iou(a, b):
+        w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+        return w * h / union if union > 0 else 0.0
+
+    free = set(range(len(wb)))
+    worst_box = worst_score = 0.0
+    alone = ties = 0
+    for b, sc, lab in zip(gb, gs, gl):
+        same = [j for j in free if wl[j] == lab]
+        j = min(same, key=lambda j: np.abs(wb[j] - b).max(), default=None)
+        if j is not None and np.abs(wb[j] - b).max() > 1.0:
+            # An NMS tie: two overlapping boxes of one label whose scores
+            # are equal to float noise; which one suppresses the other is
+            # noise too.
+            tie = [k for k in same if abs(float(ws[k] - sc)) < 1e-4 and iou(wb[k], b) > 0.5]
+            if tie:
+                free.discard(tie[0])
+                ties += 1
+                continue
+        if j is None or np.abs(wb[j] - b).max() > 1.0:
+            if not borderline(float(sc)):
+                return None
+            alone += 1
+            continue
+        free.discard(j)
+        worst_box = max(worst_box, float(np.abs(wb[j] - b).max()))
+        worst_score = max(worst_score, abs(float(ws[j] - sc)))
+    for j in free:
+        if not borderline(float(ws[j])):
+            return None
+        alone += 1
+    return worst_box, worst_score, alone, ties
+
+
+def ort_outputs(model, x):
+    """MODEL's outputs in ONNX Runtime on the float32 input X, as numpy arrays
+    (test/ml/ort_ml.js prints them as JSON)."""
+    raw = model + ".input.f32"
+    x.astype("<f4").tofile(raw)
+    p = run(["node", os.path.join(HERE, "..", "ml", "ort_ml.js"), model, raw,
+             ",".join(str(d) for d in x.shape)])
+    if p.returncode != 0:
+        raise RuntimeError("ONNX Runtime on %s: %s" % (model, p.stderr.strip()[-300:]))
+    res = json.loads(p.stdout)
+    outs = onnx.load(model, load_external_data=False).graph.output
+    return [np.array(res[o.name]["data"]).reshape(res[o.name]["dims"]) for o in outs]
+
+
+def check_detection(onnx_opt, work, name):
+    """A traced detection model (torchvision::nms -> NonMaxSuppression,
+    roi_align -> RoiAlign, the post-processing as traced for one 320x320
+    image) against libtorch on two seeded images: the same number of
+    detections with the same labels, each box within 1e-3 of the nearest
+    same-label box of libtorch's, or (float noise through ResNet-50's
+    features: RetinaNet) no further than 1.25x torch.onnx.export's own model
+    on the same image."""
+    d = os.path.join(work, name + ".trace")
+    os.makedirs(d, exist_ok=True)
+    model = detection_model(name)
+    x0 = torch.rand(1, 3, 320, 320, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ts = torch.jit.trace(model, x0, check_trace=False)
+    pt, out = os.path.join(d, "m.pt"), os.path.join(d, "m.onnx")
+    ts.save(pt)
+    p = run([onnx_opt, pt, "--input-shape", "x=1,3,320,320", "-O2", "-o", out])
+    if p.returncode != 0:
+        return ["onnx-opt: exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])]
+    def all_ops(g):
+        for n in g.node:
+            yield n.op_type
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    yield from all_ops(a.g)
+
+    ops = set(all_ops(onnx.load(out, load_external_data=False).graph))
+    problems = []
+    want_ops = {"NonMaxSuppression"} | ({"RoiAlign"} if "rcnn" in name else set())
+    if not want_ops <= ops:
+        problems.append("no %s in the ONNX graph" % sorted(want_ops - ops))
+    loaded = torch.jit.load(pt).eval()
+    exported = None
+    for seed in (1, 2):
+        x = torch.rand(1, 3, 320, 320, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            want = [y.numpy() for y in loaded(x)]
+        err = detection_error(ort_outputs(out, x.numpy()), want, model.score_thresh)
+        print("     %s image %d: %d detections; worst box, score distance, borderline "
+              "on one side only, NMS ties: %s" % (name, seed, len(want[0]), err))
+        if err is not None and err[0] <= 1e-3 and err[1] <= 1e-3:
+            continue
+        if exported is None:
+            exported = os.path.join(d, "exported.onnx")
+            torch.onnx.export(loaded, (x0,), exported, opset_version=17, input_names=["x"])
+        theirs = detection_error(ort_outputs(exported, x.numpy()), want, model.score_thresh)
+        print("     torch.onnx.export's: %s" % (theirs,))
+        if err is not None and theirs is not None and err[0] <= 1.25 * theirs[0] and \
+                err[1] <= 1.25 * theirs[1]:
+            continue
+        problems.append("image %d: %d detections; worst box/score distance %s, "
+                        "torch.onnx.export's %s" % (seed, len(want[0]), err, theirs))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("onnx_opt")
@@ -430,7 +591,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     names = corpus.select(args.only, MODELS,
-                          also=["control_flow", "torchvision_ops", "segmentation_dict"])
+                          also=["control_flow", "torchvision_ops", "segmentation_dict"] +
+                          list(DETECTION))
     checks = corpus.Report()
 
     def report(label, problems, ok_text, d=None):
@@ -451,6 +613,10 @@ def main():
                check_dict_output(args.onnx_opt, args.work),
                "the returned dict's entry is the graph output 'out', matching libtorch",
                os.path.join(args.work, "segmentation_dict"))
+    for name in [n for n in names if n in DETECTION]:
+        report("%s (trace)" % name, check_detection(args.onnx_opt, args.work, name),
+               "boxes, scores and labels match libtorch on two images",
+               os.path.join(args.work, name + ".trace"))
     if not args.only or "torchvision_ops" in names:
         report("torchvision ops and dtypes", check_torchvision_ops_and_dtypes(
             args.onnx_opt, args.work), "torchvision::nms (script, trace) matches "
