@@ -34,7 +34,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools", "corpus"))
 import onnxopt_corpus as corpus  # noqa: E402
 
 SEGMENTATION = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
-MODELS = corpus.CLASSIFIERS + corpus.SEQUENCE + SEGMENTATION
+DETECTION = ["ssdlite320_mobilenet_v3_large", "retinanet_resnet50_fpn",
+             "fasterrcnn_mobilenet_v3_large_320_fpn"]
+MODELS = corpus.CLASSIFIERS + corpus.SEQUENCE + SEGMENTATION + DETECTION
 
 
 def shape_args(spec):
@@ -42,6 +44,9 @@ def shape_args(spec):
     from forward()'s use of each argument)."""
     args = []
     for name, shape, dtype, _ in spec["inputs"]:
+        if spec["family"] == "detection":  # traced for one image: batch 1
+            args += ["--input-shape", "x=%s" % ",".join(str(d) for d in shape)]
+            continue
         if spec["family"] in ("cnn", "transformer", "segmentation") and len(shape) == 4:
             args += ["--input-shape", "x=batch,%d,%d,%d" % tuple(shape[1:])]
             continue
