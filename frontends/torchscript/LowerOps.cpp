@@ -875,13 +875,26 @@ Lowering::lowerMinMaxAlongDim(jit::Node &n, const std::string &kind) {
 // aten::maximum, aten::minimum, aten::max, aten::min
 std::optional<absl::Status>
 Lowering::lowerElementwiseMinMax(jit::Node &n, const std::string &kind) {
-  if (!((kind == "aten::maximum" || kind == "aten::minimum") ||
+  auto isNumber = [](const jit::Value *v) {
+    auto k = v->type()->kind();
+    return k == c10::TypeKind::IntType || k == c10::TypeKind::FloatType;
+  };
+  // prim::min/max: of two numbers (scripted `min(3, int(k))`).
+  bool numbers = (kind == "prim::max" || kind == "prim::min") &&
+                 n.inputs().size() == 2 && isNumber(n.input(0)) &&
+                 isNumber(n.input(1));
+  if (!((kind == "aten::maximum" || kind == "aten::minimum") || numbers ||
         ((kind == "aten::max" || kind == "aten::min") &&
          n.inputs().size() == 2 &&
          n.input(1)->type()->kind() == c10::TypeKind::TensorType)))
     return std::nullopt;
-  ONNXOPT_ASSIGN_OR_RETURN(auto a, operand(n, 0));
-  ONNXOPT_ASSIGN_OR_RETURN(auto b, operand(n, 1));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto a,
+      tensor(n.input(0), elementTypeOf(n.input(0)).value_or(DataType::Float)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(1), typeOf(a)));
+  if (numbers) {
+    ONNXOPT_RETURN_IF_ERROR(promote(a, b, n.input(0), n.input(1)));
+  }
   return result(n, kind.find("max") != std::string::npos ? "Max" : "Min",
                 {a, b});
 }

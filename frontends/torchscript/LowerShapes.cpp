@@ -333,8 +333,7 @@ std::optional<absl::Status> Lowering::lowerSplit(jit::Node &n,
   if (!unbind) {
     auto s = intsOf(n.input(1));
     const jit::Node *list = n.input(1)->node();
-    if (!s && kind == "aten::split_with_sizes" &&
-        list->kind() == c10::prim::ListConstruct) {
+    if (!s && list->kind() == c10::prim::ListConstruct) {
       // Computed sizes (one per item of a list built here).
       count = list->inputs().size();
       ONNXOPT_ASSIGN_OR_RETURN(sizes, intList(n.input(1)));

@@ -235,6 +235,8 @@ constexpr Entry kLowerings[] = {
     {"prim::PythonOp", &Lowering::lowerRaiseOrWarn},
     {"prim::RaiseException", &Lowering::lowerRaiseOrWarn},
     {"prim::TupleConstruct", &Lowering::lowerListConstruct},
+    {"prim::max", &Lowering::lowerElementwiseMinMax},
+    {"prim::min", &Lowering::lowerElementwiseMinMax},
     {"prim::TupleIndex", &Lowering::lowerItemAccess},
     {"prim::DictConstruct", &Lowering::lowerDict},
     {"prim::TupleUnpack", &Lowering::lowerUnpack},

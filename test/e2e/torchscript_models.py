@@ -426,6 +426,63 @@ def check_dict_output(onnx_opt, work):
     return [] if p.returncode == 0 else [(p.stdout + p.stderr).strip()[-300:]]
 
 
+class DetectionOps(nn.Module):
+    """The ops torchvision's detection post-processing is made of, on an
+    [n, 6] input with n >= 4."""
+
+    def forward(self, x):
+        gy, gx = torch.meshgrid(torch.arange(x.shape[0]), torch.arange(3), indexing="ij")
+        gxy = torch.meshgrid(torch.arange(2), torch.arange(x.shape[0]), indexing="xy")
+        s = x[:, 0]
+        keep = torch.where(s > 0)[0]
+        k = min(3, int(keep.numel()))
+        v, i = s[keep].topk(k)
+        rows = x[x[:, 1] > 0]
+        pos = x[x > 0.5]
+        flat = torch.log2(x.abs() + 1).reshape(2, -1, 3).flatten(0, 1)
+        idx = (x[:4].abs() * 3).long() % 4
+        sc = torch.zeros(4, 6).scatter(0, idx, x[:4])
+        e = torch.empty((), dtype=torch.int64).fill_(x.shape[0] // 2)
+        rep = x.repeat(2, 1, 1)
+        pick = x[torch.arange(2)[:, None], torch.tensor([[0, 2], [1, 3]])]
+        parts = torch.split(x, [x.shape[0] - 2, 2])
+        return (gy + gx, gxy[0] * 10 + gxy[1], v, i, rows, pos, flat, sc, e, rep, pick,
+                parts[0], parts[1], torch._shape_as_tensor(x))
+
+
+def check_detection_ops(onnx_opt, work):
+    """DetectionOps traced (at n = 8) and scripted, converted with a symbolic n,
+    against libtorch at n = 8 and 11: integer and bool outputs and data
+    movement exactly, log2 within float rounding (Log / ln 2)."""
+    d = os.path.join(work, "detection_ops")
+    os.makedirs(d, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.randn(8, 6, generator=g)
+    problems = []
+    for kind in ("trace", "script"):
+        m = (torch.jit.trace(DetectionOps(), x0, check_trace=False) if kind == "trace"
+             else torch.jit.script(DetectionOps()))
+        pt, out = os.path.join(d, kind + ".pt"), os.path.join(d, kind + ".onnx")
+        m.save(pt)
+        p = run([onnx_opt, pt, "--input-shape", "x=n,6", "-O2", "-o", out])
+        if p.returncode != 0:
+            problems.append("%s: exit %d: %s" % (kind, p.returncode, p.stderr.strip()[-300:]))
+            continue
+        for n in (8, 11):
+            x = torch.randn(n, 6, generator=g)
+            with torch.no_grad():
+                want = [y.numpy() for y in m(x)]
+            got = ort_outputs(out, x.numpy())
+            for j, (a, b) in enumerate(zip(got, want)):
+                a = a.astype(b.dtype)
+                exact = j != 6  # log2
+                if a.shape != b.shape or not (np.array_equal(a, b) if exact else
+                                              np.allclose(a, b, rtol=1e-6, atol=1e-6)):
+                    problems.append("%s at n=%d: output %d: %s %s vs libtorch's %s %s" % (
+                        kind, n, j, a.shape, a.reshape(-1)[:4], b.shape, b.reshape(-1)[:4]))
+    return problems
+
+
 # torchvision's detection models, traced through the corpus' one-image wrapper
 # (DetWrap: boxes, scores, labels), with the name of the layer whose weights
 # make the class scores and the factor they are scaled by (below).
@@ -591,7 +648,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     names = corpus.select(args.only, MODELS,
-                          also=["control_flow", "torchvision_ops", "segmentation_dict"] +
+                          also=["control_flow", "torchvision_ops", "segmentation_dict",
+                                "detection_ops"] +
                           list(DETECTION))
     checks = corpus.Report()
 
@@ -613,6 +671,11 @@ def main():
                check_dict_output(args.onnx_opt, args.work),
                "the returned dict's entry is the graph output 'out', matching libtorch",
                os.path.join(args.work, "segmentation_dict"))
+    if not args.only or "detection_ops" in names:
+        report("detection ops (trace, script)", check_detection_ops(args.onnx_opt, args.work),
+               "meshgrid, where, topk with computed k, mask and multi-tensor index, scatter, "
+               "fill, repeat, partial flatten, computed split sizes match libtorch",
+               os.path.join(args.work, "detection_ops"))
     for name in [n for n in names if n in DETECTION]:
         report("%s (trace)" % name, check_detection(args.onnx_opt, args.work, name),
                "boxes, scores and labels match libtorch on two images",
