@@ -590,6 +590,7 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
   // branch is lowered in place.
   if (auto c = boolOf(n.input(0))) {
     jit::Block &taken = *n.blocks()[*c ? 0 : 1];
+    inline_.insert(&taken);
     ONNXOPT_RETURN_IF_ERROR(lowerBlock(taken));
     for (size_t i = 0; i < n.outputs().size(); ++i)
       bind(n.output(i), taken.outputs()[i]);
@@ -664,6 +665,7 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
   if (trip && *trip <= kMaxUnroll && start && *start && again && *again) {
     std::vector<const jit::Value *> state(n.inputs().begin() + 2,
                                           n.inputs().end());
+    inline_.insert(&blk);
     for (int64_t i = 0; i < *trip; ++i) {
       consts_[blk.inputs()[0]] = i;
       for (size_t j = 0; j < carried; ++j)
@@ -914,7 +916,7 @@ std::optional<absl::Status> Lowering::lowerAppend(jit::Node &n,
                                                   const std::string &) {
   // Appending to a list of tensors built in the same block: the list's
   // contents at each use are what program order gives.
-  if (n.owningBlock() != n.input(0)->node()->owningBlock())
+  if (!inPlaceOf(n, n.input(0)))
     return unsupported(n, "appending inside a branch or loop");
   ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
   ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1)));
@@ -978,11 +980,26 @@ std::optional<absl::Status> Lowering::lowerDict(jit::Node &n,
 // aten::_set_item (d[key] = value)
 std::optional<absl::Status> Lowering::lowerSetItem(jit::Node &n,
                                                    const std::string &) {
+  if (n.input(0)->type()->kind() == c10::TypeKind::ListType) {
+    // list[i] = tensor, i known at import time.
+    if (!inPlaceOf(n, n.input(0)))
+      return unsupported(n, "setting a list item inside a branch or loop");
+    ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+    auto i = intOf(n.input(1));
+    if (!i)
+      return unsupported(n, "an index computed at run time");
+    int64_t at = *i < 0 ? *i + int64_t(parts.size()) : *i;
+    if (at < 0 || at >= int64_t(parts.size()))
+      return unsupported(n, "an index outside the list");
+    ONNXOPT_ASSIGN_OR_RETURN(parts[size_t(at)], tensor(n.input(2)));
+    lists_[n.input(0)] = parts;
+    return absl::OkStatus();
+  }
   if (n.input(0)->type()->kind() != c10::TypeKind::DictType)
     return std::nullopt;
   // As for lists: the contents at each use are what program order gives,
   // which holds only when the dict is filled in the block that made it.
-  if (n.owningBlock() != n.input(0)->node()->owningBlock())
+  if (!inPlaceOf(n, n.input(0)))
     return unsupported(n, "setting a dict item inside a branch or loop");
   ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
   auto key = dictKey(constant(n.input(1)));
@@ -991,6 +1008,17 @@ std::optional<absl::Status> Lowering::lowerSetItem(jit::Node &n,
   ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2)));
   setEntry(*d, *key, v);
   return absl::OkStatus();
+}
+
+bool Lowering::inPlaceOf(const jit::Node &n, const jit::Value *container) {
+  const jit::Block *target = container->node()->owningBlock();
+  for (const jit::Block *b = n.owningBlock(); b != target;) {
+    const jit::Node *owner = b->owningNode();
+    if (!inline_.count(b) || !owner)
+      return false;
+    b = owner->owningBlock();
+  }
+  return true;
 }
 
 absl::StatusOr<Lowering::DictEntries *> Lowering::dictOf(const jit::Value *v) {

@@ -347,6 +347,12 @@ public:
   /// A dict's entries, taken over from a constant dict on first use.
   absl::StatusOr<DictEntries *> dictOf(const jit::Value *v);
   absl::flat_hash_map<const jit::Value *, c10::IValue> consts_;
+  /// Blocks lowered in place (an unrolled loop's body, the taken branch of
+  /// an `if` on a constant): mutating a list or dict there is program order.
+  absl::flat_hash_set<const jit::Block *> inline_;
+  /// Whether `n`, mutating `container`, runs in place of the block that
+  /// made the container (only through blocks lowered in place).
+  bool inPlaceOf(const jit::Node &n, const jit::Value *container);
   absl::flat_hash_set<std::string> names_;
   /// Constant tensors made initializers, with the tensor (its impl and
   /// version) they were made from.

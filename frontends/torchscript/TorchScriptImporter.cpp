@@ -88,6 +88,38 @@ void specializeEnvironment(jit::Block &block) {
   }
 }
 
+/// Removes every `if` whose branches only warn and record on the module that
+/// they did (torchvision's detection models: `if not self._has_warned:
+/// warnings.warn(...); self._has_warned = True`). Such a flag decides only
+/// whether a warning is printed, which an ONNX model never does; the module
+/// state it keeps cannot be expressed in ONNX and would stop the import.
+void removeWarnOnce(jit::Block &block) {
+  for (auto it = block.nodes().begin(); it != block.nodes().end();) {
+    jit::Node *n = *it++;
+    for (jit::Block *b : n->blocks())
+      removeWarnOnce(*b);
+    if (n->kind() != c10::prim::If || !n->outputs().empty())
+      continue;
+    // The condition reads the flag (`not self.flag`); the branches warn and
+    // set that same flag to a constant.
+    const jit::Node *cond = n->input(0)->node();
+    if (cond->kind() == c10::aten::__not__)
+      cond = cond->input(0)->node();
+    if (cond->kind() != c10::prim::GetAttr)
+      continue;
+    bool onlyWarns = true;
+    for (jit::Block *b : n->blocks())
+      for (jit::Node *m : b->nodes())
+        onlyWarns &= m->kind() == c10::aten::warn ||
+                     m->kind() == c10::prim::Constant ||
+                     (m->kind() == c10::prim::SetAttr &&
+                      m->s(c10::attr::name) == cond->s(c10::attr::name) &&
+                      m->input(1)->node()->kind() == c10::prim::Constant);
+    if (onlyWarns)
+      n->destroy();
+  }
+}
+
 /// What forward()'s code says of an argument's dtype. A TorchScript file
 /// records none (torch.jit.save writes `x: Tensor`, traced or scripted; the
 /// trace's example inputs are not kept), but the ops that read the argument
@@ -219,6 +251,7 @@ importWithLibtorch(const std::string &path,
     jit::LowerSimpleTuples(graph);
     jit::RemoveTensorMutation(graph);
     specializeEnvironment(*graph->block());
+    removeWarnOnce(*graph->block());
     jit::ConstantPropagation(graph);
     jit::EliminateDeadCode(graph);
     // Example shapes for libtorch's shape propagation (symbols as 1): ranks

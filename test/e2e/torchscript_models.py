@@ -37,6 +37,7 @@ import re
 import shutil
 import sys
 import zipfile
+from typing import List
 
 import numpy as np
 import torch
@@ -450,6 +451,41 @@ class DetectionOps(nn.Module):
                 parts[0], parts[1], torch._shape_as_tensor(x))
 
 
+class ScriptedContainers(nn.Module):
+    """What torchvision's scripted detection code does with module state and
+    lists: a warn-once flag, appends and item assignment in a loop with a
+    constant trip count, and in the branch of a constant condition."""
+
+    def __init__(self):
+        super().__init__()
+        self._has_warned = False
+        self.scales = [1.0, 2.0, 3.0]
+
+    def forward(self, x):
+        if not self._has_warned:
+            warnings.warn("scripted: returns a tuple")
+            self._has_warned = True
+        parts: List[torch.Tensor] = []
+        for i in range(len(self.scales)):
+            parts.append(x * self.scales[i])
+            if i == 1:
+                parts[0] = parts[0] + parts[1]
+        parts[-1] = -parts[-1]
+        return torch.stack(parts)
+
+
+class CountsCalls(nn.Module):
+    """Module state that changes outputs: not expressible in ONNX."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return x * self.calls
+
+
 def check_detection_ops(onnx_opt, work):
     """DetectionOps traced (at n = 8) and scripted, converted with a symbolic n,
     against libtorch at n = 8 and 11: integer and bool outputs and data
@@ -473,6 +509,8 @@ def check_detection_ops(onnx_opt, work):
             with torch.no_grad():
                 want = [y.numpy() for y in m(x)]
             got = ort_outputs(out, x.numpy())
+            if len(got) != len(want):
+                problems.append("%s: %d outputs, libtorch %d" % (kind, len(got), len(want)))
             for j, (a, b) in enumerate(zip(got, want)):
                 a = a.astype(b.dtype)
                 exact = j != 6  # log2
@@ -480,6 +518,22 @@ def check_detection_ops(onnx_opt, work):
                                               np.allclose(a, b, rtol=1e-6, atol=1e-6)):
                     problems.append("%s at n=%d: output %d: %s %s vs libtorch's %s %s" % (
                         kind, n, j, a.shape, a.reshape(-1)[:4], b.shape, b.reshape(-1)[:4]))
+    pt, out = os.path.join(d, "containers.pt"), os.path.join(d, "containers.onnx")
+    torch.jit.script(ScriptedContainers()).save(pt)
+    p = run([onnx_opt, pt, "--input-shape", "x=n,6", "-O2", "-o", out])
+    if p.returncode != 0:
+        problems.append("containers: exit %d: %s" % (p.returncode, p.stderr.strip()[-300:]))
+    else:
+        x = torch.randn(5, 6, generator=g)
+        with torch.no_grad():
+            want = torch.jit.load(pt)(x).numpy()
+        got = ort_outputs(out, x.numpy())[0]
+        if got.shape != want.shape or not np.array_equal(got.astype(want.dtype), want):
+            problems.append("containers: %s differs from libtorch's %s" % (got.shape, want.shape))
+    calls = os.path.join(d, "counts-calls.pt")
+    torch.jit.script(CountsCalls()).save(calls)
+    problems += expect_error(onnx_opt, work, "module state that changes outputs",
+                             [calls, "--input-shape", "x=2x3"], "prim::GetAttr")
     return problems
 
 
@@ -674,7 +728,9 @@ def main():
     if not args.only or "detection_ops" in names:
         report("detection ops (trace, script)", check_detection_ops(args.onnx_opt, args.work),
                "meshgrid, where, topk with computed k, mask and multi-tensor index, scatter, "
-               "fill, repeat, partial flatten, computed split sizes match libtorch",
+               "fill, repeat, partial flatten, computed split sizes match libtorch; a "
+               "warn-once flag dropped, lists filled in an unrolled loop; module state "
+               "refused",
                os.path.join(args.work, "detection_ops"))
     for name in [n for n in names if n in DETECTION]:
         report("%s (trace)" % name, check_detection(args.onnx_opt, args.work, name),

@@ -279,7 +279,11 @@ class DetWrap(nn.Module):
         self.m = m
 
     def forward(self, x):
-        out = self.m([x[0]])[0]
+        if torch.jit.is_scripting():
+            # Scripted, torchvision's detection models return (losses, detections).
+            out = self.m([x[0]])[1][0]
+        else:
+            out = self.m([x[0]])[0]
         return out["boxes"], out["scores"], out["labels"]
 
 
