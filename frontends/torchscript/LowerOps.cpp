@@ -206,6 +206,16 @@ std::optional<absl::Status> Lowering::lowerClamp(jit::Node &n,
 // aten::add, aten::add_
 std::optional<absl::Status> Lowering::lowerAdd(jit::Node &n,
                                                const std::string &) {
+  // list + list: the items of both (tensor lists the lowering holds).
+  if (n.input(0)->type()->kind() == c10::TypeKind::ListType) {
+    auto a = lists_.find(n.input(0)), b = lists_.find(n.input(1));
+    if (a == lists_.end() || b == lists_.end())
+      return unsupported(n, "a list the lowering does not hold");
+    std::vector<Value *> out = a->second;
+    out.insert(out.end(), b->second.begin(), b->second.end());
+    lists_[n.output(0)] = out;
+    return absl::OkStatus();
+  }
   return lowerArithmetic(n, "Add");
 }
 
@@ -224,6 +234,18 @@ std::optional<absl::Status> Lowering::lowerRsub(jit::Node &n,
 // aten::mul, aten::mul_
 std::optional<absl::Status> Lowering::lowerMul(jit::Node &n,
                                                const std::string &) {
+  // list * n: the items n times (`(shift_x, shift_y) * len(pairs)`).
+  if (n.input(0)->type()->kind() == c10::TypeKind::ListType) {
+    auto times = intOf(n.input(1));
+    auto it = lists_.find(n.input(0));
+    if (!times || it == lists_.end())
+      return unsupported(n, "a list repeated a computed number of times");
+    std::vector<Value *> out;
+    for (int64_t k = 0; k < *times; ++k)
+      out.insert(out.end(), it->second.begin(), it->second.end());
+    lists_[n.output(0)] = out;
+    return absl::OkStatus();
+  }
   return lowerArithmetic(n, "Mul");
 }
 

@@ -552,6 +552,133 @@ std::optional<absl::Status> Lowering::lowerRoiAlign(jit::Node &n,
   return absl::OkStatus();
 }
 
+// aten::copy_(view, src) where the view is a chain of select/slice (step 1)
+// of a tensor the lowering holds: `base[i, :h, :w] = src` (torchvision's
+// batch_images). The base becomes Where(region, src padded to its shape,
+// base); the region is a padded block of ones.
+std::optional<absl::Status> Lowering::lowerCopyInto(jit::Node &n,
+                                                    const std::string &) {
+  // The chain, from the view back to its base.
+  std::vector<const jit::Node *> chain;
+  const jit::Value *base = n.input(0);
+  while (base->node()->kind() == c10::aten::select ||
+         base->node()->kind() == c10::aten::slice) {
+    if (base->uses().size() != 1)
+      return unsupported(n, "a view that is also read elsewhere");
+    chain.push_back(base->node());
+    base = base->node()->input(0);
+  }
+  if (chain.empty())
+    return unsupported(n,
+                       "a copy into a tensor that is not a select/slice view");
+  if (!inPlaceOf(n, base))
+    return unsupported(n,
+                       "a copy into a view of a tensor made on another path");
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(base));
+  auto rank = rankOf(base);
+  if (!rank && x->type().shape())
+    rank = int64_t(x->type().shape()->size());
+  if (!rank)
+    return unsupported(n, "a view of a tensor of unknown rank");
+  // Per dim of the base: the region's start and end (nullptr: the whole dim).
+  std::vector<Value *> starts(size_t(*rank), nullptr),
+      ends(size_t(*rank), nullptr);
+  std::vector<int64_t> selected;
+  std::vector<int64_t> viewDims;
+  for (int64_t d = 0; d < *rank; ++d)
+    viewDims.push_back(d);
+  ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const jit::Node *v = *it;
+    auto dim = intOf(v->input(1));
+    int64_t vr = int64_t(viewDims.size());
+    if (!dim || *dim < -vr || *dim >= vr)
+      return unsupported(n, "a view on a computed or out-of-range dim");
+    int64_t bd = viewDims[size_t(*dim < 0 ? *dim + vr : *dim)];
+    if (starts[size_t(bd)])
+      return unsupported(n, "two views of one dim");
+    ONNXOPT_ASSIGN_OR_RETURN(auto len,
+                             step("Gather", {shape, ints({bd})},
+                                  attrList(Attribute::makeInt("axis", 0))));
+    auto index = [&](const jit::Value *i,
+                     int64_t dflt) -> absl::StatusOr<Value *> {
+      if (isNone(i))
+        return ints({dflt});
+      if (auto c = intOf(i)) {
+        if (*c < 0)
+          return absl::InvalidArgumentError("negative");
+        return ints({*c});
+      }
+      ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(i, DataType::Int64));
+      ONNXOPT_ASSIGN_OR_RETURN(t, cast(t, DataType::Int64));
+      return asVector(t);
+    };
+    if (v->kind() == c10::aten::select) {
+      auto s = index(v->input(2), 0);
+      if (!s.ok())
+        return unsupported(n, "a negative select index");
+      starts[size_t(bd)] = *s;
+      ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], step("Add", {*s, ints({1})}));
+      selected.push_back(bd);
+      viewDims.erase(viewDims.begin() + (*dim < 0 ? *dim + vr : *dim));
+      continue;
+    }
+    if (intOf(v->input(4)) != 1)
+      return unsupported(n, "a strided slice view");
+    auto s = index(v->input(2), 0);
+    auto e = index(v->input(3), std::numeric_limits<int64_t>::max());
+    if (!s.ok() || !e.ok())
+      return unsupported(n, "a slice view with negative bounds");
+    starts[size_t(bd)] = *s;
+    ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], step("Min", {*e, len}));
+  }
+  // The region's shape, src broadcast to it, and the pads around it.
+  std::vector<Value *> sizes, before, after;
+  for (int64_t d = 0; d < *rank; ++d) {
+    ONNXOPT_ASSIGN_OR_RETURN(auto len,
+                             step("Gather", {shape, ints({d})},
+                                  attrList(Attribute::makeInt("axis", 0))));
+    if (!starts[size_t(d)]) {
+      sizes.push_back(len);
+      before.push_back(ints({0}));
+      after.push_back(ints({0}));
+      continue;
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto size,
+                             step("Sub", {ends[size_t(d)], starts[size_t(d)]}));
+    ONNXOPT_ASSIGN_OR_RETURN(auto rest, step("Sub", {len, ends[size_t(d)]}));
+    sizes.push_back(size);
+    before.push_back(starts[size_t(d)]);
+    after.push_back(rest);
+  }
+  auto concat = [&](std::vector<Value *> parts) {
+    return step("Concat", parts, attrList(Attribute::makeInt("axis", 0)));
+  };
+  ONNXOPT_ASSIGN_OR_RETURN(auto regionShape, concat(sizes));
+  std::vector<Value *> padParts = before;
+  padParts.insert(padParts.end(), after.begin(), after.end());
+  ONNXOPT_ASSIGN_OR_RETURN(auto pads, concat(padParts));
+  ONNXOPT_ASSIGN_OR_RETURN(auto src, tensor(n.input(1), typeOf(x)));
+  ONNXOPT_ASSIGN_OR_RETURN(src, cast(src, typeOf(x)));
+  if (!selected.empty()) {
+    std::sort(selected.begin(), selected.end());
+    ONNXOPT_ASSIGN_OR_RETURN(src, step("Unsqueeze", {src, ints(selected)}));
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(src, step("Expand", {src, regionShape}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto padded, step("Pad", {src, pads}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto ones,
+                           filled(regionShape, scalar(1, DataType::Float)));
+  ONNXOPT_ASSIGN_OR_RETURN(auto region, step("Pad", {ones, pads}));
+  ONNXOPT_ASSIGN_OR_RETURN(region, cast(region, DataType::Bool));
+  ONNXOPT_ASSIGN_OR_RETURN(auto merged, step("Where", {region, padded, x}));
+  // From here on the base is the merged tensor (also when it was a constant).
+  consts_.erase(base);
+  constTensors_.erase(base);
+  tensors_[base] = merged;
+  alias(n, src);
+  return absl::OkStatus();
+}
+
 // aten::scatter(x, dim, index, src | value)
 std::optional<absl::Status> Lowering::lowerScatter(jit::Node &n,
                                                    const std::string &) {

@@ -279,6 +279,8 @@ std::optional<int64_t> Lowering::rankOf(const jit::Value *v) {
   if (auto it = tensors_.find(v); it != tensors_.end())
     if (it->second->type().shape())
       return int64_t(it->second->type().shape()->size());
+  if (auto c = constant(v); c && c->isTensor())
+    return int64_t(c->toTensor().dim());
   return std::nullopt;
 }
 
@@ -578,8 +580,10 @@ void Lowering::bind(const jit::Value *to, const jit::Value *from) {
   lists_.erase(to);
   consts_.erase(to);
   constTensors_.erase(to);
+  objects_.erase(to);
   forward(tensors_, from, to);
   forward(lists_, from, to);
+  forward(objects_, from, to);
   if (!tensors_.count(to) && !lists_.count(to))
     if (auto k = constant(from))
       consts_[to] = *k;
@@ -768,7 +772,8 @@ bool Lowering::foldConstant(jit::Node &n) {
   }
   jit::Stack stack;
   for (const jit::Value *v : n.inputs()) {
-    if (lists_.count(v) || dicts_.count(v))
+    if (lists_.count(v) || dicts_.count(v) || pairLists_.count(v) ||
+        objects_.count(v))
       return false;
     auto c = constant(v);
     if (!c)
@@ -841,6 +846,29 @@ Lowering::lowerRaiseOrWarn(jit::Node &n, const std::string &kind) {
 // prim::ListConstruct, prim::TupleConstruct
 std::optional<absl::Status>
 Lowering::lowerListConstruct(jit::Node &n, const std::string &kind) {
+  // A (constant key, tensor) pair, to be appended to a list a dict is made
+  // of.
+  if (kind == "prim::TupleConstruct" && n.inputs().size() == 2 &&
+      n.input(1)->type()->kind() == c10::TypeKind::TensorType) {
+    auto c = constant(n.input(0));
+    if (c && c->isString()) {
+      ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(1)));
+      pairs_[n.output(0)] = {c->toStringRef(), v};
+      return absl::OkStatus();
+    }
+  }
+  // A list of pairs (empty: filled by appends).
+  if (kind == "prim::ListConstruct" &&
+      n.output(0)->type()->containedTypes()[0]->kind() ==
+          c10::TypeKind::TupleType &&
+      std::all_of(n.inputs().begin(), n.inputs().end(),
+                  [&](const jit::Value *v) { return pairs_.count(v) > 0; })) {
+    DictEntries entries;
+    for (const jit::Value *v : n.inputs())
+      entries.push_back(pairs_[v]);
+    pairLists_[n.output(0)] = std::move(entries);
+    return absl::OkStatus();
+  }
   // A list of constant ints stays a constant; a list with computed ints
   // becomes a 1-D int64 tensor (shape arithmetic); a list of tensors is
   // kept for cat/stack/outputs.
@@ -879,6 +907,12 @@ Lowering::lowerListConstruct(jit::Node &n, const std::string &kind) {
 // prim::ListUnpack, prim::TupleUnpack
 std::optional<absl::Status> Lowering::lowerUnpack(jit::Node &n,
                                                   const std::string &) {
+  if (auto p = pairs_.find(n.input(0));
+      p != pairs_.end() && n.outputs().size() == 2) {
+    consts_[n.output(0)] = p->second.first;
+    tensors_[n.output(1)] = p->second.second;
+    return absl::OkStatus();
+  }
   if (auto c = constant(n.input(0)); c && (c->isList() || c->isTuple())) {
     auto list = c->isList() ? c->toListRef() : c->toTupleRef().elements();
     if (list.size() != n.outputs().size())
@@ -918,6 +952,16 @@ std::optional<absl::Status> Lowering::lowerAppend(jit::Node &n,
   // contents at each use are what program order gives.
   if (!inPlaceOf(n, n.input(0)))
     return unsupported(n, "appending inside a branch or loop");
+  if (auto p = pairs_.find(n.input(1)); p != pairs_.end()) {
+    if (lists_.count(n.input(0)))
+      return unsupported(n, "a pair appended to a list of tensors");
+    DictEntries entries = pairLists_[n.input(0)];
+    entries.push_back(p->second);
+    consts_.erase(n.input(0)); // an empty constant list until now
+    pairLists_[n.input(0)] = entries;
+    pairLists_[n.output(0)] = entries;
+    return absl::OkStatus();
+  }
   ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
   ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1)));
   parts.push_back(t);
@@ -933,6 +977,25 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
         (kind == "aten::select" &&
          n.input(0)->type()->kind() == c10::TypeKind::ListType)))
     return std::nullopt;
+  if (auto p = pairLists_.find(n.input(0)); p != pairLists_.end()) {
+    // An item of a dict's items() or of a list of pairs.
+    auto i = intOf(n.input(1));
+    int64_t size = int64_t(p->second.size());
+    if (!i || *i < -size || *i >= size)
+      return unsupported(n, "an index computed at run time or out of range");
+    pairs_[n.output(0)] = p->second[size_t(*i < 0 ? *i + size : *i)];
+    return absl::OkStatus();
+  }
+  if (auto p = pairs_.find(n.input(0)); p != pairs_.end()) {
+    auto i = intOf(n.input(1));
+    if (!i || (*i != 0 && *i != 1))
+      return unsupported(n, "an index computed at run time or out of range");
+    if (*i == 0)
+      consts_[n.output(0)] = p->second.first;
+    else
+      tensors_[n.output(0)] = p->second.second;
+    return absl::OkStatus();
+  }
   if (n.input(0)->type()->kind() == c10::TypeKind::DictType) {
     ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
     auto key = dictKey(constant(n.input(1)));
@@ -963,6 +1026,19 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
 // aten::dict, prim::DictConstruct
 std::optional<absl::Status> Lowering::lowerDict(jit::Node &n,
                                                 const std::string &) {
+  if (n.inputs().size() == 1) {
+    // dict(pairs): a list of (constant key, tensor) tuples
+    // (OrderedDict([(str(i), v) for i, v in enumerate(output)])).
+    auto it = pairLists_.find(n.input(0));
+    if (it == pairLists_.end())
+      return unsupported(n,
+                         "a list that is not of (constant key, tensor) pairs");
+    DictEntries entries;
+    for (const auto &[k, v] : it->second)
+      setEntry(entries, k, v);
+    dicts_[n.output(0)] = std::move(entries);
+    return absl::OkStatus();
+  }
   if (n.inputs().size() % 2 != 0)
     return std::nullopt;
   DictEntries entries;
@@ -974,6 +1050,30 @@ std::optional<absl::Status> Lowering::lowerDict(jit::Node &n,
     setEntry(entries, *key, v);
   }
   dicts_[n.output(0)] = std::move(entries);
+  return absl::OkStatus();
+}
+
+// aten::keys, aten::values, aten::items of a dict with constant keys: the
+// keys a constant list, the values a tensor list, the items a list of pairs
+// (in insertion order, as Python's).
+std::optional<absl::Status> Lowering::lowerDictView(jit::Node &n,
+                                                    const std::string &kind) {
+  ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
+  if (kind == "aten::keys") {
+    c10::List<std::string> keys;
+    for (const auto &[k, v] : *d)
+      keys.push_back(k);
+    consts_[n.output(0)] = keys;
+    return absl::OkStatus();
+  }
+  if (kind == "aten::values") {
+    std::vector<Value *> values;
+    for (const auto &[k, v] : *d)
+      values.push_back(v);
+    lists_[n.output(0)] = values;
+    return absl::OkStatus();
+  }
+  pairLists_[n.output(0)] = *d;
   return absl::OkStatus();
 }
 
@@ -1007,6 +1107,33 @@ std::optional<absl::Status> Lowering::lowerSetItem(jit::Node &n,
     return unsupported(n, "a key computed at run time");
   ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2)));
   setEntry(*d, *key, v);
+  return absl::OkStatus();
+}
+
+// prim::CreateObject, prim::SetAttr, prim::GetAttr: objects of TorchScript
+// classes made in forward() (torchvision's ImageList) are records of the
+// values their fields were set to. A module's attributes (read by GetAttr on
+// `self` after freezing only when the module changes them) are not.
+std::optional<absl::Status> Lowering::lowerObject(jit::Node &n,
+                                                  const std::string &kind) {
+  if (kind == "prim::CreateObject") {
+    objects_[n.output(0)] = {};
+    return absl::OkStatus();
+  }
+  auto it = objects_.find(n.input(0));
+  if (it == objects_.end())
+    return unsupported(n);
+  const std::string &field = n.s(c10::attr::name);
+  if (kind == "prim::SetAttr") {
+    if (!inPlaceOf(n, n.input(0)))
+      return unsupported(n, "setting a field inside a branch or loop");
+    it->second[field] = n.input(1);
+    return absl::OkStatus();
+  }
+  auto f = it->second.find(field);
+  if (f == it->second.end())
+    return unsupported(n, "a field that was not set");
+  bind(n.output(0), f->second);
   return absl::OkStatus();
 }
 
@@ -1057,9 +1184,18 @@ std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
     consts_[n.output(0)] = int64_t(it->second.size());
     return absl::OkStatus();
   }
+  if (auto it = pairLists_.find(n.input(0)); it != pairLists_.end()) {
+    consts_[n.output(0)] = int64_t(it->second.size());
+    return absl::OkStatus();
+  }
   if (n.input(0)->type()->kind() == c10::TypeKind::TensorType) {
-    // len(tensor): its first dim.
+    // len(tensor): its first dim (a number when static).
     ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+    if (const auto &sh = x->type().shape();
+        sh && !sh->empty() && (*sh)[0].isConstant()) {
+      consts_[n.output(0)] = (*sh)[0].value();
+      return absl::OkStatus();
+    }
     ONNXOPT_ASSIGN_OR_RETURN(auto s, step("Shape", {x}));
     return result(n, "Gather", {s, ints({0}, true)},
                   attrList(Attribute::makeInt("axis", 0)));

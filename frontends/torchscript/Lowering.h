@@ -323,6 +323,12 @@ public:
   std::optional<absl::Status> lowerLog2(jit::Node &n, const std::string &kind);
   std::optional<absl::Status> lowerScatter(jit::Node &n,
                                            const std::string &kind);
+  std::optional<absl::Status> lowerCopyInto(jit::Node &n,
+                                            const std::string &kind);
+  std::optional<absl::Status> lowerObject(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerDictView(jit::Node &n,
+                                            const std::string &kind);
   std::optional<absl::Status> lowerRoiAlign(jit::Node &n,
                                             const std::string &kind);
   std::optional<absl::Status> lowerUpsample(jit::Node &n,
@@ -347,6 +353,15 @@ public:
   /// A dict's entries, taken over from a constant dict on first use.
   absl::StatusOr<DictEntries *> dictOf(const jit::Value *v);
   absl::flat_hash_map<const jit::Value *, c10::IValue> consts_;
+  /// (constant string key, tensor) tuples, and lists of them (what
+  /// `OrderedDict([(str(i), v) for ...])` is built from).
+  absl::flat_hash_map<const jit::Value *, std::pair<std::string, Value *>>
+      pairs_;
+  absl::flat_hash_map<const jit::Value *, DictEntries> pairLists_;
+  /// Objects of TorchScript classes made in forward(): field -> value.
+  absl::flat_hash_map<const jit::Value *,
+                      absl::flat_hash_map<std::string, const jit::Value *>>
+      objects_;
   /// Blocks lowered in place (an unrolled loop's body, the taken branch of
   /// an `if` on a constant): mutating a list or dict there is program order.
   absl::flat_hash_set<const jit::Block *> inline_;

@@ -37,6 +37,7 @@ import re
 import shutil
 import sys
 import zipfile
+from collections import OrderedDict
 from typing import List
 
 import numpy as np
@@ -474,6 +475,58 @@ class ScriptedContainers(nn.Module):
         return torch.stack(parts)
 
 
+@torch.jit.script
+class Batch(object):
+    """A TorchScript class made in forward() (as torchvision's ImageList)."""
+
+    def __init__(self, tensors: torch.Tensor, sizes: List[int]):
+        self.tensors = tensors
+        self.sizes = sizes
+
+
+class DictsAndViews(nn.Module):
+    """What torchvision's scripted detection transform and backbones do:
+    copying into slices of a larger buffer, a class object, a dict built from
+    enumerate() pairs, iterated by items() and keys(), its values(), and list
+    concatenation and repetition."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.ReLU(), nn.Sigmoid(), nn.Tanh()])
+
+    def forward(self, x):
+        buf = x.new_zeros(x.shape[0] + 1, 8)
+        buf[: x.shape[0], 1:7].copy_(x)
+        grid = torch.zeros(2, 3, 4)
+        grid[1, :2, 1:3].copy_(x[0, :2].unsqueeze(1))
+        b = Batch(buf, [int(x.shape[0]), 6])
+        outs: List[torch.Tensor] = []
+        y = b.tensors
+        for m in self.blocks:
+            y = m(y)
+            outs.append(y)
+        d = OrderedDict([(str(i), v) for i, v in enumerate(outs)])
+        acc: List[torch.Tensor] = []
+        for k, v in d.items():
+            acc.append(v * float(len(k) + 1))
+        for k in d.keys():
+            acc.append(d[k] - 1)
+        vals = list(d.values())
+        return (torch.cat(acc + [vals[0], vals[2]] * 2, 1), grid,
+                torch.stack([b.tensors.sum()] * b.sizes[1]))
+
+
+class ViewReadAfterCopy(nn.Module):
+    """A copy into a view that is read again: the view aliases the buffer,
+    which the lowering's copy-into-slice does not model."""
+
+    def forward(self, x):
+        buf = torch.zeros(4, 6)
+        v = buf[:2]
+        v.copy_(x[:2])
+        return buf, v
+
+
 class CountsCalls(nn.Module):
     """Module state that changes outputs: not expressible in ONNX."""
 
@@ -518,18 +571,29 @@ def check_detection_ops(onnx_opt, work):
                                               np.allclose(a, b, rtol=1e-6, atol=1e-6)):
                     problems.append("%s at n=%d: output %d: %s %s vs libtorch's %s %s" % (
                         kind, n, j, a.shape, a.reshape(-1)[:4], b.shape, b.reshape(-1)[:4]))
-    pt, out = os.path.join(d, "containers.pt"), os.path.join(d, "containers.onnx")
-    torch.jit.script(ScriptedContainers()).save(pt)
-    p = run([onnx_opt, pt, "--input-shape", "x=n,6", "-O2", "-o", out])
-    if p.returncode != 0:
-        problems.append("containers: exit %d: %s" % (p.returncode, p.stderr.strip()[-300:]))
-    else:
-        x = torch.randn(5, 6, generator=g)
-        with torch.no_grad():
-            want = torch.jit.load(pt)(x).numpy()
-        got = ort_outputs(out, x.numpy())[0]
-        if got.shape != want.shape or not np.array_equal(got.astype(want.dtype), want):
-            problems.append("containers: %s differs from libtorch's %s" % (got.shape, want.shape))
+    for module in (ScriptedContainers, DictsAndViews):
+        name = module.__name__
+        pt, out = os.path.join(d, name + ".pt"), os.path.join(d, name + ".onnx")
+        torch.jit.script(module()).save(pt)
+        p = run([onnx_opt, pt, "--input-shape", "x=n,6", "-O2", "-o", out])
+        if p.returncode != 0:
+            problems.append("%s: exit %d: %s" % (name, p.returncode, p.stderr.strip()[-300:]))
+            continue
+        for n in (5, 9):
+            x = torch.randn(n, 6, generator=g)
+            with torch.no_grad():
+                want = flatten(torch.jit.load(pt)(x))
+            got = ort_outputs(out, x.numpy())
+            for j, (a, b) in enumerate(zip(got, want)):
+                b = b.numpy()
+                if a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-6):
+                    problems.append("%s at n=%d: output %d: %s %s vs libtorch's %s %s" % (
+                        name, n, j, a.shape, a.reshape(-1)[:4], b.shape, b.reshape(-1)[:4]))
+    aliased = os.path.join(d, "view-read-after-copy.pt")
+    torch.jit.script(ViewReadAfterCopy()).save(aliased)
+    problems += expect_error(onnx_opt, work, "a copied-into view read again",
+                             [aliased, "--input-shape", "x=4x6"],
+                             "a view that is also read elsewhere")
     calls = os.path.join(d, "counts-calls.pt")
     torch.jit.script(CountsCalls()).save(calls)
     problems += expect_error(onnx_opt, work, "module state that changes outputs",
@@ -729,8 +793,8 @@ def main():
         report("detection ops (trace, script)", check_detection_ops(args.onnx_opt, args.work),
                "meshgrid, where, topk with computed k, mask and multi-tensor index, scatter, "
                "fill, repeat, partial flatten, computed split sizes match libtorch; a "
-               "warn-once flag dropped, lists filled in an unrolled loop; module state "
-               "refused",
+               "warn-once flag dropped, lists filled in an unrolled loop, slice copies, a "
+               "class object, dict items/keys/values; module state refused",
                os.path.join(args.work, "detection_ops"))
     for name in [n for n in names if n in DETECTION]:
         report("%s (trace)" % name, check_detection(args.onnx_opt, args.work, name),
