@@ -597,9 +597,6 @@ std::optional<absl::Status> Lowering::lowerCopyInto(jit::Node &n,
     int64_t bd = viewDims[size_t(*dim < 0 ? *dim + vr : *dim)];
     if (starts[size_t(bd)])
       return unsupported(n, "two views of one dim");
-    ONNXOPT_ASSIGN_OR_RETURN(auto len,
-                             step("Gather", {shape, ints({bd})},
-                                  attrList(Attribute::makeInt("axis", 0))));
     auto index = [&](const jit::Value *i,
                      int64_t dflt) -> absl::StatusOr<Value *> {
       if (isNone(i))
@@ -629,8 +626,13 @@ std::optional<absl::Status> Lowering::lowerCopyInto(jit::Node &n,
     auto e = index(v->input(3), std::numeric_limits<int64_t>::max());
     if (!s.ok() || !e.ok())
       return unsupported(n, "a slice view with negative bounds");
-    starts[size_t(bd)] = *s;
+    ONNXOPT_ASSIGN_OR_RETURN(auto len,
+                             step("Gather", {shape, ints({bd})},
+                                  attrList(Attribute::makeInt("axis", 0))));
+    // As torch clamps: end to the dim's length, start to the end.
     ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], step("Min", {*e, len}));
+    ONNXOPT_ASSIGN_OR_RETURN(starts[size_t(bd)],
+                             step("Min", {*s, ends[size_t(bd)]}));
   }
   // The region's shape, src broadcast to it, and the pads around it.
   std::vector<Value *> sizes, before, after;
