@@ -970,6 +970,19 @@ std::optional<absl::Status> Lowering::lowerAppend(jit::Node &n,
   return absl::OkStatus();
 }
 
+// aten::extend (xs.extend(ys), in the block that made xs or in place of it)
+std::optional<absl::Status> Lowering::lowerExtend(jit::Node &n,
+                                                  const std::string &) {
+  if (!inPlaceOf(n, n.input(0)))
+    return unsupported(n, "extending inside a branch or loop");
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+  ONNXOPT_ASSIGN_OR_RETURN(auto more, items(n.input(1), std::nullopt));
+  parts.insert(parts.end(), more.begin(), more.end());
+  consts_.erase(n.input(0)); // an empty constant list until now
+  lists_[n.input(0)] = parts;
+  return absl::OkStatus();
+}
+
 // prim::TupleIndex, aten::__getitem__, aten::select
 std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
                                                       const std::string &kind) {

@@ -188,6 +188,8 @@ public:
                                             const std::string &kind);
   std::optional<absl::Status> lowerAppend(jit::Node &n,
                                           const std::string &kind);
+  std::optional<absl::Status> lowerExtend(jit::Node &n,
+                                          const std::string &kind);
   std::optional<absl::Status> lowerItemAccess(jit::Node &n,
                                               const std::string &kind);
   std::optional<absl::Status> lowerLen(jit::Node &n, const std::string &kind);

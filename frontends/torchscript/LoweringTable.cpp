@@ -90,6 +90,7 @@ constexpr Entry kLowerings[] = {
     {"aten::erf", &Lowering::lowerUnaryTable},
     {"aten::exp", &Lowering::lowerUnaryTable},
     {"aten::expand", &Lowering::lowerExpand},
+    {"aten::extend", &Lowering::lowerExtend},
     {"aten::expand_as", &Lowering::lowerExpand},
     {"aten::feature_dropout", &Lowering::lowerPassThrough},
     {"aten::fill", &Lowering::lowerFill},

@@ -455,7 +455,7 @@ class DetectionOps(nn.Module):
 class ScriptedContainers(nn.Module):
     """What torchvision's scripted detection code does with module state and
     lists: a warn-once flag, appends and item assignment in a loop with a
-    constant trip count, and in the branch of a constant condition."""
+    constant trip count, and in the branch of a constant condition, extend."""
 
     def __init__(self):
         super().__init__()
@@ -472,6 +472,7 @@ class ScriptedContainers(nn.Module):
             if i == 1:
                 parts[0] = parts[0] + parts[1]
         parts[-1] = -parts[-1]
+        parts.extend([x + 1, x * 4])
         return torch.stack(parts)
 
 
