@@ -581,10 +581,19 @@ void Lowering::bind(const jit::Value *to, const jit::Value *from) {
   consts_.erase(to);
   constTensors_.erase(to);
   objects_.erase(to);
+  dicts_.erase(to);
+  pairs_.erase(to);
+  pairLists_.erase(to);
+  // Every kind of value the lowering holds, so that a container or object
+  // passes through a constant branch's or an unrolled loop's outputs too.
   forward(tensors_, from, to);
   forward(lists_, from, to);
   forward(objects_, from, to);
-  if (!tensors_.count(to) && !lists_.count(to))
+  forward(dicts_, from, to);
+  forward(pairs_, from, to);
+  forward(pairLists_, from, to);
+  if (!tensors_.count(to) && !lists_.count(to) && !dicts_.count(to) &&
+      !pairLists_.count(to))
     if (auto k = constant(from))
       consts_[to] = *k;
 }

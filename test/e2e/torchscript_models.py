@@ -38,7 +38,7 @@ import shutil
 import sys
 import zipfile
 from collections import OrderedDict
-from typing import List
+from typing import Dict, List
 
 import numpy as np
 import torch
@@ -488,8 +488,8 @@ class Batch(object):
 class DictsAndViews(nn.Module):
     """What torchvision's scripted detection transform and backbones do:
     copying into slices of a larger buffer, a class object, a dict built from
-    enumerate() pairs, iterated by items() and keys(), its values(), and list
-    concatenation and repetition."""
+    enumerate() pairs, iterated by items() and keys(), its values(), a dict out
+    of a constant branch, and list concatenation and repetition."""
 
     def __init__(self):
         super().__init__()
@@ -512,6 +512,12 @@ class DictsAndViews(nn.Module):
             acc.append(v * float(len(k) + 1))
         for k in d.keys():
             acc.append(d[k] - 1)
+        # A dict out of the branch of a condition known at import (x is [n, 6]).
+        if x.shape[1] == 6:
+            e: Dict[str, torch.Tensor] = d
+        else:
+            e = {"1": x}
+        acc.append(e["1"])
         vals = list(d.values())
         return (torch.cat(acc + [vals[0], vals[2]] * 2, 1), grid,
                 torch.stack([b.tensors.sum()] * b.sizes[1]))
@@ -581,7 +587,8 @@ def check_detection_ops(onnx_opt, work):
         problems += converted_matches(onnx_opt, d, kind, m, (8, 11), g,
                                       exact=lambda j: j != 6)  # 6: log2
     for module in (ScriptedContainers, DictsAndViews):
-        problems += converted_matches(onnx_opt, d, module.__name__, torch.jit.script(module()),
+        problems += converted_matches(onnx_opt, d, module.__name__,
+                                      torch.jit.script(module().eval()),
                                       (5, 9), g, exact=lambda j: False)
     aliased = os.path.join(d, "view-read-after-copy.pt")
     torch.jit.script(ViewReadAfterCopy()).save(aliased)
