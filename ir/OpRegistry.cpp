@@ -1,9 +1,12 @@
 // Op resolution through ONNX's schema registry.
 #include "ir/OpRegistry.h"
 
+#include "ir/NewerSchemas.h"
 #include "utils/Diagnostics.h"
 
 #include "onnx/defs/schema.h"
+
+#include <algorithm>
 
 namespace onnxopt {
 
@@ -13,6 +16,8 @@ std::optional<int> registryMaxVersion(std::string_view domain) {
   auto it = map.find(std::string(isDefaultDomain(domain) ? "" : domain));
   if (it == map.end())
     return std::nullopt;
+  if (isDefaultDomain(domain))
+    return std::max(it->second.second, kMaxDefaultOpset);
   return it->second.second;
 }
 
@@ -24,9 +29,19 @@ absl::StatusOr<OpId> resolveOp(std::string_view domain, std::string_view type,
   auto maxVersion = registryMaxVersion(domain);
   if (!maxVersion || opsetVersion > *maxVersion)
     return id; // Opaque: carried through untouched.
-  const onnx::OpSchema *schema =
-      onnx::OpSchemaRegistry::Schema(id.type, static_cast<int>(opsetVersion),
-                                     isDefaultDomain(domain) ? "" : id.domain);
+  int version = static_cast<int>(opsetVersion);
+  const onnx::OpSchema *schema = nullptr;
+  if (isDefaultDomain(domain) && version > kOnnxRegistryOpset) {
+    // Above ONNX's registry: our definitions of what changed since 17.
+    NewerSchema newer = newerSchema(type, version);
+    if (newer.changed && !newer.schema)
+      return id; // A version this build does not define: opaque.
+    schema = newer.schema;
+    version = newer.schema ? version : kOnnxRegistryOpset;
+  }
+  if (!schema)
+    schema = onnx::OpSchemaRegistry::Schema(
+        id.type, version, isDefaultDomain(domain) ? "" : id.domain);
   if (!schema)
     return invalidInput(
         "operator '", std::string(type), "' is not defined in domain '",

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """-O3 on the transformer corpus: node counts against ONNX Runtime's extended
-(contrib-op) optimization, and latency in ONNX Runtime against the original.
+(contrib-op) optimization, and latency in ONNX Runtime against the original; -O3 at opset 23 too
+(Gelu, Attention, RMSNormalization in standard ONNX).
 
     /usr/bin/python3 perf/bench_o3.py ONNX_OPT MODELS_DIR [--only a,b]
         [--rounds 6] [--runs 10] [--md perf/RESULTS.md]
@@ -8,7 +9,8 @@
 For each transformer model of MODELS_DIR (shared/corpus's exports, default
 and raw): node counts of the original, onnx-opt -O2, -O3 (portable ONNX),
 ONNX Runtime 1.30's offline extended optimization (perf/ort_opt.js, the same
-run) and -O3 --target=ort-cpu; then the original, -O2 and -O3 timed in one
+run), -O3 --target=ort-cpu and -O3 --target-opset=23; then the original,
+-O2, -O3 and -O3 at opset 23 timed in one
 process at graphOptimizationLevel `all`, 1 thread (perf/ort_latency.js:
 sessions created once, runs interleaved in rotated order, medians; sequence
 models at batch 1 and sequence length 128). Writes a section of RESULTS.md
@@ -58,11 +60,12 @@ def main():
             src = os.path.join(args.models_dir, name + ".onnx")
             if not os.path.exists(src):
                 continue
-            o2, o3, ort = (os.path.join(work, name + s) for s in (".O2.onnx", ".O3.onnx",
-                                                                   ".ortcpu.onnx"))
+            o2, o3, ort, o23 = (os.path.join(work, name + s)
+                                for s in (".O2.onnx", ".O3.onnx", ".ortcpu.onnx", ".O3-23.onnx"))
             n_o2 = nodes(args.onnx_opt, src, o2, ["-O2"])
             n_o3 = nodes(args.onnx_opt, src, o3, ["-O3"])
             n_ort = nodes(args.onnx_opt, src, ort, ["-O3", "--target=ort-cpu"])
+            n_23 = nodes(args.onnx_opt, src, o23, ["-O3", "--target-opset=23"])
             ext = os.path.join(work, name + ".ext.onnx")
             p = subprocess.run(["node", os.path.join(HERE, "ort_opt.js"), src, ext, "extended",
                                 "--repeat", "1", "--json"], capture_output=True, text=True,
@@ -70,29 +73,32 @@ def main():
             res = json.loads(p.stdout.strip().splitlines()[-1])
             dims = ["--dim", "batch=1"] + (["--dim", "seq=128", "--int-range", "0:500"]
                                            if name.split(".")[0] in SEQUENCE else [])
-            p = subprocess.run(["node", os.path.join(HERE, "ort_latency.js"), src, o2, o3,
+            p = subprocess.run(["node", os.path.join(HERE, "ort_latency.js"), src, o2, o3, o23,
                                 "--rounds", str(args.rounds), "--runs", str(args.runs),
                                 "--json"] + dims, capture_output=True, text=True, check=True)
             lat = json.loads([l for l in p.stdout.splitlines()
                               if l.startswith("RESULT ")][-1][len("RESULT "):])
             ms = [m["median_ms"] for m in lat["models"]]
-            lines.append("| %s | %d | %d | %d | %d | %d | %.2f | %.2f (%.2fx) | %.2f (%.2fx) |"
-                         % (name, res["nodes_in"], n_o2, n_o3, res["nodes_out"], n_ort,
-                            ms[0], ms[1], ms[1] / ms[0], ms[2], ms[2] / ms[0]))
+            lines.append("| %s | %d | %d | %d | %d | %d | %d | %.2f | %.2f (%.2fx) | %.2f (%.2fx) "
+                         "| %.2f (%.2fx) |"
+                         % (name, res["nodes_in"], n_o2, n_o3, n_23, res["nodes_out"], n_ort,
+                            ms[0], ms[1], ms[1] / ms[0], ms[2], ms[2] / ms[0], ms[3],
+                            ms[3] / ms[0]))
             print(lines[-1], flush=True)
-            for f in (o2, o3, ort, ext):
+            for f in (o2, o3, ort, o23, ext):
                 os.remove(f)
     head = ["## -O3 on the transformer corpus", "",
             "Commit `%s`. Command: `/usr/bin/python3 perf/bench_o3.py build/onnx-opt "
             "CORPUS/models --rounds %d --runs %d`. Nodes: the original, onnx-opt's "
-            "portable `-O2` and `-O3`, ONNX Runtime 1.30's offline extended optimization "
+            "portable `-O2` and `-O3`, `-O3 --target-opset=23` (standard Gelu, Attention and "
+            "RMSNormalization), ONNX Runtime 1.30's offline extended optimization "
             "(com.microsoft contrib ops, not portable), and `-O3 --target=ort-cpu`. "
             "Latency: ONNX Runtime at level `all`, 1 thread, batch 1 (sequence length 128 "
             "for the sequence models), median ms of all interleaved runs (ratio to the "
             "original; below 1 is faster). The machine is a shared 2-core VM: ratios "
             "within about 5%% are noise." % (commit, args.rounds, args.runs), "",
-            "| model | nodes | -O2 | -O3 | ORT extended | -O3 ort-cpu | original ms | "
-            "-O2 ms | -O3 ms |", "|---|---|---|---|---|---|---|---|---|"]
+            "| model | nodes | -O2 | -O3 | -O3 @23 | ORT extended | -O3 ort-cpu | original ms | "
+            "-O2 ms | -O3 ms | -O3 @23 ms |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     # With --only, the other models keep their rows from the last run.
     text = corpus.write_md_section(args.md, "bench_o3", head, lines, only=bool(args.only),
                                    order=[m + s for m in MODELS for s in ("", ".raw")])

@@ -22,32 +22,11 @@
 #include "backends/ort/OrtPasses.h"
 
 #include "passes/PatternUtils.h"
-
-#include <cmath>
+#include "passes/fusion/GeluMatch.h"
 
 namespace onnxopt {
 
 namespace {
-
-/// The scalar float constant operand of a binary `n` (either side) and the
-/// other operand, when the constant is within float rounding of `want`.
-Value *otherIfConstant(const Node &n, double want) {
-  for (unsigned i = 0; i < 2; ++i) {
-    auto v = scalarConstant(n.input(i));
-    if (v && std::fabs(*v - want) <= 1e-6 * std::fabs(want))
-      return n.input(1 - i);
-  }
-  return nullptr;
-}
-
-/// The single user of `v` if it is a default-domain `type` and `v` is not a
-/// graph output.
-Node *onlyUser(const Value *v, std::string_view type) {
-  if (!v || !v->hasOneUse() || v->isGraphOutput())
-    return nullptr;
-  Node *u = v->firstUse()->user();
-  return isOp(u, type) ? u : nullptr;
-}
 
 class GeluToOrt final : public OpRewritePattern {
 public:
@@ -55,50 +34,12 @@ public:
       : OpRewritePattern("Erf"), gelu_(gelu), biasGelu_(biasGelu) {}
 
   bool matchAndRewrite(Node &erf, Rewriter &r) override {
-    // y / sqrt(2) or y * (1 / sqrt(2)).
-    Node *scale = erf.input(0) ? erf.input(0)->definingNode() : nullptr;
-    if (!onlyUser(erf.input(0), "Erf"))
-      return r.notifyMatchFailure(erf, "the Erf's input has other users");
-    Value *y = nullptr;
-    auto divisor =
-        isOp(scale, "Div") ? scalarConstant(scale->input(1)) : std::nullopt;
-    if (divisor && std::fabs(*divisor - std::sqrt(2.0)) <= 1e-6)
-      y = scale->input(0);
-    else if (isOp(scale, "Mul"))
-      y = otherIfConstant(*scale, 1 / std::sqrt(2.0));
-    if (!y)
-      return r.notifyMatchFailure(erf, "the Erf's input is not y / sqrt(2)");
-    Node *plus = onlyUser(erf.output(0), "Add");
-    Value *one = plus ? otherIfConstant(*plus, 1.0) : nullptr;
-    if (!one || one != erf.output(0))
-      return r.notifyMatchFailure(erf, "the Erf is not followed by + 1");
-    // y * (erf + 1) * 0.5, in either grouping.
-    Node *mul = onlyUser(plus->output(0), "Mul");
-    if (!mul)
-      return r.notifyMatchFailure(erf, "erf + 1 does not feed one Mul");
-    Value *other =
-        mul->input(0) == plus->output(0) ? mul->input(1) : mul->input(0);
-    Node *result = nullptr;
-    if (other == y) {
-      result = onlyUser(mul->output(0), "Mul");
-      if (!result || otherIfConstant(*result, 0.5) != mul->output(0))
-        return r.notifyMatchFailure(erf, "y * (erf + 1) is not halved");
-    } else {
-      Node *half = other ? other->definingNode() : nullptr;
-      if (!isOp(half, "Mul") || otherIfConstant(*half, 0.5) != y ||
-          !other->hasOneUse() || other->isGraphOutput())
-        return r.notifyMatchFailure(erf, "(erf + 1) is not multiplied by y");
-      result = mul;
-    }
-    if (!y->type().isTensor() || y->type().elemType() != DataType::Float)
-      return r.notifyMatchFailure(erf, "not float32");
-    // The uses of y: the scale and the product (or the halving) only.
-    const Node *product = other == y ? mul : other->definingNode();
-    size_t inside = 0;
-    for (const Use *u = y->firstUse(); u; u = u->nextUse())
-      if (u->user() == scale || u->user() == product)
-        ++inside;
-    bool yPrivate = inside == y->numUses() && !y->isGraphOutput();
+    GeluMatch m;
+    if (const char *why = matchGelu(erf, m))
+      return r.notifyMatchFailure(erf, why);
+    Value *y = m.y;
+    Node *result = m.result;
+    bool yPrivate = m.yPrivate;
     // The bias Add before it, when only the GELU reads its result.
     Node *add = y->definingNode();
     Value *x = nullptr, *bias = nullptr;

@@ -26,7 +26,7 @@ struct ImportOptions {
 
 /// Oldest and newest ONNX IR versions this build reads.
 constexpr int64_t kMinIrVersion = 3;
-constexpr int64_t kMaxIrVersion = 10;
+constexpr int64_t kMaxIrVersion = 11;
 
 /// Reads a model file: ONNX text syntax or protobuf, told apart by content.
 /// Weights stay in the file's mapping (and external data files beside it).

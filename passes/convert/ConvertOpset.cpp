@@ -30,6 +30,7 @@
 
 #include "format/ProtoConversion.h"
 #include "format/TypeInference.h"
+#include "ir/NewerSchemas.h"
 #include "ir/OpRegistry.h"
 #include "passes/PatternUtils.h"
 #include "utils/Diagnostics.h"
@@ -60,10 +61,30 @@ int64_t minIrVersion(int64_t opset) {
     return 6;
   if (opset <= 14)
     return 7;
-  return 8;
+  if (opset <= 18)
+    return 8;
+  if (opset <= 20)
+    return 9;
+  if (opset <= 22)
+    return 10;
+  return 11;
 }
 
-const onnx::OpSchema *schemaAt(std::string_view type, int64_t version) {
+/// The schema `type` has at `version` (above ONNX's registry, ours), or
+/// nullptr. `undefined` says when it changed in 18..version and this build
+/// has no definition of that version.
+const onnx::OpSchema *schemaAt(std::string_view type, int64_t version,
+                               bool *undefined = nullptr) {
+  if (undefined)
+    *undefined = false;
+  if (version > kOnnxRegistryOpset) {
+    NewerSchema newer = newerSchema(type, static_cast<int>(version));
+    if (undefined)
+      *undefined = newer.changed && !newer.schema;
+    if (newer.changed)
+      return newer.schema;
+    version = kOnnxRegistryOpset;
+  }
   return onnx::OpSchemaRegistry::Schema(std::string(type), int(version), "");
 }
 
@@ -773,6 +794,111 @@ absl::Status topK(Step &s) {
   return positiveAxes11(s);
 }
 
+// ------------------------------------------------------ opsets 18..23
+
+/// Split 18 needs a split operand or num_outputs; 13 splits evenly by its
+/// number of results, 18's num_outputs leaves the last part smaller when the
+/// dim is not a multiple (written out as split sizes going down).
+absl::Status split18(Step &s) {
+  if (s.up()) {
+    if (!s.input(1))
+      s.r.setAttr(*s.n,
+                  Attribute::makeInt("num_outputs",
+                                     static_cast<int64_t>(s.n->numOutputs())));
+    return absl::OkStatus();
+  }
+  const Attribute *a = s.n->attr("num_outputs");
+  if (!a)
+    return absl::OkStatus();
+  int64_t n = a->i;
+  auto rank = rankOf(s.n->input(0));
+  int64_t axis = intAttr(*s.n, "axis", 0);
+  if (rank && axis < 0)
+    axis += *rank;
+  auto dim = rank ? staticDim(s.n->input(0), axis) : std::nullopt;
+  if (!dim)
+    return s.fail("num_outputs splits a dim that is not known; opset ", s.to,
+                  " splits only evenly");
+  s.r.removeAttr(*s.n, "num_outputs");
+  if (*dim % n == 0)
+    return absl::OkStatus();
+  int64_t chunk = (*dim + n - 1) / n;
+  std::vector<int64_t> sizes;
+  for (int64_t i = 0; i < n; ++i)
+    sizes.push_back(std::max<int64_t>(0, std::min(chunk, *dim - i * chunk)));
+  s.setInput(1, s.ints("split", sizes));
+  return absl::OkStatus();
+}
+
+/// Pad 18's axes operand: going down, the pads are written out for every
+/// axis (the axes must be constant, the rank known).
+absl::Status pad18(Step &s) {
+  Value *axesIn = s.input(3);
+  if (s.up() || !axesIn)
+    return absl::OkStatus();
+  auto axes = intsOf(axesIn);
+  auto pads = intsOf(s.input(1));
+  auto rank = rankOf(s.n->input(0));
+  if (!axes || !pads || !rank || pads->size() != 2 * axes->size())
+    return s.fail("its axes and pads are not constants of an input of known "
+                  "rank");
+  std::vector<int64_t> full(static_cast<size_t>(2 * *rank), 0);
+  for (size_t i = 0; i < axes->size(); ++i) {
+    int64_t ax = (*axes)[i] < 0 ? (*axes)[i] + *rank : (*axes)[i];
+    if (ax < 0 || ax >= *rank)
+      return s.fail("an axis is out of range");
+    full[static_cast<size_t>(ax)] = (*pads)[i];
+    full[static_cast<size_t>(ax + *rank)] = (*pads)[i + axes->size()];
+  }
+  s.setInput(1, s.ints("pads", full));
+  s.truncateInputs(3);
+  return absl::OkStatus();
+}
+absl::Status pad19(Step &s) {
+  if (!s.up() && s.n->attr("mode") && s.n->attr("mode")->s == "wrap")
+    return s.fail("mode 'wrap' needs opset 19");
+  return absl::OkStatus();
+}
+absl::Status resize18(Step &s) {
+  if (s.up())
+    return absl::OkStatus();
+  if (s.n->attr("axes"))
+    return s.fail("axes need opset 18");
+  ONNXOPT_RETURN_IF_ERROR(requireDefault(s, "antialias", 0));
+  return requireString(s, "keep_aspect_ratio_policy", "stretch", "stretch");
+}
+absl::Status resize19(Step &s) {
+  const Attribute *m = s.n->attr("coordinate_transformation_mode");
+  if (!s.up() && m && m->s == "half_pixel_symmetric")
+    return s.fail("coordinate mode 'half_pixel_symmetric' needs opset 19");
+  return absl::OkStatus();
+}
+/// ScatterElements/ScatterND 18 add the max and min reductions.
+absl::Status scatterReduction18(Step &s) {
+  const Attribute *a = s.n->attr("reduction");
+  if (!s.up() && a && (a->s == "max" || a->s == "min"))
+    return s.fail("reduction '", a->s, "' needs opset 18");
+  return absl::OkStatus();
+}
+absl::Status averagePool19(Step &s) {
+  if (s.up())
+    return absl::OkStatus();
+  if (const Attribute *d = s.n->attr("dilations")) {
+    for (int64_t v : d->ints)
+      if (v != 1)
+        return s.fail("dilations need opset 19");
+    s.r.removeAttr(*s.n, "dilations");
+  }
+  return absl::OkStatus();
+}
+/// Cast/CastLike 19's saturate applies to float8 results only, which
+/// older opsets (and this build) do not have.
+absl::Status cast19(Step &s) {
+  if (!s.up())
+    s.r.removeAttr(*s.n, "saturate");
+  return absl::OkStatus();
+}
+
 // --------------------------------------------------------- expansions
 
 /// LayerNormalization (17) as ONNX defines it: normalize over the axes from
@@ -821,6 +947,84 @@ absl::Status expandLayerNorm(Step &s) {
     ONNXOPT_ASSIGN_OR_RETURN(Value * inv, s.make1("Reciprocal", {sd}));
     s.replaceResult(2, inv);
   }
+  return s.replaceWith(y);
+}
+
+/// Gelu (20), as ONNX defines it: 0.5 x (1 + erf(x / sqrt 2)), or with
+/// approximate = 'tanh', 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+absl::Status expandGelu(Step &s) {
+  Value *x = s.n->input(0);
+  DataType dt = elemTypeOf(x);
+  if (!isFloatType(dt))
+    return s.fail("its element type is not known to be a float");
+  const Attribute *a = s.n->attr("approximate");
+  bool tanhForm = a && a->s == "tanh";
+  auto c = [&](const char *name, double v) {
+    return s.floats(name, dt, {}, {v});
+  };
+  Value *inner = nullptr;
+  if (tanhForm) {
+    ONNXOPT_ASSIGN_OR_RETURN(Value * x2, s.make1("Mul", {x, x}));
+    ONNXOPT_ASSIGN_OR_RETURN(Value * x3, s.make1("Mul", {x2, x}));
+    ONNXOPT_ASSIGN_OR_RETURN(Value * t,
+                             s.make1("Mul", {x3, c("gelu_cubic", 0.044715)}));
+    ONNXOPT_ASSIGN_OR_RETURN(Value * u, s.make1("Add", {x, t}));
+    ONNXOPT_ASSIGN_OR_RETURN(
+        Value * v,
+        s.make1("Mul", {u, c("gelu_sqrt_2_pi",
+                             std::sqrt(2.0 / 3.14159265358979323846))}));
+    ONNXOPT_ASSIGN_OR_RETURN(inner, s.make1("Tanh", {v}));
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(
+        Value * v, s.make1("Div", {x, c("gelu_sqrt_2", std::sqrt(2.0))}));
+    ONNXOPT_ASSIGN_OR_RETURN(inner, s.make1("Erf", {v}));
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(Value * one,
+                           s.make1("Add", {inner, c("gelu_one", 1.0)}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * h, s.make1("Mul", {x, c("gelu_half", 0.5)}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * y, s.make1("Mul", {h, one}));
+  return s.replaceWith(y);
+}
+
+/// Mish (18) = x tanh(softplus(x)).
+absl::Status expandMish(Step &s) {
+  Value *x = s.n->input(0);
+  ONNXOPT_ASSIGN_OR_RETURN(Value * sp, s.make1("Softplus", {x}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * t, s.make1("Tanh", {sp}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * y, s.make1("Mul", {x, t}));
+  return s.replaceWith(y);
+}
+
+/// RMSNormalization (23) = x / sqrt(mean(x^2 over the axes from `axis`) +
+/// epsilon) * scale, for float or double x (stash_type float: no change).
+absl::Status expandRmsNorm(Step &s) {
+  Value *x = s.n->input(0), *scale = s.n->input(1);
+  DataType dt = elemTypeOf(x);
+  if (dt != DataType::Float && dt != DataType::Double)
+    return s.fail("its element type is not float or double");
+  if (elemTypeOf(scale) != dt)
+    return s.fail("its scale's element type differs from its input's");
+  int64_t axis = intAttr(*s.n, "axis", -1);
+  auto rank = rankOf(x);
+  if (!rank)
+    return s.fail("its input's rank is unknown");
+  if (axis < 0)
+    axis += *rank;
+  std::vector<int64_t> axes;
+  for (int64_t a = axis; a < *rank; ++a)
+    axes.push_back(a);
+  float eps = 1e-5f;
+  if (const Attribute *a = s.n->attr("epsilon"))
+    eps = a->f;
+  ONNXOPT_ASSIGN_OR_RETURN(Value * sq, s.make1("Mul", {x, x}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * ms,
+                           s.make1("ReduceMean", {sq, s.ints("rms_axes", axes)},
+                                   Attribute::makeInt("keepdims", 1)));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      Value * me, s.make1("Add", {ms, s.floats("epsilon", dt, {}, {eps})}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * rms, s.make1("Sqrt", {me}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * norm, s.make1("Div", {x, rms}));
+  ONNXOPT_ASSIGN_OR_RETURN(Value * y, s.make1("Mul", {norm, scale}));
   return s.replaceWith(y);
 }
 
@@ -982,10 +1186,32 @@ const Change kChanges[] = {
     {"RoiAlign", 16, roiAlign16},
     {"ScatterElements", 16, scatterReduction16},
     {"ScatterND", 16, scatterReduction16},
+    {"ReduceL1", 18, reduceSum13},
+    {"ReduceL2", 18, reduceSum13},
+    {"ReduceLogSum", 18, reduceSum13},
+    {"ReduceLogSumExp", 18, reduceSum13},
+    {"ReduceMax", 18, reduceSum13},
+    {"ReduceMean", 18, reduceSum13},
+    {"ReduceMin", 18, reduceSum13},
+    {"ReduceProd", 18, reduceSum13},
+    {"ReduceSumSquare", 18, reduceSum13},
+    {"Split", 18, split18},
+    {"Pad", 18, pad18},
+    {"Resize", 18, resize18},
+    {"ScatterElements", 18, scatterReduction18},
+    {"ScatterND", 18, scatterReduction18},
+    {"Pad", 19, pad19},
+    {"Resize", 19, resize19},
+    {"AveragePool", 19, averagePool19},
+    {"Cast", 19, cast19},
+    {"CastLike", 19, cast19},
 };
 
 /// Ops that do not exist below `version`, expanded into ones that do.
 const Change kExpansions[] = {
+    {"RMSNormalization", 23, expandRmsNorm},
+    {"Gelu", 20, expandGelu},
+    {"Mish", 18, expandMish},
     {"LayerNormalization", 17, expandLayerNorm},
     {"HardSwish", 14, expandHardSwish},
     {"Trilu", 14, expandTrilu},
@@ -1060,7 +1286,12 @@ absl::StatusOr<bool> convertNode(Rewriter &r, Node &n, int64_t from,
                                  int64_t to) {
   Step s{r, &n, n.op().type, from, to};
   const int64_t changedAt = s.up() ? to : from;
-  const onnx::OpSchema *target = schemaAt(n.op().type, to);
+  bool undefined = false;
+  const onnx::OpSchema *target = schemaAt(n.op().type, to, &undefined);
+  if (undefined)
+    return s.fail(n.op().type, "-", changedAt,
+                  " is not defined by this build (docs/opset-conversion.md "
+                  "lists the opset 18..23 versions it defines)");
   if (s.up()) {
     if (!target || target->SinceVersion() != to)
       return false;
@@ -1129,6 +1360,11 @@ public:
     if (!m.functionBlobs.empty())
       return unsupported("convert-opset: the model defines local functions, "
                          "whose bodies are not converted");
+    for (const Node *n : g.nodes())
+      if (isDefaultDomain(n->op().domain) && n->op().isOpaque())
+        return unsupported("convert-opset: node '", n->name, "' (",
+                           n->op().type, "): its version at opset ", from,
+                           " is not defined by this build");
     Rewriter r(g, &m, argument());
     int64_t dir = to > from ? 1 : -1;
     for (int64_t v = from; v != to; v += dir) {

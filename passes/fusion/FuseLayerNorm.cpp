@@ -19,6 +19,26 @@
 //
 // Numeric: ONNX Runtime's kernel sums the mean and variance in another order
 // than the two ReduceMeans (within float rounding).
+//
+// fuse-rms-norm, in the same file (the same helpers): the root-mean-square
+// normalization of T5/LLaMA-style models becomes RMSNormalization (opset
+// 23).
+//
+// Before:
+//   q = Pow (X, 2)       (or Mul (X, X))
+//   v = ReduceMean <axes = A> (q);  e = Add (v, eps);  s = Sqrt (e)
+//   n = Div (X, s)       (or Mul (X, Reciprocal (s)), either order)
+//   [Y = Mul (n, gamma)] (either order)
+// After:
+//   Y = RMSNormalization <axis = k - rank, epsilon = eps> (X, gamma)
+//
+// Preconditions: as fuse-layer-norm's, at opset >= 23: X float of known
+// rank, A (keepdims 1) the axes k..rank-1, eps a one-element constant, gamma
+// a constant of the normalized shape (all ones when absent: static
+// normalized dims then), every intermediate private.
+//
+// Numeric: the mean square is summed in another order (within float
+// rounding).
 
 #include "passes/PatternUtils.h"
 
@@ -85,6 +105,39 @@ Value *normalizedConstant(Value *c,
                                  t.dtype(), dims, std::string(t.bytes()))));
 }
 
+/// The last-axes check both normalizations make: `axes` of X (rank `rank`)
+/// sorted are k..rank-1; returns k.
+std::optional<int64_t> lastAxesStart(std::vector<int64_t> axes,
+                                     std::optional<int64_t> rank) {
+  auto norm = normalizeAxes(std::move(axes), rank);
+  if (!rank || !norm || norm->empty())
+    return std::nullopt;
+  std::sort(norm->begin(), norm->end());
+  int64_t k = (*norm)[0];
+  for (size_t i = 0; i < norm->size(); ++i)
+    if ((*norm)[i] != k + int64_t(i))
+      return std::nullopt;
+  if (norm->back() != *rank - 1)
+    return std::nullopt;
+  return k;
+}
+
+/// Ones of the static normalized dims `norm`, or nullptr when one is dynamic.
+Value *onesScale(const std::vector<std::optional<int64_t>> &norm, Rewriter &r,
+                 const char *name) {
+  std::vector<int64_t> dims;
+  for (const auto &n : norm) {
+    if (!n)
+      return nullptr;
+    dims.push_back(*n);
+  }
+  int64_t count = std::accumulate(dims.begin(), dims.end(), int64_t(1),
+                                  std::multiplies<int64_t>());
+  return r.createInitializer(
+      name, makeFloatTensor(DataType::Float, dims,
+                            std::vector<double>(size_t(count), 1.0)));
+}
+
 class LayerNormChain final : public SimplePattern {
 public:
   explicit LayerNormChain(SimplePatternPass &pass)
@@ -107,13 +160,11 @@ public:
       return r.notifyMatchFailure(div, "X is not float");
     auto rank = rankOf(x);
     auto axes = normalizeAxes(meanAxes, rank);
-    if (!rank || !axes || axes->empty())
-      return r.notifyMatchFailure(div, "X's rank or the axes unknown");
+    auto start = lastAxesStart(meanAxes, rank);
+    if (!start)
+      return r.notifyMatchFailure(div, "the axes are not the last ones");
     std::sort(axes->begin(), axes->end());
-    int64_t k = (*axes)[0];
-    for (size_t i = 0; i < axes->size(); ++i)
-      if ((*axes)[i] != k + int64_t(i) || axes->back() != *rank - 1)
-        return r.notifyMatchFailure(div, "the axes are not the last ones");
+    int64_t k = *start;
     // s = Sqrt (ReduceMean (d^2) + eps).
     Node *sqrt = s ? s->definingNode() : nullptr;
     if (!isOp(sqrt, "Sqrt") || !isPrivateResult(s))
@@ -163,21 +214,8 @@ public:
         if ((beta = normalizedConstant(otherOperand(*bias, last->output(0)),
                                        norm, r)))
           last = bias;
-    if (!gamma) {
-      std::vector<int64_t> dims;
-      for (const auto &n : norm) {
-        if (!n)
-          return r.notifyMatchFailure(div, "no scale and dynamic "
-                                           "normalized dims");
-        dims.push_back(*n);
-      }
-      int64_t count = std::accumulate(dims.begin(), dims.end(), int64_t(1),
-                                      std::multiplies<int64_t>());
-      gamma = r.createInitializer(
-          "layer_norm_scale",
-          makeFloatTensor(DataType::Float, dims,
-                          std::vector<double>(size_t(count), 1.0)));
-    }
+    if (!gamma && !(gamma = onesScale(norm, r, "layer_norm_scale")))
+      return r.notifyMatchFailure(div, "no scale and dynamic normalized dims");
     auto op = r.resolve("LayerNormalization");
     if (!op.ok())
       return r.notifyMatchFailure(div, "the model's opset has no "
@@ -197,7 +235,94 @@ public:
   }
 };
 
+class RmsNormChain final : public SimplePattern {
+public:
+  explicit RmsNormChain(SimplePatternPass &pass)
+      : SimplePattern("Sqrt", pass) {}
+
+  bool matchAndRewrite(Node &sqrt, Rewriter &r) override {
+    if (sqrt.op().isOpaque() || !sqrt.output(0) || !sqrt.input(0))
+      return r.notifyMatchFailure(sqrt, "opaque or malformed");
+    // s = Sqrt (ReduceMean (X^2) + eps).
+    Value *s = sqrt.output(0), *e = sqrt.input(0);
+    Node *add = e->definingNode();
+    if (!isOp(add, "Add") || !isPrivateResult(e) || !isPrivateResult(s))
+      return r.notifyMatchFailure(sqrt, "not a private Sqrt of a private Add");
+    Value *var = nullptr;
+    std::optional<double> eps;
+    for (unsigned i = 0; i < 2 && !eps; ++i)
+      if ((eps = scalarConstant(add->input(1 - i))))
+        var = add->input(i);
+    std::vector<int64_t> axes;
+    Node *mean = eps ? reduceMeanOf(var, axes) : nullptr;
+    if (!mean || !isPrivateResult(var))
+      return r.notifyMatchFailure(sqrt, "no private ReduceMean + epsilon");
+    Value *q = mean->input(0);
+    Node *square = q ? q->definingNode() : nullptr;
+    Value *x = square && square->numInputs() == 2 ? square->input(0) : nullptr;
+    bool isSquare =
+        isPrivateResult(q) && x &&
+        ((isOp(square, "Pow") && scalarConstant(square->input(1)) == 2.0) ||
+         (isOp(square, "Mul") && square->input(1) == x));
+    if (!isSquare)
+      return r.notifyMatchFailure(sqrt, "the mean is not of X^2");
+    if (x->type().elemType() != DataType::Float)
+      return r.notifyMatchFailure(sqrt, "X is not float");
+    auto rank = rankOf(x);
+    auto k = lastAxesStart(axes, rank);
+    if (!k)
+      return r.notifyMatchFailure(sqrt, "the axes are not the last ones");
+    // X / s, or X * Reciprocal (s).
+    Node *use = s->firstUse()->user();
+    Node *norm = nullptr;
+    if (isOp(use, "Div") && use->input(0) == x && use->input(1) == s) {
+      norm = use;
+    } else if (isOp(use, "Reciprocal") && isPrivateResult(use->output(0))) {
+      Node *mul = use->output(0)->firstUse()->user();
+      if (isOp(mul, "Mul") && otherOperand(*mul, use->output(0)) == x)
+        norm = mul;
+    }
+    if (!norm)
+      return r.notifyMatchFailure(sqrt, "X is not divided by the root");
+    std::vector<std::optional<int64_t>> dims;
+    for (int64_t a = *k; a < *rank; ++a)
+      dims.push_back(staticDim(x, a));
+    Node *last = norm;
+    Value *gamma = nullptr;
+    if (Node *mul = soleUser(norm->output(0), "Mul"))
+      if ((gamma = normalizedConstant(otherOperand(*mul, norm->output(0)), dims,
+                                      r)))
+        last = mul;
+    if (!gamma && !(gamma = onesScale(dims, r, "rms_norm_scale")))
+      return r.notifyMatchFailure(sqrt, "no scale and dynamic normalized "
+                                        "dims");
+    auto op = r.resolve("RMSNormalization");
+    if (!op.ok())
+      return r.notifyMatchFailure(sqrt, "the model's opset has no "
+                                        "RMSNormalization (< 23)");
+    Node *rms = r.create(*op, {x, gamma}, 1, last);
+    r.setAttr(*rms, Attribute::makeInt("axis", *k - *rank));
+    r.setAttr(*rms, Attribute::makeFloat("epsilon", float(*eps)));
+    rms->name = last->name;
+    r.takeNameAndType(rms->output(0), *last->output(0));
+    r.replaceAllUsesWith(last->output(0), rms->output(0));
+    r.eraseDeadFrom(*last);
+    ++pass().counter();
+    return true;
+  }
+};
+
 } // namespace
+
+std::unique_ptr<Pass> createFuseRmsNormPass() {
+  auto p = makeSimplePatternPass<RmsNormChain>(
+      "fuse-rms-norm",
+      "Fuse the Pow/ReduceMean/Add/Sqrt/Div(/Mul) chain of a root-mean-square "
+      "normalization into RMSNormalization (opset >= 23)",
+      "num-fused", "RMS normalizations fused");
+  p->numeric();
+  return p;
+}
 
 std::unique_ptr<Pass> createFuseLayerNormPass() {
   auto p = makeSimplePatternPass<LayerNormChain>(

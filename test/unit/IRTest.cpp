@@ -1,12 +1,19 @@
 // Unit tests for the IR: use lists, RAUW, erase, builder, verifier, captures.
 #include "ir/Builder.h"
 #include "ir/Graph.h"
+#include "ir/NewerSchemas.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
 #include "TestModels.h"
 
+#include "onnx/defs/schema.h"
+
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
 
 using namespace onnxopt;
 using onnxopt::test::makeModel;
@@ -410,3 +417,48 @@ TEST(IR, CloneIsADeepCopyThatPrintsTheSameAndSharesTensors) {
 }
 
 } // namespace
+
+// ----------------------------------------------- opsets above ONNX 1.12's
+
+TEST(NewerOpsets, ResolveOursOnnxsOrOpaque) {
+  // Changed at 18 (axes as an operand): our schema, with its version.
+  auto mean = resolveOp("", "ReduceMean", 21);
+  ASSERT_TRUE(mean.ok());
+  EXPECT_EQ(mean->sinceVersion, 18);
+  EXPECT_EQ(mean->schema->inputs().size(), 2u);
+  // Unchanged since 14: ONNX's.
+  auto relu = resolveOp("", "Relu", 23);
+  ASSERT_TRUE(relu.ok());
+  EXPECT_EQ(relu->sinceVersion, 14);
+  // New ops exist from their version only.
+  EXPECT_FALSE(resolveOp("", "Gelu", 19).ok());
+  EXPECT_EQ(resolveOp("", "Gelu", 20)->sinceVersion, 20);
+  EXPECT_EQ(resolveOp("", "Attention", 23)->sinceVersion, 23);
+  // A version this build does not define stays opaque.
+  EXPECT_TRUE(resolveOp("", "QuantizeLinear", 19)->isOpaque());
+  EXPECT_FALSE(resolveOp("", "QuantizeLinear", 18)->isOpaque());
+  // Beyond what this build types: opaque.
+  EXPECT_TRUE(resolveOp("", "Relu", kMaxDefaultOpset + 1)->isOpaque());
+  EXPECT_EQ(registryMaxVersion(""), kMaxDefaultOpset);
+}
+
+TEST(NewerOpsets, DocsListEveryVersion) {
+  // docs/opset-conversion.md has one row per opset: the versions defined,
+  // then the ones that are not.
+  std::ifstream in(std::string(ONNXOPT_SOURCE_DIR) +
+                   "/docs/opset-conversion.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  std::map<int, std::pair<std::string, std::string>> rows;
+  for (const NewerVersion &v : newerVersions()) {
+    std::string &list =
+        v.defined ? rows[v.version].first : rows[v.version].second;
+    list += (list.empty() ? "" : ", ") + v.op;
+  }
+  for (const auto &[version, lists] : rows) {
+    std::string row = "| " + std::to_string(version) + " | " + lists.first +
+                      " | " + (lists.second.empty() ? "-" : lists.second) +
+                      " |";
+    EXPECT_NE(docs.str().find(row), std::string::npos) << "missing: " << row;
+  }
+}

@@ -98,6 +98,27 @@ UNARY_FLOAT(HardSigmoid,
             std::max(C(0), std::min(C(1), C(ctx.attrFloat("alpha", 0.2f)) * x +
                                               C(ctx.attrFloat("beta", 0.5f)))))
 UNARY_FLOAT(ThresholdedRelu, x > C(ctx.attrFloat("alpha", 1.0f)) ? x : C(0))
+UNARY_FLOAT(Mish, x *std::tanh(x > C(0) ? x + std::log1p(std::exp(-x))
+                                        : std::log1p(std::exp(x))))
+
+/// Gelu (20): 0.5 x (1 + erf(x / sqrt 2)), or with approximate = 'tanh'
+/// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+absl::Status kGelu(KernelContext &ctx) {
+  std::string approx = ctx.attrString("approximate", "none");
+  if (approx == "tanh")
+    return unaryFloat(ctx, [](auto x) {
+      using C = decltype(x);
+      return C(0.5) * x *
+             (C(1) +
+              std::tanh(C(0.7978845608028654) * (x + C(0.044715) * x * x * x)));
+    });
+  if (approx != "none")
+    return ctx.error("approximate must be 'none' or 'tanh'");
+  return unaryFloat(ctx, [](auto x) {
+    using C = decltype(x);
+    return C(0.5) * x * (C(1) + std::erf(x * C(0.7071067811865476)));
+  });
+}
 UNARY_FLOAT(LeakyRelu, x >= C(0) ? x : C(ctx.attrFloat("alpha", 0.01f)) * x)
 
 absl::Status kAbs(KernelContext &ctx) {
@@ -676,6 +697,8 @@ void registerElementwiseKernels(KernelMap &m) {
   m["GreaterOrEqual"] = kGreaterOrEqual;
   m["HardSigmoid"] = kHardSigmoid;
   m["HardSwish"] = kHardSwish;
+  m["Mish"] = kMish;
+  m["Gelu"] = kGelu;
   m["IsInf"] = kIsInf;
   m["IsNaN"] = kIsNaN;
   m["LeakyRelu"] = kLeakyRelu;

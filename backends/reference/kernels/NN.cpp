@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace onnxopt::ref {
 
@@ -802,6 +803,177 @@ absl::Status kLayerNormalization(KernelContext &ctx) {
   FLOAT_DISPATCH(x->dtype(), layerNormImpl<C>(ctx));
 }
 
+/// RMSNormalization (23): x / sqrt(mean(x^2 over the axes from `axis`) +
+/// epsilon) * scale (broadcast to the normalized axes), statistics in
+/// double.
+template <class C> absl::Status rmsNormImpl(KernelContext &ctx) {
+  const Tensor &x = *ctx.input(0);
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *scaleT, ctx.required(1));
+  if (scaleT->dtype() != x.dtype())
+    return ctx.error("scale of another element type than X is not "
+                     "implemented by the reference interpreter");
+  int64_t r = int64_t(x.dims().size()), axis = ctx.attrInt("axis", -1);
+  if (!normalizeAxis(axis, r))
+    return ctx.error("axis out of range");
+  double eps = ctx.attrFloat("epsilon", 1e-5f);
+  int64_t outer = product(x.dims(), 0, size_t(axis)),
+          inner = product(x.dims(), size_t(axis));
+  std::vector<int64_t> normDims(x.dims().begin() + axis, x.dims().end());
+  if (scaleT->dims().size() > normDims.size())
+    return ctx.error("scale has more axes than the normalized ones");
+  std::vector<int64_t> ss = broadcastStrides(scaleT->dims(), normDims);
+  Loaded<C> lx(x), scale(*scaleT);
+  std::vector<C> out(static_cast<size_t>(outer * inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    double sq = 0;
+    for (int64_t j = 0; j < inner; ++j)
+      sq += double(lx[o * inner + j]) * double(lx[o * inner + j]);
+    double inv = 1 / std::sqrt(sq / double(inner) + eps);
+    for (int64_t j = 0; j < inner; ++j) {
+      int64_t so = 0, rem = j;
+      for (size_t d = normDims.size(); d-- > 0;) {
+        so += (rem % normDims[d]) * ss[d];
+        rem /= normDims[d];
+      }
+      out[o * inner + j] =
+          C(double(lx[o * inner + j]) * inv * double(scale[so]));
+    }
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(TensorPtr t,
+                           store<C>(ctx, x.dtype(), x.dims(), out));
+  ctx.setOutput(0, t);
+  return absl::OkStatus();
+}
+absl::Status kRMSNormalization(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
+  FLOAT_DISPATCH(x->dtype(), rmsNormImpl<C>(ctx));
+}
+
+/// Attention (23) without past keys/values, softcap or the qk output:
+/// Q [B, Hq, S, E] and K, V [B, Hkv, T, E|Ev] (or 3-D [B, S, H*E] with
+/// q_num_heads/kv_num_heads), Hq a multiple of Hkv (grouped queries);
+/// softmax(scale Q K' + mask) V with scale 1/sqrt(E) unless given; the mask
+/// bool (false: left out, as -inf) or added, broadcast to [B, Hq, S, T];
+/// is_causal leaves out key j > query i (aligned at the upper left, as
+/// ONNX's reference). Statistics in double.
+template <class C> absl::Status attentionImpl(KernelContext &ctx) {
+  const Tensor &q = *ctx.input(0);
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *k, ctx.required(1));
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *v, ctx.required(2));
+  const Tensor *mask = ctx.input(3);
+  if (ctx.hasInput(4) || ctx.hasInput(5) || ctx.wantsOutput(1) ||
+      ctx.wantsOutput(2) || ctx.wantsOutput(3) ||
+      ctx.attrFloat("softcap", 0.0f) != 0.0f)
+    return ctx.error("past keys/values, present outputs, qk_matmul_output and "
+                     "softcap are not implemented by the reference "
+                     "interpreter");
+  if (k->dtype() != q.dtype() || v->dtype() != q.dtype())
+    return ctx.error("Q, K and V of different element types are not "
+                     "implemented by the reference interpreter");
+  size_t rank = q.dims().size();
+  if ((rank != 3 && rank != 4) || k->dims().size() != rank ||
+      v->dims().size() != rank)
+    return ctx.error("Q, K and V must all be 3-D or all 4-D");
+  int64_t batch = q.dims()[0], hq, hkv, s, t, e, ev;
+  if (rank == 4) {
+    hq = q.dims()[1];
+    hkv = k->dims()[1];
+    s = q.dims()[2];
+    t = k->dims()[2];
+    e = q.dims()[3];
+    ev = v->dims()[3];
+    if (k->dims()[3] != e || v->dims()[1] != hkv || v->dims()[2] != t)
+      return ctx.error("K and V do not match Q");
+  } else {
+    hq = ctx.attrInt("q_num_heads", 0);
+    hkv = ctx.attrInt("kv_num_heads", 0);
+    if (hq <= 0 || hkv <= 0 || q.dims()[2] % hq || k->dims()[2] % hkv ||
+        v->dims()[2] % hkv)
+      return ctx.error("q_num_heads and kv_num_heads must divide the hidden "
+                       "sizes");
+    s = q.dims()[1];
+    t = k->dims()[1];
+    e = q.dims()[2] / hq;
+    ev = v->dims()[2] / hkv;
+    if (k->dims()[2] / hkv != e || v->dims()[1] != t)
+      return ctx.error("K and V do not match Q");
+  }
+  if (k->dims()[0] != batch || v->dims()[0] != batch || hq % hkv != 0)
+    return ctx.error("batch sizes differ or kv heads do not divide q heads");
+  double scale = ctx.hasAttr("scale") ? ctx.attrFloat("scale", 1.0f)
+                                      : 1.0 / std::sqrt(double(e));
+  bool causal = ctx.attrInt("is_causal", 0) != 0;
+  // Element (b, h, i, j) of the mask, broadcast from its trailing dims.
+  std::vector<int64_t> maskStrides;
+  std::optional<Loaded<C>> additive;
+  std::optional<View<uint8_t>> keep;
+  if (mask) {
+    if (mask->dims().size() > 4)
+      return ctx.error("the mask has more than 4 dims");
+    maskStrides = broadcastStrides(mask->dims(), {batch, hq, s, t});
+    if (mask->dtype() == DataType::Bool)
+      keep.emplace(*mask);
+    else if (mask->dtype() == q.dtype())
+      additive.emplace(*mask);
+    else
+      return ctx.error("the mask is neither bool nor Q's element type");
+  }
+  // Offsets of (b, h, i, d) in Q, K, V for either layout.
+  auto at = [&](int64_t heads, int64_t len, int64_t width, int64_t b, int64_t h,
+                int64_t i, int64_t d) {
+    return rank == 4 ? ((b * heads + h) * len + i) * width + d
+                     : (b * len + i) * heads * width + h * width + d;
+  };
+  Loaded<C> lq(q), lk(*k), lv(*v);
+  std::vector<int64_t> outDims = rank == 4
+                                     ? std::vector<int64_t>{batch, hq, s, ev}
+                                     : std::vector<int64_t>{batch, s, hq * ev};
+  std::vector<C> out(static_cast<size_t>(batch * hq * s * ev));
+  std::vector<double> row(static_cast<size_t>(t));
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < hq; ++h) {
+      int64_t g = h / (hq / hkv);
+      for (int64_t i = 0; i < s; ++i) {
+        double mx = -inf;
+        for (int64_t j = 0; j < t; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < e; ++d)
+            dot += double(lq[at(hq, s, e, b, h, i, d)]) *
+                   double(lk[at(hkv, t, e, b, g, j, d)]);
+          double x = dot * scale;
+          int64_t mo = mask ? b * maskStrides[0] + h * maskStrides[1] +
+                                  i * maskStrides[2] + j * maskStrides[3]
+                            : 0;
+          if ((causal && j > i) || (keep && (*keep)[mo] == 0))
+            x = -inf;
+          else if (additive)
+            x += double((*additive)[mo]);
+          row[j] = x;
+          mx = std::max(mx, x);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < t; ++j) {
+          row[j] = mx == -inf ? 0 : std::exp(row[j] - mx);
+          sum += row[j];
+        }
+        for (int64_t d = 0; d < ev; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < t; ++j)
+            acc += row[j] * double(lv[at(hkv, t, ev, b, g, j, d)]);
+          out[at(hq, s, ev, b, h, i, d)] = C(sum > 0 ? acc / sum : 0);
+        }
+      }
+    }
+  ONNXOPT_ASSIGN_OR_RETURN(TensorPtr y, store<C>(ctx, q.dtype(), outDims, out));
+  ctx.setOutput(0, y);
+  return absl::OkStatus();
+}
+absl::Status kAttention(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *q, ctx.required(0));
+  FLOAT_DISPATCH(q->dtype(), attentionImpl<C>(ctx));
+}
+
 enum class SoftKind { Softmax, LogSoftmax, Hardmax };
 
 /// The softmax family: before opset 13 the input is coerced to 2-D at `axis`
@@ -1059,6 +1231,8 @@ void registerNNKernels(KernelMap &m) {
   m["Hardmax"] = kHardmax;
   m["InstanceNormalization"] = kInstanceNormalization;
   m["LayerNormalization"] = kLayerNormalization;
+  m["RMSNormalization"] = kRMSNormalization;
+  m["Attention"] = kAttention;
   m["LogSoftmax"] = kLogSoftmax;
   m["LRN"] = kLRN;
   m["MatMul"] = kMatMul;

@@ -807,6 +807,20 @@ absl::Status kPad(KernelContext &ctx) {
       ctx.sinceVersion() < 11
           ? ctx.attrInts(ctx.sinceVersion() < 2 ? "paddings" : "pads")
           : intsInput(ctx, 1).value_or(std::vector<int64_t>());
+  if (auto axes = intsInput(ctx, 3)) {
+    // Pad 18: pads for the listed axes only.
+    if (pads.size() != 2 * axes->size())
+      return ctx.error("pads must have twice as many entries as axes");
+    std::vector<int64_t> full(static_cast<size_t>(2 * r), 0);
+    for (size_t i = 0; i < axes->size(); ++i) {
+      int64_t a = (*axes)[i];
+      if (!normalizeAxis(a, r))
+        return ctx.error("axis out of range");
+      full[a] = pads[i];
+      full[a + r] = pads[i + axes->size()];
+    }
+    pads = std::move(full);
+  }
   if (int64_t(pads.size()) != 2 * r)
     return ctx.error("pads must have twice the input rank entries");
   std::vector<int64_t> dims(static_cast<size_t>(r));
