@@ -239,10 +239,13 @@ std::string optLevelPipeline(int level) {
   if (level == 1)
     return o1;
   // -O2: then the numeric fusions, to a fixed point with the cleanup they
-  // enable.
+  // enable. -O3 matches the elementwise chains (GELU, the norms) first:
+  // fuse-mul-into-matmul would move their scalar factors (GELU's 0.5) into
+  // the next weights.
   std::string o2 =
-      o1 +
-      ",fixpoint(shape-inference,fuse-bn-into-conv,fuse-bn-into-gemm,"
+      o1 + ",fixpoint(shape-inference," +
+      (level >= 3 ? "fuse-layer-norm,fuse-rms-norm,fuse-gelu," : "") +
+      "fuse-bn-into-conv,fuse-bn-into-gemm,"
       "fuse-add-bias-into-conv,"
       "fuse-mul-into-conv,fuse-pad-into-conv,fuse-pad-into-pool,"
       "fuse-matmul-add-into-gemm,fuse-transpose-into-gemm,"

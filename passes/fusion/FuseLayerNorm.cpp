@@ -27,7 +27,8 @@
 // Before:
 //   q = Pow (X, 2)       (or Mul (X, X))
 //   v = ReduceMean <axes = A> (q);  e = Add (v, eps);  s = Sqrt (e)
-//   n = Div (X, s)       (or Mul (X, Reciprocal (s)), either order)
+//   n = Div (X, s)       (or Mul (X, Reciprocal (s)) or Mul (X, Div (1, s)),
+//                         either order)
 //   [Y = Mul (n, gamma)] (either order)
 // After:
 //   Y = RMSNormalization <axis = k - rank, epsilon = eps> (X, gamma)
@@ -272,12 +273,15 @@ public:
     auto k = lastAxesStart(axes, rank);
     if (!k)
       return r.notifyMatchFailure(sqrt, "the axes are not the last ones");
-    // X / s, or X * Reciprocal (s).
+    // X / s, or X * Reciprocal (s), or X * (1 / s) (torch.rsqrt's export).
     Node *use = s->firstUse()->user();
     Node *norm = nullptr;
+    bool inverse =
+        isOp(use, "Reciprocal") || (isOp(use, "Div") && use->input(1) == s &&
+                                    scalarConstant(use->input(0)) == 1.0);
     if (isOp(use, "Div") && use->input(0) == x && use->input(1) == s) {
       norm = use;
-    } else if (isOp(use, "Reciprocal") && isPrivateResult(use->output(0))) {
+    } else if (inverse && isPrivateResult(use->output(0))) {
       Node *mul = use->output(0)->firstUse()->user();
       if (isOp(mul, "Mul") && otherOperand(*mul, use->output(0)) == x)
         norm = mul;

@@ -3,11 +3,11 @@
 
     /usr/bin/python3 torch_models.py ONNX_OPT WORK_DIR [--only NAME,...]
 
-Exports ResNet-50, MobileNetV3-Large, ViT-B/16, an LSTM and a small transformer
-encoder (tools/corpus/onnxopt_corpus.py's definitions) with random weights and
+Exports ResNet-50, MobileNetV3-Large, ViT-B/16, an LSTM, a small transformer
+encoder and a small LLaMA-style decoder (tools/corpus/onnxopt_corpus.py's definitions) with random weights and
 BatchNorm statistics (fixed seeds, dynamic batch/sequence axes, opset 17),
-runs `onnx-opt m.onnx -o out.onnx` (once more with external data, and at -O1, -O2
-and -O3), and requires ONNX Runtime to give bit-identical outputs for the original
+runs `onnx-opt m.onnx -o out.onnx` (once more with external data, and at -O1, -O2,
+-O3 and -O3 --target-opset=23), and requires ONNX Runtime to give bit-identical outputs for the original
 and each output on seeded random inputs at two batch sizes (-O2 and -O3, which hold
 numeric fusions, within atol 1e-4 + rtol 1e-3). Also checks that every run is deterministic (same bytes twice)
 and idempotent (a second run over its own output changes nothing). Outputs are
@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "corpus"))
 import onnxopt_corpus as corpus  # noqa: E402
 
-MODELS = ["resnet50", "mobilenet_v3_large", "vit_b_16", "small_lstm", "small_transformer"]
+MODELS = ["resnet50", "mobilenet_v3_large", "vit_b_16", "small_lstm", "small_transformer",
+          "small_llama"]
 
 
 def digest(path):
@@ -125,8 +126,10 @@ def main():
         if produce([src, "--external-data=ext.weights"], ext) is not None:
             in_ort(ext, tolerant=False)
         discard(ext, os.path.join(d, "ext.weights"))
-        for lvl in ("O1", "O2", "O3"):
-            flags = [f"-{lvl}", "--verify-each"]
+        for lvl in ("O1", "O2", "O3", "O3@23"):
+            # -O3 at opset 23: Gelu, RMSNormalization and Attention in standard ONNX.
+            flags = ["-O3", "--target-opset=23"] if lvl == "O3@23" else [f"-{lvl}"]
+            flags += ["--verify-each"]
             first = produce([src] + flags, out)
             if first is None:
                 continue
@@ -140,7 +143,7 @@ def main():
                            f"{size / 1e6:.1f} MB, export {export_s:.1f}s, bit-identical in ONNX Runtime "
                            f"(-O2/-O3 within tolerance) at batch 1 and 3"
                            f"{' and seq ' + str(extra['seq']) if 'seq' in extra else ''}, inline, external "
-                           f"data, -O1/-O2/-O3; deterministic and idempotent"):
+                           f"data, -O1/-O2/-O3/-O3 at opset 23; deterministic and idempotent"):
             shutil.rmtree(d)  # kept only when it failed, to look at
     sys.exit(report.finish())
 

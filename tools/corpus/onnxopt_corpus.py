@@ -118,6 +118,52 @@ class TinyGPT(nn.Module):
         return x @ self.wte.weight.t()
 
 
+class RMSNorm(nn.Module):
+    """LLaMA/T5's root-mean-square norm, as those models write it (no nn.RMSNorm in
+    torch 1.13): weight * (x * rsqrt(mean(x^2) + eps))."""
+
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        var = x.pow(2).mean(-1, keepdim=True)
+        return self.weight * (x * torch.rsqrt(var + self.eps))
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.n1 = RMSNorm(d)
+        self.attn = CausalSelfAttention(d, heads)
+        self.n2 = RMSNorm(d)
+        self.fc = nn.Linear(d, 4 * d)
+        self.act = nn.GELU(approximate="tanh")
+        self.out = nn.Linear(4 * d, d)
+
+    def forward(self, x):
+        x = x + self.attn(self.n1(x))
+        return x + self.out(self.act(self.fc(self.n2(x))))
+
+
+class SmallLlama(nn.Module):
+    """Decoder with RMSNorm, the tanh GELU and causal attention: what -O3 fuses at
+    opset 23 (RMSNormalization, Gelu, Attention)."""
+
+    def __init__(self, vocab=512, d=128, heads=4, layers=2):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList([LlamaBlock(d, heads) for _ in range(layers)])
+        self.norm = RMSNorm(d)
+
+    def forward(self, ids):
+        x = self.tok(ids)
+        for b in self.blocks:
+            x = b(x)
+        return self.norm(x) @ self.tok.weight.t()
+
+
 class LSTMModel(nn.Module):
     def __init__(self, fin=80, hid=256, layers=2, ncls=32):
         super().__init__()
@@ -359,6 +405,8 @@ add("small_transformer", SmallTransformer, [("tokens", [2, 9], "int64", (0, 100)
     "transformer", corpus=False)
 add("small_gpt", SmallGPT, [("ids", [2, 16], "int64", (0, 512))], "batch_seq", "transformer",
     corpus=False)
+add("small_llama", SmallLlama, [("ids", [2, 16], "int64", (0, 512))], "batch_seq",
+    "transformer", corpus=False)
 add("small_lstm", SmallLstm, [("x", [2, 7, 32], "float32", None)], "batch_seq", "rnn", corpus=False)
 add("small_gru", SmallGru, [("ids", [2, 10], "int64", (0, 300))], "batch_seq", "rnn", corpus=False)
 add("transformer_seq_first", SeqFirstEncoder, [("x", [7, 2, 64], "float32", None)], "seq_batch",
