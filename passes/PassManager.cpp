@@ -263,7 +263,7 @@ std::string optLevelPipeline(int level) {
   // duplicate initializer).
   return o2 +
          ",fixpoint(shape-inference,fuse-layer-norm,fuse-rms-norm,fuse-gelu,"
-         "fuse-attention-scale,fuse-attention,cse,"
+         "fuse-attention-scale,fuse-attention,simplify-softmax-mask,cse,"
          "dce,eliminate-unused-initializers,dedup-initializers)"
          "{max-iterations=4}";
 }
