@@ -177,6 +177,11 @@ struct Options {
                "down (convert-opset; exit 1 naming a node the opset cannot "
                "express)"),
       cl::value_desc("N"), cl::init(0), cl::cat(category)};
+  cl::opt<bool> inlineFunctions{
+      "inline-functions",
+      cl::desc("Inline model-local functions at their call sites on import "
+               "(--target-opset does)"),
+      cl::init(false), cl::cat(category)};
   cl::opt<bool> listTargets{"list-targets",
                             cl::desc("List the targets and exit"),
                             cl::init(false), cl::cat(category)};
@@ -588,6 +593,10 @@ absl::StatusOr<Input> openInput(const Options &o) {
   Input in;
   in.path = o.input;
   in.options.maxGraphDepth = o.maxDepth;
+  // A conversion needs every node in the graph: function bodies import
+  // opsets of their own.
+  in.options.inlineLocalFunctions =
+      o.inlineFunctions || o.targetOpset.getNumOccurrences() > 0;
   for (const std::string &t : o.inputShape) {
     ONNXOPT_ASSIGN_OR_RETURN(auto spec, parseInputShape(t));
     in.shapes.push_back(std::move(spec));

@@ -2,6 +2,8 @@
 // trusts.
 #include "frontends/onnx/OnnxImporter.h"
 
+#include "frontends/onnx/InlineFunctions.h"
+
 #include "format/ExternalData.h"
 #include "format/TextParser.h"
 #include "format/WireFormat.h"
@@ -827,6 +829,12 @@ absl::Status Importer::importGraph(const onnx::GraphProto &gp, Graph &g,
 
 absl::StatusOr<std::unique_ptr<Model>>
 Importer::importModel(const onnx::ModelProto &p) {
+  if (opts_.inlineLocalFunctions && p.functions_size() > 0) {
+    // The skeleton (weights are slots) or a parsed text model: a cheap copy.
+    onnx::ModelProto inlined = p;
+    ONNXOPT_RETURN_IF_ERROR(inlineLocalFunctions(inlined));
+    return importModel(inlined);
+  }
   auto m = std::make_unique<Model>();
   model_ = m.get();
   if (!p.has_ir_version() || p.ir_version() == 0)

@@ -22,6 +22,8 @@ struct ImportOptions {
   unsigned maxGraphDepth = 64;
   /// raw_data payloads at least this large are mapped, not copied.
   size_t mapThreshold = 64;
+  /// Model-local functions inlined at their call sites (InlineFunctions.h).
+  bool inlineLocalFunctions = false;
 };
 
 /// Oldest and newest ONNX IR versions this build reads.

@@ -1359,7 +1359,8 @@ public:
                           maxVersion, ")");
     if (!m.functionBlobs.empty())
       return unsupported("convert-opset: the model defines local functions, "
-                         "whose bodies are not converted");
+                         "whose bodies are not converted (--inline-functions, "
+                         "which --target-opset implies, inlines them first)");
     for (const Node *n : g.nodes())
       if (isDefaultDomain(n->op().domain) && n->op().isOpaque())
         return unsupported("convert-opset: node '", n->name, "' (",
