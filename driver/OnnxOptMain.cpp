@@ -509,7 +509,7 @@ absl::Status checkOptions(Options &o) {
     if (o.targetOpset < 7 || o.targetOpset > maxOpset)
       return usageError("--target-opset=", o.targetOpset.getValue(),
                         ": this build converts opsets 7..", maxOpset,
-                        " (the ONNX schemas it links)");
+                        " (ONNX 1.12's schemas to 17, this build's own above)");
   }
   if (o.htmlOutput() && !llvm::sys::findProgramByName("dot"))
     return unsupported("--emit=html lays the graph out with Graphviz's dot "
