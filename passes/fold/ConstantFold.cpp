@@ -17,7 +17,11 @@
 // overridable default is not a constant), it is deterministic (never
 // Random*, Multinomial, Bernoulli), it is not opaque or in a custom domain,
 // it owns no subgraph, and its results grow the model by at most `max-size`
-// bytes, counting the bytes of inputs the fold leaves unused. A node the
+// bytes, counting the bytes of inputs the fold leaves unused. Views that
+// partition one constant (the Q, K and V Slices of a packed in_proj_weight)
+// fold whatever their size: when every reader of the constant is a view of
+// constants and their results together are no larger than it, folding them
+// all frees it, so the model does not grow. A node the
 // interpreter cannot evaluate (an error, an unsupported type) stays as it is.
 // Constant nodes become initializers. Exact: the folded values are what the
 // reference interpreter computes for the original model.
@@ -27,6 +31,9 @@
 #include "passes/PatternRewriter.h"
 
 #include "absl/strings/str_cat.h"
+
+#include <algorithm>
+#include <optional>
 
 namespace onnxopt {
 
@@ -55,6 +62,59 @@ bool presentInputsConstant(const Node &n) {
     if (const Value *v = n.input(i); v && (!v->isConstant() || !v->tensor()))
       return false;
   return true;
+}
+
+/// Ops whose results select or rearrange operand 0's elements.
+bool isView(const Node &n) {
+  static const char *const kViews[] = {"Slice",   "Split",     "Gather",
+                                       "Squeeze", "Unsqueeze", "Reshape",
+                                       "Flatten", "Transpose", "Identity"};
+  for (const char *op : kViews)
+    if (n.is(op))
+      return true;
+  return false;
+}
+
+/// The statically known bytes of `v` (a typed tensor of static dims).
+std::optional<uint64_t> staticBytes(const Value *v) {
+  const Type &t = v->type();
+  if (!t.isTensor() || !t.shape() || t.elemType() == DataType::String ||
+      t.elemType() == DataType::Undefined)
+    return std::nullopt;
+  uint64_t n = 1;
+  for (const Dim &d : *t.shape()) {
+    if (!d.isConstant() || d.value() < 0)
+      return std::nullopt;
+    n *= uint64_t(d.value());
+  }
+  return n * elementSize(t.elemType());
+}
+
+uint64_t tensorBytes(const Tensor &t);
+
+/// The bytes of `n`'s operand 0 when `n` is one of the views that partition
+/// it: every reader is a view of constant operands (this pass folds each)
+/// whose results, statically typed, add up to no more than the operand.
+uint64_t partitionedBytes(const Node &n) {
+  const Value *data = n.numInputs() ? n.input(0) : nullptr;
+  if (!isView(n) || !data || !data->isConstant() || !data->tensor())
+    return 0;
+  uint64_t total = 0;
+  for (const Use *u = data->firstUse(); u; u = u->nextUse()) {
+    const Node *r = u->user();
+    if (!isView(*r) || r->op().isOpaque() || !presentInputsConstant(*r) ||
+        r->input(0) != data)
+      return 0;
+    for (size_t i = 0; i < r->numOutputs(); ++i)
+      if (const Value *out = r->output(i)) {
+        auto b = staticBytes(out);
+        if (!b)
+          return 0;
+        total += *b;
+      }
+  }
+  uint64_t size = tensorBytes(*data->tensor());
+  return total <= size ? size : 0;
 }
 
 uint64_t tensorBytes(const Tensor &t) {
@@ -110,6 +170,8 @@ public:
       if (n->is("Identity") && n->output(0) && n->output(0)->isGraphOutput())
         continue;
 
+      // Views that partition a constant free it once all are folded.
+      freed = std::max(freed, partitionedBytes(*n));
       // The size guard is also the evaluator's allocation limit, so an
       // Expand or Tile to a huge shape fails fast instead of allocating.
       ref::EvalLimits limits;

@@ -62,11 +62,11 @@ SEGMENTATION = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilene
 MODELS = corpus.CLASSIFIERS + SEQUENCE + SEGMENTATION + ["functional"]
 # Attention blocks --target=ort-cpu must lower to com.microsoft.Attention in
 # the frontend's output (that output, too, must match libtorch). ViT-B/16's
-# none: from TorchScript its Q, K and V weights are Slices of in_proj_weight
-# (2.4 MB each, over constant-fold's 1 MB limit), so there is no constant
-# packed projection to lower.
+# Q, K and V weights are Slices of in_proj_weight (2.4 MB each, over
+# constant-fold's 1 MB limit): folded because together they partition it,
+# then merged again by fuse-qkv into the packed projection Attention takes.
 ATTENTION = {"transformer_encoder": 4, "transformer_encoder_prenorm": 3, "tiny_gpt": 4,
-             "transformer_seq_first": 2, "vit_b_16": 0}
+             "transformer_seq_first": 2, "vit_b_16": 12}
 
 
 def spec(name):
