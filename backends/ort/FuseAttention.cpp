@@ -1,5 +1,5 @@
 // ort-fuse-attention: a self-attention block over one packed Q|K|V projection
-// (passes/fusion/AttentionMatch.h says which) becomes ONNX Runtime's
+// (passes/AttentionMatch.h says which) becomes ONNX Runtime's
 // com.microsoft.Attention.
 //
 // After:
@@ -18,7 +18,7 @@
 #include "backends/ort/OrtPasses.h"
 
 #include "passes/PatternUtils.h"
-#include "passes/fusion/AttentionMatch.h"
+#include "passes/AttentionMatch.h"
 
 namespace onnxopt {
 

@@ -22,7 +22,7 @@
 #include "backends/ort/OrtPasses.h"
 
 #include "passes/PatternUtils.h"
-#include "passes/fusion/GeluMatch.h"
+#include "passes/GeluMatch.h"
 
 namespace onnxopt {
 

@@ -1,5 +1,5 @@
 // fuse-attention: a self-attention block over one packed Q|K|V projection
-// (passes/fusion/AttentionMatch.h says which layouts and masks) becomes
+// (passes/AttentionMatch.h says which layouts and masks) becomes
 // ONNX's Attention (opset 23).
 //
 // Before: P = Add (MatMul (X, W), bias), Q/K/V cut from P and split into
@@ -26,7 +26,7 @@
 // all padding is NaN in the original and 0 in ONNX Runtime's Attention (and
 // in the reference interpreter's).
 #include "passes/PatternUtils.h"
-#include "passes/fusion/AttentionMatch.h"
+#include "passes/AttentionMatch.h"
 
 namespace onnxopt {
 

@@ -1,7 +1,7 @@
 // fuse-gelu: the GELU that exports before opset 20 spell out op by op (the
 // exact erf form, or the tanh approximation) becomes ONNX's Gelu (opset 20).
 //
-// Before (passes/fusion/GeluMatch.h has the variants):
+// Before (passes/GeluMatch.h has the variants):
 //   g = Mul (Mul (y, Add (Erf (Div (y, sqrt(2))), 1)), 0.5)
 //   g = Mul (Mul (y, Add (Tanh (Mul (Add (y, Mul (Pow (y, 3), 0.044715)),
 //                                     sqrt(2/pi))), 1)), 0.5)
@@ -16,7 +16,7 @@
 // Numeric: runtimes evaluate erf and tanh with their own approximations, so
 // results move within float rounding.
 #include "passes/PatternUtils.h"
-#include "passes/fusion/GeluMatch.h"
+#include "passes/GeluMatch.h"
 
 namespace onnxopt {
 

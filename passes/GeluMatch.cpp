@@ -1,5 +1,5 @@
 // The GELU matcher (see GeluMatch.h).
-#include "passes/fusion/GeluMatch.h"
+#include "passes/GeluMatch.h"
 
 #include "passes/PatternUtils.h"
 

@@ -1,5 +1,5 @@
 // The self-attention matcher (see AttentionMatch.h).
-#include "passes/fusion/AttentionMatch.h"
+#include "passes/AttentionMatch.h"
 
 #include "passes/PatternUtils.h"
 
