@@ -17,8 +17,8 @@
 // -inf everywhere is NaN in the original, a plain average in Attention.
 #include "backends/ort/OrtPasses.h"
 
-#include "passes/PatternUtils.h"
 #include "passes/AttentionMatch.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 

@@ -21,8 +21,8 @@
 // ahead, a model loaded with optimizations `disabled` runs them too.
 #include "backends/ort/OrtPasses.h"
 
-#include "passes/PatternUtils.h"
 #include "passes/GeluMatch.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 

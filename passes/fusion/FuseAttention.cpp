@@ -25,8 +25,8 @@
 // sums in another order (within float rounding). A query whose keys are
 // all padding is NaN in the original and 0 in ONNX Runtime's Attention (and
 // in the reference interpreter's).
-#include "passes/PatternUtils.h"
 #include "passes/AttentionMatch.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 

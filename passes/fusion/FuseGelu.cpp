@@ -15,8 +15,8 @@
 //
 // Numeric: runtimes evaluate erf and tanh with their own approximations, so
 // results move within float rounding.
-#include "passes/PatternUtils.h"
 #include "passes/GeluMatch.h"
+#include "passes/PatternUtils.h"
 
 namespace onnxopt {
 
