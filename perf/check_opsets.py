@@ -54,6 +54,8 @@ def compare(a, b, dims, exact):
     tol = ["--atol", "0", "--rtol", "0"] if exact else ["--atol", "1e-5", "--rtol", "1e-4"]
     q = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), a, b] + dims + tol,
                        capture_output=True, text=True)
+    if "Could not find an implementation" in q.stdout + q.stderr:
+        return None, "ONNX Runtime has no kernel for an op of the converted model"
     return q.returncode == 0, q.stdout.strip().splitlines()[-1:] if q.stdout else q.stderr
 
 
@@ -74,10 +76,13 @@ def main():
         for src in models:
             name = os.path.basename(src)[:-len(".onnx")]
             ops = op_types(args.onnx_opt, src)
-            problems, notes = [], []
+            problems, notes, ort_notes = [], [], []
             lowest = None
             newest = None
+            refused = False
             for t in list(range(16, args.lowest - 1, -1)) + ["up", 23, "down"]:
+                if refused and t not in (23, "down"):
+                    continue  # a refusal on the way down: still up to 23
                 if t == "up":
                     if lowest is None:
                         break
@@ -90,12 +95,21 @@ def main():
                     inp, target = src, t
                 out = os.path.join(work, "%s.%s.onnx" % (name, t))
                 cmd = [args.onnx_opt, inp, "--target-opset=%d" % target, "-o", out]
+                # ONNX Runtime's AveragePool from 19 rounds otherwise: at 23 the
+                # conversion itself is checked bit for bit in the reference
+                # interpreter, ONNX Runtime within tolerance.
+                kernel_differs = t == 23 and any(op in ops for op in ORT_KERNEL_DIFFERS)
                 if t == args.verify_at:
                     cmd += ["--verify"]
+                elif kernel_differs:
+                    cmd += ["--verify", "--verify-rtol=0", "--verify-atol=0"]
                 p = subprocess.run(cmd, capture_output=True, text=True)
                 if p.returncode == 1 and "cannot be converted" in p.stderr:
                     notes.append("refused at %s: %s" % (t, p.stderr.strip().splitlines()[-1]))
-                    break
+                    if t in (23, "down"):
+                        break
+                    refused = True
+                    continue
                 if p.returncode != 0:
                     problems.append("%s: exit %d: %s" % (t, p.returncode,
                                                          p.stderr.strip().splitlines()[-1]))
@@ -106,7 +120,24 @@ def main():
                     exact = exact and not any(op in ops for op in ORT_KERNEL_DIFFERS)
                 for dims in settings_for(name):
                     ok, why = compare(src, out, dims, exact)
-                    if not ok:
+                    if ok is None and t == 23:
+                        # ONNX Runtime 1.30 lacks some 22 kernels (RoiAlign-22):
+                        # the reference interpreter, bit for bit.
+                        v = subprocess.run([args.onnx_opt, src, "--target-opset=23", "--verify",
+                                            "--verify-rtol=0", "--verify-atol=0", "-o", os.devnull],
+                                           capture_output=True, text=True)
+                        if v.returncode == 0:
+                            ort_notes.append("23: %s; bit-identical in the reference interpreter"
+                                             % why)
+                        else:
+                            problems.append("23: %s; reference: %s"
+                                            % (why, v.stderr.strip().splitlines()[-1:]))
+                        break
+                    if not ok and kernel_differs:
+                        ort_notes.append("23 at %s: bit-identical in the reference interpreter, "
+                                     "ONNX Runtime's AveragePool-19 kernel outside 1e-4: %s"
+                                     % (" ".join(dims[1::2]), why))
+                    elif not ok:
                         problems.append("%s at %s: %s" % (t, " ".join(dims[1::2]), why))
                 if t == 23:
                     newest = out
@@ -124,13 +155,14 @@ def main():
                 print("FAIL %s: %s" % (name, "; ".join(problems)), flush=True)
             elif notes:
                 refused += 1
-                print("refused %s: %s" % (name, "; ".join(notes)), flush=True)
+                print("refused %s: %s" % (name, "; ".join(notes + ort_notes)), flush=True)
             else:
                 passed += 1
-                print("ok   %s: 16..%d and back to 17, up to 23 and back%s" % (
+                print("ok   %s: 16..%d and back to 17, up to 23 and back%s%s" % (
                     name, args.lowest,
                     "" if not any(op in ops for op in EXPANDED) else
-                    " (expanded: %s)" % ", ".join(op for op in EXPANDED if op in ops)),
+                    " (expanded: %s)" % ", ".join(op for op in EXPANDED if op in ops),
+                    "".join("; " + n for n in ort_notes)),
                     flush=True)
     print("%d passed, %d failed, %d refused" % (passed, failed, refused))
     return 1 if failed else 0
