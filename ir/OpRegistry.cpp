@@ -21,6 +21,21 @@ std::optional<int> registryMaxVersion(std::string_view domain) {
   return it->second.second;
 }
 
+const onnx::OpSchema *defaultDomainSchema(std::string_view type, int version,
+                                          bool *undefined) {
+  if (undefined)
+    *undefined = false;
+  if (version > kOnnxRegistryOpset) {
+    NewerSchema newer = newerSchema(type, version);
+    if (undefined)
+      *undefined = newer.changed && !newer.schema;
+    if (newer.changed)
+      return newer.schema;
+    version = kOnnxRegistryOpset;
+  }
+  return onnx::OpSchemaRegistry::Schema(std::string(type), version, "");
+}
+
 absl::StatusOr<OpId> resolveOp(std::string_view domain, std::string_view type,
                                int64_t opsetVersion) {
   OpId id;
@@ -31,17 +46,14 @@ absl::StatusOr<OpId> resolveOp(std::string_view domain, std::string_view type,
     return id; // Opaque: carried through untouched.
   int version = static_cast<int>(opsetVersion);
   const onnx::OpSchema *schema = nullptr;
-  if (isDefaultDomain(domain) && version > kOnnxRegistryOpset) {
-    // Above ONNX's registry: our definitions of what changed since 17.
-    NewerSchema newer = newerSchema(type, version);
-    if (newer.changed && !newer.schema)
+  if (isDefaultDomain(domain)) {
+    bool undefined = false;
+    schema = defaultDomainSchema(type, version, &undefined);
+    if (undefined)
       return id; // A version this build does not define: opaque.
-    schema = newer.schema;
-    version = newer.schema ? version : kOnnxRegistryOpset;
+  } else {
+    schema = onnx::OpSchemaRegistry::Schema(id.type, version, id.domain);
   }
-  if (!schema)
-    schema = onnx::OpSchemaRegistry::Schema(
-        id.type, version, isDefaultDomain(domain) ? "" : id.domain);
   if (!schema)
     return invalidInput(
         "operator '", std::string(type), "' is not defined in domain '",

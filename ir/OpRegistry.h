@@ -48,6 +48,14 @@ struct OpId {
 /// domains it does not know (custom domains).
 std::optional<int> registryMaxVersion(std::string_view domain);
 
+/// The default domain's schema of `type` at `version`: ONNX's registry's up
+/// to 17; above, this build's own for an op that changed in 18..version
+/// (ir/NewerSchemas.h) and ONNX's latest for one that did not. nullptr when
+/// there is none; `undefined` (optional) says the op changed in 18..version
+/// and this build has no definition of that version.
+const onnx::OpSchema *defaultDomainSchema(std::string_view type, int version,
+                                          bool *undefined = nullptr);
+
 /// Resolves `type` in `domain` at the imported `opsetVersion`. Returns an
 /// opaque OpId for custom domains and for opsets newer than the registry; an
 /// error for an op the registry should know but does not.

@@ -142,6 +142,13 @@ void Rewriter::eraseNode(Node &n) {
   n.erase();
 }
 
+void Rewriter::replaceChain(Node &last, Node &fused) {
+  fused.name = last.name;
+  takeNameAndType(fused.output(0), *last.output(0));
+  replaceAllUsesWith(last.output(0), fused.output(0));
+  eraseDeadFrom(last);
+}
+
 size_t Rewriter::eraseDeadFrom(Node &n) {
   auto dead = [](const Node &m) {
     for (size_t i = 0; i < m.numOutputs(); ++i)

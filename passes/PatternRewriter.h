@@ -100,6 +100,10 @@ public:
   /// operands that this leaves unused, transitively (what a pattern that
   /// replaced a whole block leaves behind). Returns how many were erased.
   size_t eraseDeadFrom(Node &n);
+  /// Replaces the chain that ends at `last` (one result) by `fused`, created
+  /// before it: `fused` takes `last`'s node name, its result `last`'s result
+  /// name, type and uses, and what only fed `last` is erased (eraseDeadFrom).
+  void replaceChain(Node &last, Node &fused);
 
   /// Records why a pattern did not apply and returns false. With
   /// --debug-only naming this rewriter's pass, prints the node and reason

@@ -61,11 +61,7 @@ public:
       return r.notifyMatchFailure(erf, "no com.microsoft domain");
     Node *g = bias ? r.create(*op, {x, bias}, 1, result)
                    : r.create(*op, {y}, 1, result);
-    g->name = result->name;
-    r.takeNameAndType(g->output(0), *result->output(0));
-    Node *last = result;
-    r.replaceAllUsesWith(result->output(0), g->output(0));
-    r.eraseDeadFrom(*last);
+    r.replaceChain(*result, *g);
     ++(bias ? biasGelu_ : gelu_);
     return true;
   }

@@ -121,10 +121,7 @@ private:
     if (!where.ok())
       return r.notifyMatchFailure(add, "no Where at this opset");
     Node *w = r.create(*where, std::move(operands), 1, &add);
-    w->name = add.name;
-    r.takeNameAndType(w->output(0), *add.output(0));
-    r.replaceAllUsesWith(add.output(0), w->output(0));
-    r.eraseDeadFrom(add);
+    r.replaceChain(add, *w);
     ++pass().counter();
     return true;
   }

@@ -30,7 +30,6 @@
 
 #include "format/ProtoConversion.h"
 #include "format/TypeInference.h"
-#include "ir/NewerSchemas.h"
 #include "ir/OpRegistry.h"
 #include "passes/PatternUtils.h"
 #include "utils/Diagnostics.h"
@@ -68,24 +67,6 @@ int64_t minIrVersion(int64_t opset) {
   if (opset <= 22)
     return 10;
   return 11;
-}
-
-/// The schema `type` has at `version` (above ONNX's registry, ours), or
-/// nullptr. `undefined` says when it changed in 18..version and this build
-/// has no definition of that version.
-const onnx::OpSchema *schemaAt(std::string_view type, int64_t version,
-                               bool *undefined = nullptr) {
-  if (undefined)
-    *undefined = false;
-  if (version > kOnnxRegistryOpset) {
-    NewerSchema newer = newerSchema(type, static_cast<int>(version));
-    if (undefined)
-      *undefined = newer.changed && !newer.schema;
-    if (newer.changed)
-      return newer.schema;
-    version = kOnnxRegistryOpset;
-  }
-  return onnx::OpSchemaRegistry::Schema(std::string(type), int(version), "");
 }
 
 // ------------------------------------------------------------ constants
@@ -971,8 +952,7 @@ absl::Status expandGelu(Step &s) {
     ONNXOPT_ASSIGN_OR_RETURN(Value * u, s.make1("Add", {x, t}));
     ONNXOPT_ASSIGN_OR_RETURN(
         Value * v,
-        s.make1("Mul", {u, c("gelu_sqrt_2_pi",
-                             std::sqrt(2.0 / 3.14159265358979323846))}));
+        s.make1("Mul", {u, c("gelu_sqrt_2_pi", std::sqrt(2.0 / M_PI))}));
     ONNXOPT_ASSIGN_OR_RETURN(inner, s.make1("Tanh", {v}));
   } else {
     ONNXOPT_ASSIGN_OR_RETURN(
@@ -1287,7 +1267,8 @@ absl::StatusOr<bool> convertNode(Rewriter &r, Node &n, int64_t from,
   Step s{r, &n, n.op().type, from, to};
   const int64_t changedAt = s.up() ? to : from;
   bool undefined = false;
-  const onnx::OpSchema *target = schemaAt(n.op().type, to, &undefined);
+  const onnx::OpSchema *target =
+      defaultDomainSchema(n.op().type, static_cast<int>(to), &undefined);
   if (undefined)
     return s.fail(n.op().type, "-", changedAt,
                   " is not defined by this build (docs/opset-conversion.md "

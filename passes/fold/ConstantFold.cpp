@@ -64,6 +64,15 @@ bool presentInputsConstant(const Node &n) {
   return true;
 }
 
+uint64_t tensorBytes(const Tensor &t) {
+  if (t.dtype() != DataType::String)
+    return t.byteSize();
+  uint64_t b = 0;
+  for (const std::string &s : t.strings())
+    b += s.size();
+  return b;
+}
+
 /// Ops whose results select or rearrange operand 0's elements.
 bool isView(const Node &n) {
   static const char *const kViews[] = {"Slice",   "Split",     "Gather",
@@ -90,8 +99,6 @@ std::optional<uint64_t> staticBytes(const Value *v) {
   return n * elementSize(t.elemType());
 }
 
-uint64_t tensorBytes(const Tensor &t);
-
 /// The bytes of `n`'s operand 0 when `n` is one of the views that partition
 /// it: every reader is a view of constant operands (this pass folds each)
 /// whose results, statically typed, add up to no more than the operand.
@@ -115,15 +122,6 @@ uint64_t partitionedBytes(const Node &n) {
   }
   uint64_t size = tensorBytes(*data->tensor());
   return total <= size ? size : 0;
-}
-
-uint64_t tensorBytes(const Tensor &t) {
-  if (t.dtype() != DataType::String)
-    return t.byteSize();
-  uint64_t b = 0;
-  for (const std::string &s : t.strings())
-    b += s.size();
-  return b;
 }
 
 class ConstantFoldPass final : public Pass {

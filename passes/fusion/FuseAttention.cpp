@@ -45,13 +45,17 @@ public:
     if (!attention.ok())
       return r.notifyMatchFailure(softmax, "the model's opset has no "
                                            "Attention (< 23)");
+    // Every op the rewrite may create, resolved before anything changes.
+    for (const char *type :
+         {"Transpose", "MatMul", "Add", "Split", "Not", "Unsqueeze", "Shape",
+          "Concat", "Expand", "Reshape"})
+      if (!r.resolve(type).ok())
+        return r.notifyMatchFailure(softmax, "an op the rewrite needs is not "
+                                             "defined at the model's opset");
     Node *at = b.result->definingNode();
     auto make = [&](std::string_view type, std::vector<Value *> in,
                     size_t results, const char *name) -> Node * {
-      auto op = r.resolve(type);
-      if (!op.ok())
-        return nullptr;
-      Node *n = r.create(*op, std::move(in), results, at);
+      Node *n = r.create(*r.resolve(type), std::move(in), results, at);
       for (size_t i = 0; i < results; ++i)
         r.setName(n->output(i), r.freshName(name));
       return n;

@@ -37,11 +37,7 @@ public:
     Node *g = r.create(*op, {m.y}, 1, m.result);
     if (m.tanh)
       r.setAttr(*g, Attribute::makeString("approximate", "tanh"));
-    g->name = m.result->name;
-    r.takeNameAndType(g->output(0), *m.result->output(0));
-    Node *last = m.result;
-    r.replaceAllUsesWith(last->output(0), g->output(0));
-    r.eraseDeadFrom(*last);
+    r.replaceChain(*m.result, *g);
     ++pass().counter();
     return true;
   }

@@ -115,10 +115,7 @@ public:
     Node *ln = r.create(*op, in, 1, last);
     r.setAttr(*ln, Attribute::makeInt("axis", k - *rank));
     r.setAttr(*ln, Attribute::makeFloat("epsilon", float(*eps)));
-    ln->name = last->name;
-    r.takeNameAndType(ln->output(0), *last->output(0));
-    r.replaceAllUsesWith(last->output(0), ln->output(0));
-    r.eraseDeadFrom(*last);
+    r.replaceChain(*last, *ln);
     ++pass().counter();
     return true;
   }

@@ -96,10 +96,7 @@ public:
     Node *rms = r.create(*op, {x, gamma}, 1, last);
     r.setAttr(*rms, Attribute::makeInt("axis", *k - *rank));
     r.setAttr(*rms, Attribute::makeFloat("epsilon", float(*eps)));
-    rms->name = last->name;
-    r.takeNameAndType(rms->output(0), *last->output(0));
-    r.replaceAllUsesWith(last->output(0), rms->output(0));
-    r.eraseDeadFrom(*last);
+    r.replaceChain(*last, *rms);
     ++pass().counter();
     return true;
   }

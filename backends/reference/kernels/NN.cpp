@@ -6,6 +6,7 @@
 #include "utils/Diagnostics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -729,6 +730,23 @@ absl::Status kInstanceNormalization(KernelContext &ctx) {
   FLOAT_DISPATCH(x->dtype(), instanceNormImpl<C>(ctx));
 }
 
+/// `t`'s elements broadcast to `dims` (numpy rules), row-major, as doubles:
+/// a normalization's scale or bias over its normalized axes. nullopt when
+/// `t` has more dims than `dims`.
+template <class C>
+std::optional<std::vector<double>>
+broadcastValues(const Tensor &t, const std::vector<int64_t> &dims) {
+  if (t.dims().size() > dims.size())
+    return std::nullopt;
+  Loaded<C> v(t);
+  std::vector<double> out(static_cast<size_t>(product(dims)));
+  forEachBroadcast<1>(dims, {broadcastStrides(t.dims(), dims)},
+                      [&](int64_t i, const std::array<int64_t, 1> &off) {
+                        out[static_cast<size_t>(i)] = double(v[off[0]]);
+                      });
+  return out;
+}
+
 template <class C> absl::Status layerNormImpl(KernelContext &ctx) {
   const Tensor &x = *ctx.input(0);
   ONNXOPT_RETURN_IF_ERROR(ctx.required(1).status());
@@ -739,15 +757,14 @@ template <class C> absl::Status layerNormImpl(KernelContext &ctx) {
   int64_t outer = product(x.dims(), 0, size_t(axis)),
           inner = product(x.dims(), size_t(axis));
   std::vector<int64_t> normDims(x.dims().begin() + axis, x.dims().end());
-  const Tensor &scaleT = *ctx.input(1);
-  const Tensor *biasT = ctx.input(2);
-  std::vector<int64_t> ss = broadcastStrides(scaleT.dims(), normDims);
-  std::vector<int64_t> bs = biasT ? broadcastStrides(biasT->dims(), normDims)
-                                  : std::vector<int64_t>();
-  Loaded<C> lx(x), scale(scaleT);
-  std::optional<Loaded<C>> bias;
-  if (biasT)
-    bias.emplace(*biasT);
+  auto scale = broadcastValues<C>(*ctx.input(1), normDims);
+  std::optional<std::vector<double>> bias;
+  if (const Tensor *biasT = ctx.input(2))
+    if (!(bias = broadcastValues<C>(*biasT, normDims)))
+      return ctx.error("bias has more axes than the normalized ones");
+  if (!scale)
+    return ctx.error("scale has more axes than the normalized ones");
+  Loaded<C> lx(x);
   std::vector<C> out(static_cast<size_t>(outer * inner)),
       means(static_cast<size_t>(outer)), invs(static_cast<size_t>(outer));
   for (int64_t o = 0; o < outer; ++o) {
@@ -763,17 +780,9 @@ template <class C> absl::Status layerNormImpl(KernelContext &ctx) {
     means[o] = C(m);
     invs[o] = C(inv);
     for (int64_t j = 0; j < inner; ++j) {
-      int64_t so = 0, bo = 0, rem = j;
-      for (size_t d = normDims.size(); d-- > 0;) {
-        int64_t c = rem % normDims[d];
-        rem /= normDims[d];
-        so += c * ss[d];
-        if (bias)
-          bo += c * bs[d];
-      }
-      double y = (lx[o * inner + j] - m) * inv * double(scale[so]);
+      double y = (lx[o * inner + j] - m) * inv * (*scale)[size_t(j)];
       if (bias)
-        y += double((*bias)[bo]);
+        y += (*bias)[size_t(j)];
       out[o * inner + j] = C(y);
     }
   }
@@ -819,25 +828,19 @@ template <class C> absl::Status rmsNormImpl(KernelContext &ctx) {
   int64_t outer = product(x.dims(), 0, size_t(axis)),
           inner = product(x.dims(), size_t(axis));
   std::vector<int64_t> normDims(x.dims().begin() + axis, x.dims().end());
-  if (scaleT->dims().size() > normDims.size())
+  auto scale = broadcastValues<C>(*scaleT, normDims);
+  if (!scale)
     return ctx.error("scale has more axes than the normalized ones");
-  std::vector<int64_t> ss = broadcastStrides(scaleT->dims(), normDims);
-  Loaded<C> lx(x), scale(*scaleT);
+  Loaded<C> lx(x);
   std::vector<C> out(static_cast<size_t>(outer * inner));
   for (int64_t o = 0; o < outer; ++o) {
     double sq = 0;
     for (int64_t j = 0; j < inner; ++j)
       sq += double(lx[o * inner + j]) * double(lx[o * inner + j]);
     double inv = 1 / std::sqrt(sq / double(inner) + eps);
-    for (int64_t j = 0; j < inner; ++j) {
-      int64_t so = 0, rem = j;
-      for (size_t d = normDims.size(); d-- > 0;) {
-        so += (rem % normDims[d]) * ss[d];
-        rem /= normDims[d];
-      }
+    for (int64_t j = 0; j < inner; ++j)
       out[o * inner + j] =
-          C(double(lx[o * inner + j]) * inv * double(scale[so]));
-    }
+          C(double(lx[o * inner + j]) * inv * (*scale)[size_t(j)]);
   }
   ONNXOPT_ASSIGN_OR_RETURN(TensorPtr t,
                            store<C>(ctx, x.dtype(), x.dims(), out));
