@@ -1,18 +1,20 @@
 #!/usr/bin/python3
 """ONNX Runtime latency of onnx-opt's outputs against the original, per target.
 
-    /usr/bin/python3 perf/bench_targets.py ONNX_OPT MODELS_DIR [--only a,b]
+    /usr/bin/python3 perf/bench_targets.py ONNX_OPT MODELS_DIR [--only a,b | --all]
         [--threads 1,2] [--rounds 6] [--runs 10] [--json out.json]
 
 For each model of MODELS_DIR (shared/corpus's exports; default: the
-transformer models and two CNNs), writes `-O2` (portable) and `-O2
---target=ort-cpu` outputs, then times them against the original in one
-process per setting (perf/ort_latency.js: sessions created once, runs
-interleaved in rotated order, medians):
+transformer models and two CNNs; --all: every model), writes `-O2`
+(portable), `-O2 --target=ort-cpu` and `-O2 --target=ort-cpu-avx512` (or
+-avx2: the NCHWc variant for this host's vector width) outputs, then times
+them against the original in one process per setting (perf/ort_latency.js:
+sessions created once, runs interleaved in rotated order, medians):
   - at graphOptimizationLevel `all`, for each --threads count: original,
-    -O2, ort-cpu (the ratio below 1 is faster than the original);
-  - ort-cpu loaded at `disabled` (nothing left for ONNX Runtime to do)
-    against the original at `all`, 1 thread, with session creation times.
+    -O2, ort-cpu, NCHWc (a ratio below 1 is faster than the original);
+  - ort-cpu and NCHWc loaded at `disabled` (nothing left for ONNX Runtime
+    to do) against the original at `all`, 1 thread, with session creation
+    times.
 Sequence models run at sequence length 16 and 128, batch 1. Prints a
 markdown table; timings are never pass/fail.
 """
@@ -25,6 +27,14 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+def host_nchwc_target():
+    """The NCHWc target for this host: ONNX Runtime's MLAS blocks by 16
+    with AVX-512F, else by 8."""
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    return "ort-cpu-avx512" if " avx512f" in flags else "ort-cpu-avx2"
+
+
 DEFAULT = ["transformer_encoder", "transformer_encoder_prenorm", "tiny_gpt", "vit_b_16",
            "resnet50", "mobilenet_v3_large"]
 SEQUENCE = {"transformer_encoder", "transformer_encoder_prenorm", "tiny_gpt"}
@@ -45,58 +55,80 @@ def main():
     ap.add_argument("onnx_opt")
     ap.add_argument("models_dir")
     ap.add_argument("--only")
+    ap.add_argument("--all", action="store_true")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--json")
     args = ap.parse_args()
-    names = args.only.split(",") if args.only else DEFAULT
+    if args.all:
+        names = sorted(f[:-5] for f in os.listdir(args.models_dir) if f.endswith(".onnx"))
+    else:
+        names = args.only.split(",") if args.only else DEFAULT
     threads = [int(t) for t in args.threads.split(",")]
+    nchwc = host_nchwc_target()
+    variants = (("O2", []), ("ort-cpu", ["--target=ort-cpu"]),
+                ("nchwc", ["--target=" + nchwc]))
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name in names:
             src = os.path.join(args.models_dir, name + ".onnx")
             if not os.path.exists(src):
                 sys.exit("no model %s" % src)
-            o2 = os.path.join(work, name + ".O2.onnx")
-            ort = os.path.join(work, name + ".ort-cpu.onnx")
-            for out, extra in ((o2, []), (ort, ["--target=ort-cpu"])):
+            outs = []
+            for tag, extra in variants:
+                out = os.path.join(work, "%s.%s.onnx" % (name, tag))
                 subprocess.run([args.onnx_opt, src, "-O2", "-o", out] + extra, check=True)
-            seqs = (16, 128) if name in SEQUENCE else (None,)
+                outs.append(out)
+            base = name.replace(".raw", "")
+            seqs = (16, 128) if base in SEQUENCE else (None,)
             for seq in seqs:
                 dims = ["--dim", "batch=1"] + (["--dim", "seq=%d" % seq] if seq else [])
-                dims += ["--int-range", "0:1000"] if name in SEQUENCE else []
+                dims += ["--int-range", "0:1000"] if base in SEQUENCE else []
                 dims += ["--rounds", str(args.rounds), "--runs", str(args.runs)]
-                row = {"model": name, "seq": seq}
+                row = {"model": name, "seq": seq, "nchwc_target": nchwc}
                 for t in threads:
-                    r = latency([src, o2, ort], dims + ["--level", "all", "--threads", str(t)])
+                    r = latency([src] + outs, dims + ["--level", "all", "--threads", str(t)])
                     row["all_t%d" % t] = [m["median_ms"] for m in r["models"]]
-                r = latency([src, ort], dims + ["--threads", "1", "--create-repeat", "3"])
-                d = latency([src, ort], dims + ["--threads", "1", "--create-repeat", "3",
-                                                "--level", "disabled"])
-                # The original at `all` against the lowered model at `disabled`.
-                row["disabled_ms"] = d["models"][1]["median_ms"]
+                r = latency([src, outs[2]], dims + ["--threads", "1", "--create-repeat", "3"])
+                d = latency([src] + outs[1:], dims + ["--threads", "1", "--create-repeat", "3",
+                                                      "--level", "disabled"])
+                # The original at `all` against the lowered models at `disabled`
+                # (two processes: the ratio of their medians).
                 row["all_ms"] = r["models"][0]["median_ms"]
                 row["create_all_ms"] = r["models"][0]["create_ms"]
-                row["create_disabled_ms"] = d["models"][1]["create_ms"]
+                row["disabled_ms"] = [m["median_ms"] for m in d["models"][1:]]
+                row["create_disabled_ms"] = [m["create_ms"] for m in d["models"][1:]]
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-            os.remove(o2)
-            os.remove(ort)
+            for out in outs:
+                os.remove(out)
     print("\n| model | seq | " + " | ".join(
-        "all, %d thr: original / -O2 / ort-cpu (ms)" % t for t in threads) +
-        " | ort-cpu at disabled vs original at all (ms) | session creation, original at "
-        "all vs ort-cpu at disabled (ms) |")
+        "all, %d thr: original ms; -O2 / ort-cpu / NCHWc ratio" % t for t in threads) +
+        " | at disabled vs original at all: ort-cpu / NCHWc | session creation, original at "
+        "all vs ort-cpu / NCHWc at disabled (ms) |")
     print("|---|---|" + "---|" * len(threads) + "---|---|")
     for r in rows:
         cells = []
         for t in threads:
-            a, b, c = r["all_t%d" % t]
-            cells.append("%.2f / %.2f (x%.3f) / %.2f (x%.3f)" % (a, b, b / a, c, c / a))
-        print("| %s | %s | %s | %.2f vs %.2f (x%.3f) | %.0f vs %.0f (%.1fx) |" % (
-            r["model"], r["seq"] or "-", " | ".join(cells), r["disabled_ms"], r["all_ms"],
-            r["disabled_ms"] / r["all_ms"], r["create_all_ms"], r["create_disabled_ms"],
-            r["create_all_ms"] / max(r["create_disabled_ms"], 1e-9)))
+            a, *rest = r["all_t%d" % t]
+            cells.append("%.2f; %s" % (a, " / ".join("%.3f" % (x / a) for x in rest)))
+        print("| %s | %s | %s | %s | %.0f vs %s |" % (
+            r["model"], r["seq"] or "-", " | ".join(cells),
+            " / ".join("%.3f" % (x / r["all_ms"]) for x in r["disabled_ms"]),
+            r["create_all_ms"], " / ".join("%.0f (%.1fx)" % (c, r["create_all_ms"] / max(c, 1e-9))
+                                           for c in r["create_disabled_ms"])))
+    worst = {}
+    for r in rows:
+        for t in threads:
+            a, *rest = r["all_t%d" % t]
+            for tag, x in zip(("-O2", "ort-cpu", "NCHWc"), rest):
+                key = (tag, t)
+                if key not in worst or x / a > worst[key][0]:
+                    worst[key] = (x / a, r["model"], r["seq"])
+    for (tag, t), (ratio, model, seq) in sorted(worst.items()):
+        print("slowest %s against the original, level all, %d thread(s): x%.3f (%s%s)" % (
+            tag, t, ratio, model, ", seq %d" % seq if seq else ""))
     transformer = [r for r in rows if r["model"] in SEQUENCE or r["model"] == "vit_b_16"]
     for t in threads:
         g = [r["all_t%d" % t][2] / r["all_t%d" % t][0] for r in transformer]

@@ -52,7 +52,7 @@ absl::StatusOr<bool> LoweringPass::run(Graph &g, PassContext &ctx) {
       m.opsetImports.push_back(imp);
       added.push_back(imp.domain);
     }
-  auto changed = PatternPass::run(g, ctx);
+  auto changed = lower(g, ctx);
   // A domain the model did not import had no node anywhere, and this run
   // creates nodes in `g` only (the pass manager ran the nested graphs
   // before, keeping the import if they used it): `g` alone says whether the

@@ -50,6 +50,14 @@ public:
 
 protected:
   virtual std::vector<OpsetImport> opsets() const = 0;
+  /// The rewrite itself, with the imports in place: the patterns by
+  /// default; a lowering that is not a set of local patterns (a layout
+  /// change over the whole graph) overrides it.
+  virtual absl::StatusOr<bool> lower(Graph &g, PassContext &ctx) {
+    return PatternPass::run(g, ctx);
+  }
+  void
+  populatePatterns(std::vector<std::unique_ptr<OpRewritePattern>> &) override {}
 };
 
 } // namespace onnxopt

@@ -29,27 +29,18 @@
 
 namespace onnxopt {
 
-namespace {
-
-/// What FusedConv/FusedGemm need to know of an activation node: its name and
-/// parameters, or nullopt when it cannot be fused (with why).
-struct Activation {
-  std::string name;
-  std::vector<float> params;
-};
-
-std::optional<Activation> activationOf(const Node &n, const char *&why) {
+std::optional<OrtActivation> ortActivationOf(const Node &n, const char *&why) {
   auto floatAttr = [&](std::string_view a, float dflt) {
     const Attribute *at = n.attr(a);
     return at && at->kind == AttrKind::Float ? at->f : dflt;
   };
   if (n.is("Relu") || n.is("Sigmoid") || n.is("Tanh"))
-    return Activation{n.op().type, {}};
+    return OrtActivation{n.op().type, {}};
   if (n.is("LeakyRelu"))
-    return Activation{"LeakyRelu", {floatAttr("alpha", 0.01f)}};
+    return OrtActivation{"LeakyRelu", {floatAttr("alpha", 0.01f)}};
   if (n.is("HardSigmoid"))
-    return Activation{"HardSigmoid",
-                      {floatAttr("alpha", 0.2f), floatAttr("beta", 0.5f)}};
+    return OrtActivation{"HardSigmoid",
+                         {floatAttr("alpha", 0.2f), floatAttr("beta", 0.5f)}};
   if (n.is("Clip")) {
     float lo = std::numeric_limits<float>::lowest(),
           hi = std::numeric_limits<float>::max();
@@ -68,11 +59,13 @@ std::optional<Activation> activationOf(const Node &n, const char *&why) {
         (i == 1 ? lo : hi) = static_cast<float>(constantValues(*b)[0]);
       }
     }
-    return Activation{"Clip", {lo, hi}};
+    return OrtActivation{"Clip", {lo, hi}};
   }
   why = "not an activation FusedConv/FusedGemm take";
   return std::nullopt;
 }
+
+namespace {
 
 class ActivationToOrt final : public OpRewritePattern {
 public:
@@ -91,7 +84,7 @@ public:
     if (act.op().isOpaque())
       return r.notifyMatchFailure(producer, "followed by an opaque op");
     const char *why = nullptr;
-    auto a = activationOf(act, why);
+    auto a = ortActivationOf(act, why);
     if (!a)
       return r.notifyMatchFailure(producer, why);
     if (!conv && a->name == "Clip")

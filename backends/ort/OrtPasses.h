@@ -6,6 +6,9 @@
 #include "backends/lowering/Target.h"
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace onnxopt {
 
@@ -22,7 +25,19 @@ protected:
   }
 };
 
+/// An activation ONNX Runtime's fused kernels apply (FusedConv, FusedGemm,
+/// nchwc.Conv): its name as their `activation` attribute takes it, and its
+/// parameters.
+struct OrtActivation {
+  std::string name;
+  std::vector<float> params;
+};
+/// `n` as such an activation (Relu, Sigmoid, Tanh, LeakyRelu, HardSigmoid,
+/// Clip with constant bounds), or nullopt with why not.
+std::optional<OrtActivation> ortActivationOf(const Node &n, const char *&why);
+
 std::unique_ptr<Pass> createOrtFuseAttentionPass();
+std::unique_ptr<Pass> createOrtNchwcPass();
 std::unique_ptr<Pass> createOrtFuseBiasGeluPass();
 std::unique_ptr<Pass> createOrtFuseActivationPass();
 std::unique_ptr<Pass> createOrtFuseMatMulScalePass();

@@ -2,10 +2,12 @@
 #include "backends/reference/Evaluator.h"
 
 #include "backends/reference/KernelTable.h"
+#include "ir/NchwcLayout.h"
 #include "utils/CheckedMath.h"
 #include "utils/Diagnostics.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace onnxopt::ref {
@@ -26,6 +28,7 @@ static const KernelMap &kernels() {
     registerSequenceKernels(m);
     registerEinsumKernels(m);
     registerContribKernels(m);
+    registerNchwcKernels(m);
     registerMLKernels(m);
     return m;
   }();
@@ -42,6 +45,11 @@ Kernel findKernel(const Node &n) {
   if (n.op().isOpaque())
     return nullptr;
   auto it = kernels().find(n.op().type);
+  return it == kernels().end() ? nullptr : it->second;
+}
+
+Kernel kernelNamed(std::string_view key) {
+  auto it = kernels().find(key);
   return it == kernels().end() ? nullptr : it->second;
 }
 
@@ -287,6 +295,12 @@ Evaluator::runNode(const Node &n, const std::vector<const RefValue *> &inputs) {
 
 absl::StatusOr<std::vector<RefValue>>
 evaluateModel(const Model &m, std::vector<RefValue> inputs, EvalLimits limits) {
+  if (!limits.nchwcBlockSize)
+    for (const auto &[key, value] : m.metadata)
+      if (key == nchwc::kBlockSizeKey &&
+          !absl::SimpleAtoi(value, &limits.nchwcBlockSize))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "metadata ", key, " is not a block size: '", value, "'"));
   Evaluator ev(limits);
   return ev.run(*m.graph, std::move(inputs));
 }

@@ -75,6 +75,9 @@ struct EvalLimits {
   /// may read the value or replace it (--verify compares and substitutes the
   /// values that feed a discontinuity).
   std::function<void(const Value &, RefValue &)> onResult;
+  /// The NCHWc block size of com.microsoft.nchwc tensors (0: unknown; the
+  /// model's metadata onnxopt.nchwc_block_size sets it in evaluateModel).
+  int64_t nchwcBlockSize = 0;
 };
 
 class Evaluator;

@@ -24,6 +24,10 @@ void registerDetectionKernels(KernelMap &m);
 void registerSequenceKernels(KernelMap &m);
 void registerEinsumKernels(KernelMap &m);
 void registerContribKernels(KernelMap &m);
+void registerNchwcKernels(KernelMap &m);
+
+/// The kernel registered under `key` (KernelMap's naming), or nullptr.
+Kernel kernelNamed(std::string_view key);
 void registerMLKernels(KernelMap &m);
 
 /// The Conv and Gemm kernels (NN.cpp), which FusedConv and FusedGemm
@@ -32,6 +36,10 @@ absl::Status convKernel(KernelContext &ctx);
 absl::Status gemmKernel(KernelContext &ctx);
 /// The MatMul kernel, which FusedMatMul runs on its (transposed) operands.
 absl::Status matmulKernel(KernelContext &ctx);
+/// FusedConv's `activation` with its `activation_params` (nchwc.Conv's
+/// too), applied to float32 `y`.
+absl::StatusOr<TensorPtr> applyFusedActivation(KernelContext &ctx,
+                                               const Tensor &y);
 
 /// Concatenates same-typed tensors along `axis` (Concat, ConcatFromSequence).
 absl::StatusOr<TensorPtr> concatTensors(KernelContext &ctx,

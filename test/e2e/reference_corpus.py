@@ -14,7 +14,9 @@ written as .pb files:
      `-O2 --verify` within atol 1e-4 + rtol 1e-3, its output within the same
      tolerance of the original in ONNX Runtime; so must `-O2 --target=ort-cpu`
      (at batch 1 and 3 and a second sequence length), which lowers every
-     attention block of ViT-B/16 and the GPT-style decoder (ATTENTION);
+     attention block of ViT-B/16 and the GPT-style decoder (ATTENTION),
+     and for the CNNs (NCHWC) `--target=ort-cpu-avx2` and `-avx512` (--verify;
+     the host's block size also in ONNX Runtime);
   2. `onnx-opt raw.onnx --evaluate --inputs=DIR --outputs=REF` and ONNX Runtime
      1.30 on the same inputs must agree within atol 1e-4 + rtol 1e-3.
   3. The -O1 output keeps every dynamic axis of the inputs and outputs (same
@@ -142,7 +144,54 @@ def check_target(onnx_opt, name, raw, d, inputs):
     problems += compare_in_ort(name, raw, out, ort_settings(name, (1, 3)), "--target=ort-cpu",
                                ["--atol", "1e-4", "--rtol", "1e-3"])
     os.remove(out)
+    if name in NCHWC:
+        problems += check_nchwc(onnx_opt, name, raw, d, inputs)
     return problems, fused
+
+
+# The CNNs the NCHWc targets must lower: every convolution of ResNet-50 and
+# EfficientNet-B0 (those of MobileNetV3 with fewer channels than a block stay
+# FusedConv). The count is the host's block's (16 with AVX-512F, else 8).
+NCHWC = {"resnet50": {8: 53, 16: 53}, "mobilenet_v3_large": {8: 51, 16: 36},
+         "efficientnet_b0": {8: 81, 16: 71}}
+
+
+def host_block():
+    """ONNX Runtime's NCHWc block on this host: 16 with AVX-512F, else 8."""
+    with open("/proc/cpuinfo") as f:
+        return 16 if " avx512f" in f.read() else 8
+
+
+def check_nchwc(onnx_opt, name, raw, d, inputs):
+    """-O2 --target=ort-cpu-avx2 and -avx512: --verify in the reference
+    interpreter (which reads either block size); the host's also in ONNX
+    Runtime at batch 1 and 3 within atol 1e-4 + rtol 1e-3 of the original,
+    with NCHWC[name] convolutions lowered."""
+    problems = []
+    for block, target in ((8, "ort-cpu-avx2"), (16, "ort-cpu-avx512")):
+        out = os.path.join(d, target + ".onnx")
+        p, _ = run([onnx_opt, raw, "-O2", "--target=" + target, "--verify",
+                    "--verify-inputs=" + inputs, "--verify-rtol=1e-3", "--verify-atol=1e-4",
+                    "-o", out])
+        if p.returncode != 0:
+            problems.append("-O2 --target=%s --verify: exit %d: %s"
+                            % (target, p.returncode, p.stderr.strip()[-400:]))
+            continue
+        m = onnx.load(out, load_external_data=False)
+        convs = sum(1 for n in m.graph.node
+                    if n.domain == "com.microsoft.nchwc" and n.op_type == "Conv")
+        meta = {e.key: e.value for e in m.metadata_props}
+        if meta.get("onnxopt.nchwc_block_size") != str(block):
+            problems.append("--target=%s: metadata onnxopt.nchwc_block_size is %r"
+                            % (target, meta.get("onnxopt.nchwc_block_size")))
+        if block == host_block():
+            if convs != NCHWC[name][block]:
+                problems.append("--target=%s lowered %d convolutions, want %d"
+                                % (target, convs, NCHWC[name][block]))
+            problems += compare_in_ort(name, raw, out, ort_settings(name, (1, 3)),
+                                       "--target=" + target, ["--atol", "1e-4", "--rtol", "1e-3"])
+        os.remove(out)
+    return problems
 
 
 # Ops --target-opset=11 expands into a chain (not bit-identical).

@@ -162,7 +162,19 @@ absl::Status fusedImpl(KernelContext &ctx, bool conv) {
   TensorPtr y = ctx.outputs()[0].tensor;
   if (!y || y->dtype() != DataType::Float)
     return ctx.unsupportedType(y ? y->dtype() : DataType::Undefined);
+  ONNXOPT_ASSIGN_OR_RETURN(TensorPtr out, applyFusedActivation(ctx, *y));
+  ctx.setOutput(0, std::move(out));
+  return absl::OkStatus();
+}
+
+} // namespace
+
+absl::StatusOr<TensorPtr> applyFusedActivation(KernelContext &ctx,
+                                               const Tensor &y) {
+  bool conv = ctx.node().op().type != "FusedGemm";
   std::string act = ctx.attrString("activation");
+  if (act.empty())
+    act = "Identity";
   std::vector<float> p = ctx.attrFloats("activation_params");
   if (!conv)
     p = {ctx.attrFloat("activation_alpha", std::nanf("")),
@@ -171,7 +183,9 @@ absl::Status fusedImpl(KernelContext &ctx, bool conv) {
     return i < p.size() && !std::isnan(p[i]) ? p[i] : dflt;
   };
   std::function<float(float)> f;
-  if (act == "Relu") {
+  if (act == "Identity") {
+    f = [](float v) { return v; };
+  } else if (act == "Relu") {
     f = [](float v) { return v > 0 ? v : 0.0f; };
   } else if (act == "Sigmoid") {
     f = [](float v) { return 1.0f / (1.0f + std::exp(-v)); };
@@ -194,13 +208,14 @@ absl::Status fusedImpl(KernelContext &ctx, bool conv) {
                                   "interpreter"));
   }
   ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
-                           ctx.allocate(DataType::Float, y->dims()));
-  View<float> vy(*y);
+                           ctx.allocate(DataType::Float, y.dims()));
+  View<float> vy(y);
   for (int64_t i = 0; i < vy.size(); ++i)
     out.data<float>()[i] = f(vy[i]);
-  ctx.setOutput(0, out.finish());
-  return absl::OkStatus();
+  return out.finish();
 }
+
+namespace {
 
 absl::Status kFusedConv(KernelContext &ctx) { return fusedImpl(ctx, true); }
 absl::Status kFusedGemm(KernelContext &ctx) { return fusedImpl(ctx, false); }
