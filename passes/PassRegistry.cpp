@@ -64,9 +64,11 @@ constexpr std::pair<std::string_view, std::string_view> kExtraAliases[] = {
     {"eliminate_shape_slice", "fold-shape-ops"},
     {"eliminate_slice_shape", "fold-shape-ops"},
     {"extract_constant_to_initializer", "constant-fold"},
+    {"fuse_attention", "fuse-attention"},
     {"fuse_concat_and_reshape", "fuse-concat-into-reshape"},
     {"fuse_concat_shape_for_reshape", "fuse-concat-into-reshape"},
     {"fuse_constant_reshape", "fuse-concat-into-reshape"},
+    {"fuse_gelu", "fuse-gelu"},
     {"fuse_pad_into_avgpool", "fuse-pad-into-pool"},
     {"fuse_pad_into_maxpool", "fuse-pad-into-pool"},
 };
@@ -78,9 +80,6 @@ constexpr std::pair<std::string_view, std::string_view> kNoPassNames[] = {
     {"eliminate_initializer_from_input",
      "it deletes graph inputs, which are the model's contract (an "
      "initializer that is also an input is an overridable default)"},
-    {"fuse_attention", "the attention fusions belong to -O3 and are not "
-                       "built yet"},
-    {"fuse_gelu", "the GELU fusion belongs to -O3 and is not built yet"},
     {"lift_lexical_references", ""}, // subgraphs capture outer values directly
     {"nop", ""},
     {"rename_input_output",

@@ -22,20 +22,22 @@
 //   - Conv / FusedConv with a constant float 4-D filter and optional constant
 //     bias: outputs rounded up to the block B (filter rows and bias padded
 //     with zeros); one group with fewer than B input channels reads plain
-//     NCHW (filter OIHWBo), a depthwise one blocked (OIHWBo), any other needs
-//     input channels per group a multiple of B (OIHWBiBo) and, grouped,
-//     outputs per group too;
+//     NCHW (filter OIHWBo), one with more reads them blocked, padded to a
+//     multiple of B (OIHWBiBo, zero rows for the padding); a depthwise one
+//     runs as one of the padded channel count's groups (OIHWBo); other
+//     grouped ones need input and output channels per group multiples of B;
 //   - MaxPool (no indices output) / AveragePool of 2-D windows on a static
 //     channel count that is a multiple of B;
 //   - on tensors already blocked: GlobalAveragePool / GlobalMaxPool; Add,
 //     Sum and Mul of equal shapes and channel counts (an Add of a
 //     convolution's private result becomes that convolution's Sum operand);
 //     an activation right after a convolution's private result, fused into
-//     it; other element-wise unary ops (HardSwish, Elu, ...) as they are;
-//     Concat on the channel axis of block-aligned inputs; BatchNormalization
-//     (inference) as a depthwise 1x1 convolution.
+//     it (FusedConv's, and HardSwish); other element-wise unary ops (HardSwish,
+//     Elu, ...) as they are; Concat on the channel axis of block-aligned
+//     inputs; BatchNormalization (inference) as a depthwise 1x1 convolution.
 // A blocked value any other op reads gets one ReorderOutput; a plain value
-// several converted ops read gets one ReorderInput.
+// several converted ops read gets one ReorderInput (rank 4, a static channel
+// count that is a multiple of 4: its kernel's conditions).
 //
 // The block size must be the one ONNX Runtime picks on the host that runs
 // the model (16 with AVX-512F, else 8 on x86-64): the model records it as
@@ -103,11 +105,25 @@ bool sameShape(const Value &a, const Value &b) {
   return true;
 }
 
+/// ONNX Runtime's ReorderInput takes rank 4 and a static channel count that
+/// is a multiple of 4.
+bool reorderable(const Value &x) {
+  auto c = staticDim(&x, 1);
+  return rankOf(&x) == 4 && c && *c % 4 == 0;
+}
+constexpr const char *kNotReorderable =
+    "the plain input's channel count is not a static multiple of 4 "
+    "(ReorderInput's)";
+
 bool isLayoutFreeUnary(const Node &n) {
   static const char *const ops[] = {"Relu",      "Sigmoid",     "Tanh",
                                     "LeakyRelu", "HardSigmoid", "HardSwish",
                                     "Clip",      "Elu",         "Softplus"};
-  if (n.op().isOpaque() || n.numOutputs() != 1)
+  if (n.numOutputs() != 1)
+    return false;
+  if (n.is("QuickGelu", "com.microsoft"))
+    return n.numInputs() == 1;
+  if (n.op().isOpaque())
     return false;
   for (const char *op : ops)
     if (n.is(op))
@@ -201,17 +217,19 @@ absl::StatusOr<bool> NchwcLowering::conv(Node &n) {
   int64_t group = intAttr(n, "group", 1);
   if (group < 1 || outputs <= 0 || perGroup <= 0)
     return fail(n, "malformed group or filter");
-  if (group > 1) {
+  // A depthwise convolution of C channels runs as one of Cp groups (the
+  // padding channels' filters zero); one group of B or more input channels
+  // reads them blocked, padded to a multiple of B (the filter's padding
+  // rows zero, so whatever the padding channels hold adds nothing).
+  bool depthwise = group > 1 && perGroup == 1 && outputs == group;
+  if (group > 1 && !depthwise) {
     if (outputs % b_ != 0)
       return fail(n, "grouped, and the output channels are not a multiple "
                      "of the block");
-    bool depthwise = perGroup == 1 && outputs == group;
-    if (!depthwise && (perGroup % b_ != 0 || outputs % group != 0 ||
-                       (outputs / group) % b_ != 0))
+    if (perGroup % b_ != 0 || outputs % group != 0 ||
+        (outputs / group) % b_ != 0)
       return fail(n, "grouped, and the channels per group are not a "
                      "multiple of the block");
-  } else if (perGroup >= b_ && perGroup % b_ != 0) {
-    return fail(n, "the input channels are not a multiple of the block");
   }
   if (bias &&
       (!isConstantTensor(bias) || bias->tensor()->dtype() != DataType::Float ||
@@ -220,20 +238,22 @@ absl::StatusOr<bool> NchwcLowering::conv(Node &n) {
   ONNXOPT_ASSIGN_OR_RETURN(OpId convOp, op("Conv"));
 
   int64_t padded = nchwc::roundUp(outputs, b_);
-  nchwc::FilterLayout layout =
-      nchwc::filterLayout(group, perGroup, outputs, b_);
+  int64_t groups = depthwise ? padded : group;
+  int64_t inputs =
+      group == 1 && perGroup >= b_ ? nchwc::roundUp(perGroup, b_) : perGroup;
+  nchwc::FilterLayout layout = nchwc::filterLayout(groups, inputs, padded, b_);
   Value *&filter = filters_[{w, int(layout)}];
   if (!filter) {
     std::vector<float> src = floatsOf(*w->tensor());
-    std::vector<float> dst(static_cast<size_t>(padded * perGroup * kernel));
+    std::vector<float> dst(static_cast<size_t>(padded * inputs * kernel));
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t i = 0; i < perGroup; ++i)
         for (int64_t k = 0; k < kernel; ++k)
-          dst[nchwc::filterIndex(layout, o, i, k, perGroup, kernel, b_)] =
+          dst[nchwc::filterIndex(layout, o, i, k, inputs, kernel, b_)] =
               src[(o * perGroup + i) * kernel + k];
-    filter = r_.createInitializer(
-        absl::StrCat(w->name(), "_nchwc"),
-        floatTensor({padded, perGroup, wd[2], wd[3]}, dst));
+    filter =
+        r_.createInitializer(absl::StrCat(w->name(), "_nchwc"),
+                             floatTensor({padded, inputs, wd[2], wd[3]}, dst));
   }
   Value *b = bias;
   if (bias && padded != outputs) {
@@ -247,7 +267,10 @@ absl::StatusOr<bool> NchwcLowering::conv(Node &n) {
     b = aligned;
   }
   Value *in = x;
-  if (nchwc::blockedInput(group, perGroup, b_)) {
+  bool reads = nchwc::blockedInput(groups, inputs, b_);
+  if (reads && !blocked(x) && !reorderable(*x))
+    return fail(n, kNotReorderable);
+  if (reads) {
     if (const Blocked *bx = blocked(x)) {
       in = bx->value;
     } else {
@@ -261,6 +284,8 @@ absl::StatusOr<bool> NchwcLowering::conv(Node &n) {
   c->name = n.name;
   for (const Attribute &a : n.attrs())
     r_.setAttr(*c, a.copyWithoutGraphs());
+  if (groups != group)
+    r_.setAttr(*c, Attribute::makeInt("group", groups));
   Value *y = c->output(0);
   r_.setName(y, r_.freshName(absl::StrCat(n.output(0)->name(), "_nchwc")));
   r_.setType(y, withChannels(*n.output(0), padded));
@@ -281,6 +306,8 @@ absl::StatusOr<bool> NchwcLowering::pool(Node &n) {
   const Attribute *ks = n.attr("kernel_shape");
   if (!ks || ks->ints.size() != 2)
     return fail(n, "no 2-D kernel_shape");
+  if (!blocked(x) && !reorderable(*x))
+    return fail(n, kNotReorderable);
   Value *in;
   if (const Blocked *bx = blocked(x)) {
     in = bx->value;
@@ -383,6 +410,8 @@ absl::StatusOr<bool> NchwcLowering::unary(Node &n) {
       return fail(n, "a bound is not a constant");
   const char *why = nullptr;
   auto act = ortActivationOf(n, why);
+  if (n.is("HardSwish")) // nchwc.Conv takes it (ONNX Runtime 1.30's MLAS)
+    act = OrtActivation{"HardSwish", {}};
   Node *c = bx->producer;
   if (act && isNchwcConv(c) && bx->single && !c->attr("activation") &&
       c->output(0) == bx->value) {
@@ -504,6 +533,8 @@ absl::StatusOr<bool> NchwcLowering::run() {
       done = conv(*n);
     else if (o.is("FusedConv", "com.microsoft"))
       done = conv(*n);
+    else if (o.is("QuickGelu", "com.microsoft"))
+      done = unary(*n);
     else if (o.isOpaque())
       continue;
     else if (n->is("MaxPool") || n->is("AveragePool"))

@@ -16,7 +16,7 @@ namespace {
 // GELU before the scales: its final x0.5 is not a MatMul's.
 constexpr const char *kOrtCpuLowering =
     "shape-inference,ort-fuse-attention,ort-fuse-bias-gelu,"
-    "ort-fuse-matmul-scale,ort-fuse-activation";
+    "ort-fuse-matmul-scale,ort-fuse-quick-gelu,ort-fuse-activation";
 // What a lowering leaves behind: duplicates, dead nodes, and the weights it
 // replaced (the NCHWc filters are reordered copies).
 constexpr const char *kCleanup = ",cse,dce,eliminate-unused-initializers";
@@ -32,12 +32,14 @@ absl::Status registerOrtCpuTarget() {
   ONNXOPT_RETURN_IF_ERROR(registerPass(
       {"ort-fuse-matmul-scale", "", createOrtFuseMatMulScalePass}));
   ONNXOPT_RETURN_IF_ERROR(registerPass({"ort-nchwc", "", createOrtNchwcPass}));
+  ONNXOPT_RETURN_IF_ERROR(
+      registerPass({"ort-fuse-quick-gelu", "", createOrtFuseQuickGeluPass}));
   ONNXOPT_RETURN_IF_ERROR(registerTarget(
       Target{"ort-cpu",
              "ONNX Runtime, CPU execution provider: attention blocks as "
              "com.microsoft.Attention, scaled MatMuls as FusedMatMul, erf "
-             "GELUs as Gelu/BiasGelu, Conv/Gemm + activation as "
-             "FusedConv/FusedGemm",
+             "GELUs as Gelu/BiasGelu, SiLUs as QuickGelu, Conv/Gemm + "
+             "activation as FusedConv/FusedGemm",
              "ONNX Runtime 1.14 and later (com.microsoft opset 1)",
              {{"com.microsoft", 1}},
              std::string(kOrtCpuLowering) + kCleanup}));

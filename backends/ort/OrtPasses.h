@@ -38,6 +38,7 @@ std::optional<OrtActivation> ortActivationOf(const Node &n, const char *&why);
 
 std::unique_ptr<Pass> createOrtFuseAttentionPass();
 std::unique_ptr<Pass> createOrtNchwcPass();
+std::unique_ptr<Pass> createOrtFuseQuickGeluPass();
 std::unique_ptr<Pass> createOrtFuseBiasGeluPass();
 std::unique_ptr<Pass> createOrtFuseActivationPass();
 std::unique_ptr<Pass> createOrtFuseMatMulScalePass();

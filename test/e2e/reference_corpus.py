@@ -149,11 +149,11 @@ def check_target(onnx_opt, name, raw, d, inputs):
     return problems, fused
 
 
-# The CNNs the NCHWc targets must lower: every convolution of ResNet-50 and
-# EfficientNet-B0 (those of MobileNetV3 with fewer channels than a block stay
-# FusedConv). The count is the host's block's (16 with AVX-512F, else 8).
-NCHWC = {"resnet50": {8: 53, 16: 53}, "mobilenet_v3_large": {8: 51, 16: 36},
-         "efficientnet_b0": {8: 81, 16: 71}}
+# The CNNs the NCHWc targets must lower, with the convolutions ONNX
+# Runtime's rules admit at each block size (one with fewer channels than a
+# block stays FusedConv); the host's block is checked (16 with AVX-512F, else 8).
+NCHWC = {"resnet50": {8: 53, 16: 53}, "mobilenet_v3_large": {8: 62, 16: 62},
+         "efficientnet_b0": {8: 81, 16: 81}}
 
 
 def host_block():

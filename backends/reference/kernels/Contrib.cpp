@@ -146,6 +146,22 @@ absl::Status geluImpl(KernelContext &ctx, bool withBias) {
   return absl::OkStatus();
 }
 
+/// com.microsoft.QuickGelu (X): X * sigmoid(alpha * X), alpha 1.702 unless
+/// given.
+absl::Status kQuickGelu(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, ctx.required(0));
+  if (x->dtype() != DataType::Float)
+    return ctx.unsupportedType(x->dtype());
+  float alpha = ctx.attrFloat("alpha", 1.702f);
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
+                           ctx.allocate(DataType::Float, x->dims()));
+  View<float> vx(*x);
+  for (int64_t i = 0; i < vx.size(); ++i)
+    out.data<float>()[i] = vx[i] / (1.0f + std::exp(-alpha * vx[i]));
+  ctx.setOutput(0, out.finish());
+  return absl::OkStatus();
+}
+
 absl::Status kGelu(KernelContext &ctx) { return geluImpl(ctx, false); }
 absl::Status kBiasGelu(KernelContext &ctx) { return geluImpl(ctx, true); }
 
@@ -185,6 +201,10 @@ absl::StatusOr<TensorPtr> applyFusedActivation(KernelContext &ctx,
   std::function<float(float)> f;
   if (act == "Identity") {
     f = [](float v) { return v; };
+  } else if (act == "HardSwish" && conv) {
+    f = [](float v) {
+      return v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f));
+    };
   } else if (act == "Relu") {
     f = [](float v) { return v > 0 ? v : 0.0f; };
   } else if (act == "Sigmoid") {
@@ -277,6 +297,7 @@ void registerContribKernels(KernelMap &m) {
   m["com.microsoft.Attention"] = kAttention;
   m["com.microsoft.BiasGelu"] = kBiasGelu;
   m["com.microsoft.Gelu"] = kGelu;
+  m["com.microsoft.QuickGelu"] = kQuickGelu;
 }
 
 } // namespace onnxopt::ref

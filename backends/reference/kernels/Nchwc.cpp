@@ -102,8 +102,13 @@ absl::StatusOr<TensorPtr> unblock(KernelContext &ctx, const Tensor &x,
 absl::Status kReorderInput(KernelContext &ctx) {
   ONNXOPT_ASSIGN_OR_RETURN(int64_t b, blockSize(ctx));
   ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, floatOperand(ctx, 0, 2));
-  ONNXOPT_ASSIGN_OR_RETURN(
-      TensorPtr y, block(ctx, *x, b, ctx.attrInt("channels_last", 0) != 0));
+  bool last = ctx.attrInt("channels_last", 0) != 0;
+  // ONNX Runtime's kernel's conditions, so that --verify fails where it
+  // would.
+  if (x->dims().size() != 4 || (last ? x->dims()[3] : x->dims()[1]) % 4 != 0)
+    return ctx.error("ReorderInput takes rank 4 and a channel count that is "
+                     "a multiple of 4");
+  ONNXOPT_ASSIGN_OR_RETURN(TensorPtr y, block(ctx, *x, b, last));
   ctx.setOutput(0, std::move(y));
   return absl::OkStatus();
 }
