@@ -32,9 +32,10 @@
 //     Sum and Mul of equal shapes and channel counts (an Add of a
 //     convolution's private result becomes that convolution's Sum operand);
 //     an activation right after a convolution's private result, fused into
-//     it (FusedConv's, and HardSwish); other element-wise unary ops (HardSwish,
-//     Elu, ...) as they are; Concat on the channel axis of block-aligned
-//     inputs; BatchNormalization (inference) as a depthwise 1x1 convolution.
+//     it (FusedConv's, and HardSwish); other element-wise unary ops (Elu,
+//     Softplus, QuickGelu, ...) as they are; Concat on the channel axis of
+//     block-aligned inputs; BatchNormalization (inference) as a depthwise
+//     1x1 convolution; a nearest Resize by whole factors as nchwc.Upsample.
 // A blocked value any other op reads gets one ReorderOutput; a plain value
 // several converted ops read gets one ReorderInput (rank 4, a static channel
 // count that is a multiple of 4: its kernel's conditions).
@@ -171,6 +172,7 @@ private:
   absl::StatusOr<bool> unary(Node &n);
   absl::StatusOr<bool> concat(Node &n);
   absl::StatusOr<bool> batchNorm(Node &n);
+  absl::StatusOr<bool> upsample(Node &n);
   absl::StatusOr<Node *> copyOnBlocked(Node &n,
                                        const std::vector<Value *> &inputs,
                                        int64_t paddedChannels);
@@ -501,6 +503,60 @@ absl::StatusOr<bool> NchwcLowering::batchNorm(Node &n) {
   return true;
 }
 
+/// A nearest Resize (or Upsample) by whole spatial factors of a blocked
+/// tensor: nchwc.Upsample, as ONNX Runtime rewrites it (FPN's top-down
+/// path). Floor of asymmetric coordinates only: each output reads input
+/// (y / sh, x / sw), exact.
+absl::StatusOr<bool> NchwcLowering::upsample(Node &n) {
+  const Blocked *bx = blocked(n.input(0));
+  if (!bx || n.numOutputs() != 1)
+    return false;
+  auto str = [&](const char *name, const char *dflt) {
+    const Attribute *a = n.attr(name);
+    return a && a->kind == AttrKind::String ? a->s : std::string(dflt);
+  };
+  bool resize = n.is("Resize");
+  if (str("mode", "nearest") != "nearest" ||
+      (resize &&
+       (n.op().sinceVersion < 11 ||
+        str("coordinate_transformation_mode", "half_pixel") != "asymmetric" ||
+        str("nearest_mode", "round_prefer_floor") != "floor")))
+    return fail(n, "not a nearest upsampling of asymmetric coordinates "
+                   "rounded down");
+  // Whole factors, from constant scales or constant sizes of static dims.
+  std::vector<int64_t> factors;
+  size_t scalesAt = resize ? 2 : 1;
+  const Value *scales = n.numInputs() > scalesAt ? n.input(scalesAt) : nullptr;
+  const Value *sizes = resize && n.numInputs() > 3 ? n.input(3) : nullptr;
+  if (isConstantTensor(scales) && scales->tensor()->numElements() == 4) {
+    for (double v : constantValues(*scales))
+      factors.push_back(v >= 1 && v == std::floor(v) ? int64_t(v) : 0);
+  } else if (isConstantTensor(sizes) && sizes->tensor()->numElements() == 4) {
+    std::vector<double> want = constantValues(*sizes);
+    for (int64_t d = 0; d < 4; ++d) {
+      auto in = staticDim(n.input(0), d);
+      int64_t w = int64_t(want[size_t(d)]);
+      factors.push_back(in && *in > 0 && w % *in == 0 ? w / *in : 0);
+    }
+  }
+  if (factors.size() != 4 || factors[0] != 1 || factors[1] != 1 ||
+      factors[2] < 1 || factors[3] < 1)
+    return fail(n, "not a constant whole spatial factor");
+  ONNXOPT_ASSIGN_OR_RETURN(OpId up, op("Upsample"));
+  Node *u = r_.create(up, {bx->value}, 1, &n);
+  u->name = n.name;
+  r_.setAttr(*u, Attribute::makeInts("scales", factors));
+  r_.setAttr(*u, Attribute::makeString("mode", "nearest"));
+  r_.setAttr(*u, Attribute::makeString("coordinate_transformation_mode",
+                                       "asymmetric"));
+  Value *y = u->output(0);
+  r_.setName(y, r_.freshName(absl::StrCat(n.output(0)->name(), "_nchwc")));
+  r_.setType(y, withChannels(*n.output(0), nchwc::roundUp(bx->channels, b_)));
+  record(n, y, bx->channels, u);
+  ++others_;
+  return true;
+}
+
 absl::Status NchwcLowering::finish() {
   ONNXOPT_ASSIGN_OR_RETURN(OpId ro, op("ReorderOutput"));
   // Latest first: a replaced node's converted users are gone by the time it
@@ -547,6 +603,8 @@ absl::StatusOr<bool> NchwcLowering::run() {
       done = concat(*n);
     else if (n->is("BatchNormalization"))
       done = batchNorm(*n);
+    else if (n->is("Resize") || n->is("Upsample"))
+      done = upsample(*n);
     else if (isLayoutFreeUnary(*n))
       done = unary(*n);
     if (!done.ok())

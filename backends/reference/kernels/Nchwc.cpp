@@ -207,6 +207,35 @@ absl::Status kGlobalMaxPool(KernelContext &ctx) {
   return poolOnPlain(ctx, "GlobalMaxPool");
 }
 
+/// nchwc.Upsample <scales = [1, 1, sh, sw]>, nearest: output (y, x) reads
+/// input (y / sh, x / sw), channel blocks as they are.
+absl::Status kUpsample(KernelContext &ctx) {
+  ONNXOPT_ASSIGN_OR_RETURN(int64_t b, blockSize(ctx));
+  ONNXOPT_ASSIGN_OR_RETURN(const Tensor *x, floatOperand(ctx, 0, 4));
+  std::vector<int64_t> sc = ctx.attrInts("scales");
+  if (x->dims().size() != 4 || sc.size() != 4 || sc[0] != 1 || sc[1] != 1 ||
+      sc[2] < 1 || sc[3] < 1 || x->dims()[1] % b != 0)
+    return ctx.error("scales must be [1, 1, sh, sw] of a rank-4 NCHWc input");
+  if (ctx.attrString("mode", "nearest") != "nearest")
+    return ctx.error("only the nearest mode is implemented by the reference "
+                     "interpreter");
+  const std::vector<int64_t> &d = x->dims();
+  int64_t h = d[2], w = d[3], oh = h * sc[2], ow = w * sc[3];
+  int64_t planes = d[0] * (d[1] / b);
+  ONNXOPT_ASSIGN_OR_RETURN(NewTensor out,
+                           ctx.allocate(DataType::Float, {d[0], d[1], oh, ow}));
+  View<float> vx(*x);
+  float *o = out.data<float>();
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t xx = 0; xx < ow; ++xx)
+        for (int64_t c = 0; c < b; ++c)
+          o[((p * oh + y) * ow + xx) * b + c] =
+              vx[((p * h + y / sc[2]) * w + xx / sc[3]) * b + c];
+  ctx.setOutput(0, out.finish());
+  return absl::OkStatus();
+}
+
 } // namespace
 
 void registerNchwcKernels(KernelMap &m) {
@@ -217,6 +246,7 @@ void registerNchwcKernels(KernelMap &m) {
   m["com.microsoft.nchwc.AveragePool"] = kAveragePool;
   m["com.microsoft.nchwc.GlobalAveragePool"] = kGlobalAveragePool;
   m["com.microsoft.nchwc.GlobalMaxPool"] = kGlobalMaxPool;
+  m["com.microsoft.nchwc.Upsample"] = kUpsample;
 }
 
 } // namespace onnxopt::ref
