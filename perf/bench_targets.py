@@ -11,7 +11,9 @@ transformer models and two CNNs; --all: every model), writes `-O2`
 them against the original in one process per setting (perf/ort_latency.js:
 sessions created once, runs interleaved in rotated order, medians):
   - at graphOptimizationLevel `all`, for each --threads count: original,
-    -O2, ort-cpu, NCHWc (a ratio below 1 is faster than the original);
+    -O2, ort-cpu, NCHWc (a ratio below 1 is faster than the original); with
+    more than one thread, workers do not spin between runs (ort_latency.js
+    --no-spin: spinning workers of one session slow the next);
   - ort-cpu and NCHWc loaded at `disabled` (nothing left for ONNX Runtime
     to do) against the original at `all`, 1 thread, with session creation
     times.
@@ -88,15 +90,15 @@ def main():
                 dims += ["--rounds", str(args.rounds), "--runs", str(args.runs)]
                 row = {"model": name, "seq": seq, "nchwc_target": nchwc}
                 for t in threads:
-                    r = latency([src] + outs, dims + ["--level", "all", "--threads", str(t)])
+                    spin = ["--no-spin"] if t > 1 else []
+                    r = latency([src] + outs, dims + ["--level", "all", "--threads", str(t)] + spin)
                     row["all_t%d" % t] = [m["median_ms"] for m in r["models"]]
-                r = latency([src, outs[2]], dims + ["--threads", "1", "--create-repeat", "3"])
+                # The original at `all` against the lowered models at
+                # `disabled`, interleaved in one process.
                 d = latency([src] + outs[1:], dims + ["--threads", "1", "--create-repeat", "3",
-                                                      "--level", "disabled"])
-                # The original at `all` against the lowered models at `disabled`
-                # (two processes: the ratio of their medians).
-                row["all_ms"] = r["models"][0]["median_ms"]
-                row["create_all_ms"] = r["models"][0]["create_ms"]
+                                                      "--level", "disabled", "--level-first", "all"])
+                row["all_ms"] = d["models"][0]["median_ms"]
+                row["create_all_ms"] = d["models"][0]["create_ms"]
                 row["disabled_ms"] = [m["median_ms"] for m in d["models"][1:]]
                 row["create_disabled_ms"] = [m["create_ms"] for m in d["models"][1:]]
                 rows.append(row)

@@ -13,17 +13,24 @@
 // its runs, its p10/p90, its ratio to BASE (below 1: faster) and the session
 // creation time; --json adds one 'RESULT {...}' line.
 //
-// Options: --level L (graphOptimizationLevel, default all), --threads T
+// Options: --level L (graphOptimizationLevel, default all), --level-first L
+// (the first model's level: the original at `all` against models lowered
+// ahead of time at `disabled`, in one process), --threads T
 // (intraOpNumThreads, default 1), --rounds R (default 10), --runs N (per
 // round, default 10), --warmup W (per model before the first round, default
 // 5), --create-repeat K (time session creation K times, default 1: the
-// median), --no-prepack (session.disable_prepacking).
+// median), --no-prepack (session.disable_prepacking), --no-spin (worker
+// threads sleep instead of spinning between runs: with more than one
+// thread, each session's idle workers would otherwise spin on the cores the
+// next session in the rotation runs on, which on a 2-core machine makes
+// 2-thread ratios noise).
 const { loadOrt, makeFeeds } = require('../tools/ort/ortlib');
 
 function parseArgs(argv) {
   const o = {
     models: [], dims: {}, shapes: {}, seed: 1, intRange: [0, 10], intRanges: {}, level: 'all',
     threads: 1, rounds: 10, runs: 10, warmup: 5, createRepeat: 1, json: false, prepack: true,
+    spin: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -45,12 +52,14 @@ function parseArgs(argv) {
       else o.intRange = v.split(':').map(Number);
     }
     else if (a === '--level') o.level = nx();
+    else if (a === '--level-first') o.levelFirst = nx();
     else if (a === '--threads') o.threads = int();
     else if (a === '--rounds') o.rounds = int();
     else if (a === '--runs') o.runs = int();
     else if (a === '--warmup') o.warmup = int();
     else if (a === '--create-repeat') o.createRepeat = Math.max(1, int());
     else if (a === '--no-prepack') o.prepack = false;
+    else if (a === '--no-spin') o.spin = false;
     else if (a === '--json') o.json = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else o.models.push(a);
@@ -63,12 +72,15 @@ function quantile(sorted, f) {
   return sorted[Math.min(sorted.length - 1, Math.floor(f * (sorted.length - 1) + 0.5))];
 }
 
-async function create(ort, file, o) {
+async function create(ort, file, o, first) {
   const opts = {
-    graphOptimizationLevel: o.level, executionProviders: ['cpu'], intraOpNumThreads: o.threads,
+    graphOptimizationLevel: first && o.levelFirst ? o.levelFirst : o.level, executionProviders: ['cpu'], intraOpNumThreads: o.threads,
     interOpNumThreads: 1, logSeverityLevel: 3,
   };
-  if (!o.prepack) opts.extra = { session: { disable_prepacking: '1' } };
+  const session = {};
+  if (!o.prepack) session.disable_prepacking = '1';
+  if (!o.spin) session.intra_op = { allow_spinning: '0' };
+  if (Object.keys(session).length) opts.extra = { session };
   const t0 = process.hrtime.bigint();
   const s = await ort.InferenceSession.create(file, opts);
   return { session: s, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
@@ -83,7 +95,7 @@ async function main() {
     let s = null;
     for (let k = 0; k < o.createRepeat; k++) {
       if (s) await s.release();
-      const c = await create(ort, file, o);
+      const c = await create(ort, file, o, entries.length === 0);
       s = c.session;
       creates.push(c.ms);
     }
