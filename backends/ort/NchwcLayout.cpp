@@ -29,8 +29,10 @@
 //   - MaxPool (no indices output) / AveragePool of 2-D windows on a static
 //     channel count that is a multiple of B;
 //   - on tensors already blocked: GlobalAveragePool / GlobalMaxPool; Add,
-//     Sum and Mul of equal shapes and channel counts (an Add of a
-//     convolution's private result becomes that convolution's Sum operand);
+//     Sum and Mul of equal shapes and channel counts (equal by inference or
+//     by where their dims come from; an Add of a convolution's private
+//     result becomes that convolution's Sum operand), and an Add of shapes
+//     not known to be equal on the 5-D view of the blocks;
 //     an activation right after a convolution's private result, fused into
 //     it (FusedConv's, and HardSwish); other element-wise unary ops (Elu,
 //     Softplus, QuickGelu, ...) as they are; Concat on the channel axis of
@@ -133,11 +135,63 @@ bool isLayoutFreeUnary(const Node &n) {
 }
 
 /// One original value now computed in NCHWc.
+/// Where a blocked tensor's batch and spatial dims come from: the value
+/// they were first seen on, halved `shift` times per axis by stride-2
+/// windows that pad to keep the size (ONNX Runtime's NchwcTransformer
+/// tracks the same). Two tensors of one key have one shape whatever the
+/// input's size, which shape inference cannot say once H and W went
+/// through a strided convolution of a symbolic size.
+struct Spatial {
+  const Value *source = nullptr;
+  int64_t shift[2] = {0, 0};
+  bool operator==(const Spatial &o) const {
+    return source == o.source && shift[0] == o.shift[0] &&
+           shift[1] == o.shift[1];
+  }
+};
+
+/// The key of a window op's result (Conv, MaxPool, AveragePool) of kernel
+/// `kernel` on input of key `in`: the same source when every axis pads to
+/// keep the size ((k-1)*d + 1 - 1 in all, or auto_pad SAME) with stride 1
+/// or 2, else the result itself.
+Spatial spatialAfter(const Node &n, const Spatial &in,
+                     const std::vector<int64_t> &kernel) {
+  Spatial fresh{n.output(0)};
+  auto ints = [&](const char *name, size_t size, int64_t dflt) {
+    const Attribute *a = n.attr(name);
+    std::vector<int64_t> v =
+        a && a->kind == AttrKind::Ints ? a->ints : std::vector<int64_t>{};
+    if (v.empty())
+      v.assign(size, dflt);
+    return v;
+  };
+  std::vector<int64_t> pads = ints("pads", 4, 0),
+                       strides = ints("strides", 2, 1),
+                       dilations = ints("dilations", 2, 1);
+  const Attribute *ap = n.attr("auto_pad");
+  std::string autoPad = ap && ap->kind == AttrKind::String ? ap->s : "NOTSET";
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  if ((autoPad != "NOTSET" && !same) || intAttr(n, "ceil_mode", 0) != 0 ||
+      pads.size() != 4 || strides.size() != 2 || dilations.size() != 2 ||
+      kernel.size() != 2)
+    return fresh;
+  Spatial out = in;
+  for (size_t i = 0; i < 2; ++i) {
+    int64_t reach = (kernel[i] - 1) * dilations[i] + 1;
+    bool keeps = same || pads[i] + pads[i + 2] + 1 == reach;
+    if (!keeps || (strides[i] != 1 && strides[i] != 2))
+      return fresh;
+    out.shift[i] += strides[i] - 1;
+  }
+  return out;
+}
+
 struct Blocked {
   Value *value;     // the blocked tensor
   int64_t channels; // the original's channel count (value's is rounded up)
   Node *producer;   // the nchwc node computing it
   bool single;      // the original had one user and is no graph output
+  Spatial spatial;  // where its batch and spatial dims come from
 };
 
 class NchwcLowering {
@@ -156,10 +210,16 @@ private:
     auto it = blocked_.find(v);
     return it == blocked_.end() ? nullptr : &it->second;
   }
-  void record(Node &original, Value *value, int64_t channels, Node *producer) {
+  void record(Node &original, Value *value, int64_t channels, Node *producer,
+              Spatial spatial) {
     Value *out = original.output(0);
-    blocked_[out] = {value, channels, producer, isPrivateResult(out)};
+    blocked_[out] = {value, channels, producer, isPrivateResult(out), spatial};
     replaced_.push_back(&original);
+  }
+  /// The key of operand `x` (blocked, or plain as it is).
+  Spatial spatialOf(const Value *x) const {
+    const Blocked *b = blocked(x);
+    return b ? b->spatial : Spatial{x};
   }
   bool fail(const Node &n, std::string_view why) {
     return r_.notifyMatchFailure(n, why);
@@ -169,6 +229,8 @@ private:
   absl::StatusOr<bool> pool(Node &n);
   absl::StatusOr<bool> globalPool(Node &n);
   absl::StatusOr<bool> binary(Node &n);
+  absl::StatusOr<bool>
+  addOfUnknownShapes(Node &n, const std::vector<const Blocked *> &ins);
   absl::StatusOr<bool> unary(Node &n);
   absl::StatusOr<bool> concat(Node &n);
   absl::StatusOr<bool> batchNorm(Node &n);
@@ -186,6 +248,7 @@ private:
   absl::flat_hash_map<const Value *, Value *> reordered_;
   absl::flat_hash_map<std::pair<const Value *, int>, Value *> filters_;
   absl::flat_hash_map<const Value *, Value *> biases_;
+  absl::flat_hash_map<int64_t, Value *> splitShapes_, joinShapes_;
   std::vector<Node *> replaced_;
 };
 
@@ -291,7 +354,7 @@ absl::StatusOr<bool> NchwcLowering::conv(Node &n) {
   Value *y = c->output(0);
   r_.setName(y, r_.freshName(absl::StrCat(n.output(0)->name(), "_nchwc")));
   r_.setType(y, withChannels(*n.output(0), padded));
-  record(n, y, outputs, c);
+  record(n, y, outputs, c, spatialAfter(n, spatialOf(x), {wd[2], wd[3]}));
   ++convs_;
   return true;
 }
@@ -317,7 +380,7 @@ absl::StatusOr<bool> NchwcLowering::pool(Node &n) {
     ONNXOPT_ASSIGN_OR_RETURN(in, reorderInput(x, n));
   }
   ONNXOPT_ASSIGN_OR_RETURN(Node * q, copyOnBlocked(n, {in}, *c));
-  record(n, q->output(0), *c, q);
+  record(n, q->output(0), *c, q, spatialAfter(n, spatialOf(x), ks->ints));
   ++others_;
   return true;
 }
@@ -348,7 +411,7 @@ absl::StatusOr<bool> NchwcLowering::globalPool(Node &n) {
   ONNXOPT_ASSIGN_OR_RETURN(
       Node * q,
       copyOnBlocked(n, {bx->value}, nchwc::roundUp(bx->channels, b_)));
-  record(n, q->output(0), bx->channels, q);
+  record(n, q->output(0), bx->channels, q, Spatial{n.output(0)});
   ++others_;
   return true;
 }
@@ -367,12 +430,21 @@ absl::StatusOr<bool> NchwcLowering::binary(Node &n) {
       return false;
     ins.push_back(bi);
   }
-  for (size_t i = 1; i < ins.size(); ++i)
-    if (ins[i]->channels != ins[0]->channels ||
-        !sameShape(*n.input(0), *n.input(i)))
-      return fail(n, "operands of other shapes or channel counts");
+  // One shape: by inference, or by where the dims come from.
+  bool equal = true;
+  for (size_t i = 1; i < ins.size(); ++i) {
+    if (ins[i]->channels != ins[0]->channels)
+      return fail(n, "operands of other channel counts");
+    equal = equal && (sameShape(*n.input(0), *n.input(i)) ||
+                      ins[i]->spatial == ins[0]->spatial);
+  }
   int64_t channels = ins[0]->channels;
   bool add = n.is("Add") || n.is("Sum");
+  if (!equal && !add)
+    return fail(n, "operands of shapes not known to be equal (a Mul that "
+                   "broadcasts stays plain)");
+  if (!equal)
+    return addOfUnknownShapes(n, ins);
   if (add && ins.size() == 2) {
     for (size_t k = 0; k < 2; ++k) {
       Node *c = ins[k]->producer;
@@ -388,7 +460,7 @@ absl::StatusOr<bool> NchwcLowering::binary(Node &n) {
         conv->addInput(other);
         conv->moveBefore(&n);
       });
-      record(n, conv->output(0), channels, conv);
+      record(n, conv->output(0), channels, conv, ins[0]->spatial);
       ++others_;
       return true;
     }
@@ -398,7 +470,51 @@ absl::StatusOr<bool> NchwcLowering::binary(Node &n) {
     operands.push_back(bi->value);
   ONNXOPT_ASSIGN_OR_RETURN(
       Node * c, copyOnBlocked(n, operands, nchwc::roundUp(channels, b_)));
-  record(n, c->output(0), channels, c);
+  record(n, c->output(0), channels, c, ins[0]->spatial);
+  ++others_;
+  return true;
+}
+
+/// An Add of blocked operands whose spatial dims cannot be shown equal: on
+/// the true 5-D layout, [N, Cp/B, H, W, B], where broadcasting over the
+/// batch and spatial dims means what it means in NCHW (the channel counts
+/// are equal), then back to 4-D; as ONNX Runtime does. Reshapes of 0
+/// (copy) dims.
+absl::StatusOr<bool>
+NchwcLowering::addOfUnknownShapes(Node &n,
+                                  const std::vector<const Blocked *> &ins) {
+  for (size_t i = 0; i < n.numInputs(); ++i)
+    if (rankOf(n.input(i)) != 4)
+      return fail(n, "an operand's rank is not 4");
+  ONNXOPT_ASSIGN_OR_RETURN(OpId reshape, r_.resolve("Reshape"));
+  int64_t cp = nchwc::roundUp(ins[0]->channels, b_);
+  Value *&split = splitShapes_[cp];
+  if (!split)
+    split = r_.createInitializer("nchwc_split",
+                                 makeInt64Tensor({0, cp / b_, 0, 0, b_}));
+  Value *&join = joinShapes_[cp];
+  if (!join)
+    join = r_.createInitializer("nchwc_join", makeInt64Tensor({0, cp, 0, 0}));
+  std::vector<Value *> operands;
+  for (const Blocked *bi : ins) {
+    Node *rs = r_.create(reshape, {bi->value, split}, 1, &n);
+    r_.setName(rs->output(0),
+               r_.freshName(absl::StrCat(bi->value->name(), "_5d")));
+    r_.setType(rs->output(0), Type::tensor(DataType::Float));
+    operands.push_back(rs->output(0));
+  }
+  Node *sum = r_.create(n.op(), operands, 1, &n);
+  sum->name = n.name;
+  for (const Attribute &a : n.attrs())
+    r_.setAttr(*sum, a.copyWithoutGraphs());
+  r_.setName(sum->output(0),
+             r_.freshName(absl::StrCat(n.output(0)->name(), "_5d")));
+  r_.setType(sum->output(0), Type::tensor(DataType::Float));
+  Node *back = r_.create(reshape, {sum->output(0), join}, 1, &n);
+  Value *y = back->output(0);
+  r_.setName(y, r_.freshName(absl::StrCat(n.output(0)->name(), "_nchwc")));
+  r_.setType(y, withChannels(*n.output(0), cp));
+  record(n, y, ins[0]->channels, back, Spatial{n.output(0)});
   ++others_;
   return true;
 }
@@ -420,7 +536,7 @@ absl::StatusOr<bool> NchwcLowering::unary(Node &n) {
     r_.setAttr(*c, Attribute::makeString("activation", act->name));
     if (!act->params.empty())
       r_.setAttr(*c, Attribute::makeFloats("activation_params", act->params));
-    record(n, c->output(0), bx->channels, c);
+    record(n, c->output(0), bx->channels, c, bx->spatial);
     ++others_;
     return true;
   }
@@ -429,7 +545,7 @@ absl::StatusOr<bool> NchwcLowering::unary(Node &n) {
     operands.push_back(n.input(i));
   ONNXOPT_ASSIGN_OR_RETURN(
       Node * u, copyOnBlocked(n, operands, nchwc::roundUp(bx->channels, b_)));
-  record(n, u->output(0), bx->channels, u);
+  record(n, u->output(0), bx->channels, u, bx->spatial);
   ++others_;
   return true;
 }
@@ -452,7 +568,7 @@ absl::StatusOr<bool> NchwcLowering::concat(Node &n) {
     channels += bi->channels;
   }
   ONNXOPT_ASSIGN_OR_RETURN(Node * c, copyOnBlocked(n, operands, channels));
-  record(n, c->output(0), channels, c);
+  record(n, c->output(0), channels, c, blocked(n.input(0))->spatial);
   ++others_;
   return true;
 }
@@ -498,7 +614,7 @@ absl::StatusOr<bool> NchwcLowering::batchNorm(Node &n) {
   Value *y = conv->output(0);
   r_.setName(y, r_.freshName(absl::StrCat(base, "_nchwc")));
   r_.setType(y, withChannels(*n.output(0), padded));
-  record(n, y, c, conv);
+  record(n, y, c, conv, bx->spatial);
   ++convs_;
   return true;
 }
@@ -552,7 +668,7 @@ absl::StatusOr<bool> NchwcLowering::upsample(Node &n) {
   Value *y = u->output(0);
   r_.setName(y, r_.freshName(absl::StrCat(n.output(0)->name(), "_nchwc")));
   r_.setType(y, withChannels(*n.output(0), nchwc::roundUp(bx->channels, b_)));
-  record(n, y, bx->channels, u);
+  record(n, y, bx->channels, u, Spatial{n.output(0)});
   ++others_;
   return true;
 }
