@@ -3,15 +3,21 @@
 
 #include "utils/Diagnostics.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdlib>
 
 namespace onnxopt {
 
 PassOption::PassOption(Pass *owner, std::string name, std::string description,
-                       Kind kind, std::string defaultValue)
-    : name_(std::move(name)), description_(std::move(description)),
-      kind_(kind) {
+                       Kind kind, std::string defaultValue,
+                       std::vector<std::string> choices)
+    : name_(std::move(name)), description_(std::move(description)), kind_(kind),
+      choices_(std::move(choices)) {
   owner->options_.push_back(this);
   absl::Status st = set(defaultValue);
   assert(st.ok() && "invalid default value for a pass option");
@@ -61,6 +67,9 @@ absl::Status PassOption::set(std::string_view text) {
     break;
   }
   }
+  if (!choices_.empty() &&
+      std::find(choices_.begin(), choices_.end(), s) == choices_.end())
+    return bad(absl::StrCat("one of ", absl::StrJoin(choices_, ", ")).c_str());
   text_ = s;
   return absl::OkStatus();
 }

@@ -25,8 +25,10 @@ struct PassContext {
 class PassOption {
 public:
   enum class Kind { Int, Bool, Size, String };
+  /// `choices`: the only values the option takes (empty: any of its kind);
+  /// another is an error when the pipeline is parsed.
   PassOption(Pass *owner, std::string name, std::string description, Kind kind,
-             std::string defaultValue);
+             std::string defaultValue, std::vector<std::string> choices = {});
   const std::string &name() const { return name_; }
   const std::string &description() const { return description_; }
   Kind kind() const { return kind_; }
@@ -41,6 +43,7 @@ public:
 private:
   std::string name_, description_;
   Kind kind_;
+  std::vector<std::string> choices_;
   std::string text_;
   int64_t int_ = 0;
 };

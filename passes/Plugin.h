@@ -15,8 +15,9 @@
 
 /// Bumped whenever the IR or pass ABI a plugin compiles against changes (2:
 /// op census, value ids, inline operands, the driver's worklist API; 3: the
-/// Rewriter as the mutation API, with the model and --debug-only).
-#define ONNXOPT_PLUGIN_API_VERSION 3
+/// Rewriter as the mutation API, with the model and --debug-only; 4: pass
+/// options with a fixed set of values, the interpreter's NCHWc block size).
+#define ONNXOPT_PLUGIN_API_VERSION 4
 
 /// Marks a plugin's entry point: `ONNXOPT_PLUGIN_EXPORT OnnxOptPluginInfo
 /// onnxoptGetPluginInfo() { ... }` (plugins build with hidden visibility).

@@ -748,11 +748,6 @@ protected:
   }
   absl::StatusOr<bool> lower(Graph &g, PassContext &ctx) override {
     int64_t block = blockSize.intValue();
-    if (block != 8 && block != 16)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "ort-nchwc: block-size must be 8 or 16 (ONNX Runtime's NCHWc block "
-          "on x86-64 without and with AVX-512F), not ",
-          block));
     Rewriter r(g, &ctx.model, argument());
     NchwcLowering lowering(g, r, block, numConv, numOther);
     ONNXOPT_ASSIGN_OR_RETURN(bool changed, lowering.run());
@@ -773,10 +768,13 @@ protected:
   }
 
 private:
-  PassOption blockSize{this, "block-size",
+  PassOption blockSize{this,
+                       "block-size",
                        "ONNX Runtime's NCHWc block on the host that will run "
                        "the model: 16 with AVX-512F, else 8",
-                       PassOption::Kind::Int, "8"};
+                       PassOption::Kind::Int,
+                       "8",
+                       {"8", "16"}};
   Statistic numConv{this, "num-conv", "Convolutions to nchwc.Conv"};
   Statistic numOther{this, "num-other",
                      "Pools, element-wise ops and fusions on NCHWc tensors"};
