@@ -49,6 +49,7 @@
 // original, which at level `all` computes exactly this graph.
 #include "backends/ort/OrtPasses.h"
 
+#include "ir/ElementTypes.h"
 #include "ir/NchwcLayout.h"
 #include "passes/PatternUtils.h"
 #include "utils/Diagnostics.h"
@@ -58,28 +59,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace onnxopt {
 
 namespace {
 
 constexpr const char *kNchwcDomain = "com.microsoft.nchwc";
-
-std::vector<float> floatsOf(const Tensor &t) {
-  std::vector<float> v(static_cast<size_t>(t.numElements()));
-  std::string_view b = t.bytes();
-  std::memcpy(v.data(), b.data(), v.size() * sizeof(float));
-  return v;
-}
-
-std::shared_ptr<const Tensor> floatTensor(std::vector<int64_t> dims,
-                                          const std::vector<float> &v) {
-  return std::make_shared<Tensor>(
-      Tensor::fromBytes(DataType::Float, std::move(dims),
-                        std::string(reinterpret_cast<const char *>(v.data()),
-                                    v.size() * sizeof(float))));
-}
 
 bool isFloat(const Value *v) {
   return v && v->type().isTensor() && v->type().elemType() == DataType::Float;
@@ -309,25 +294,26 @@ absl::StatusOr<bool> NchwcLowering::conv(Node &n) {
   nchwc::FilterLayout layout = nchwc::filterLayout(groups, inputs, padded, b_);
   Value *&filter = filters_[{w, int(layout)}];
   if (!filter) {
-    std::vector<float> src = floatsOf(*w->tensor());
-    std::vector<float> dst(static_cast<size_t>(padded * inputs * kernel));
+    View<float> src(*w->tensor());
+    NewTensor dst(DataType::Float, {padded, inputs, wd[2], wd[3]});
+    float *d = dst.data<float>();
     for (int64_t o = 0; o < outputs; ++o)
       for (int64_t i = 0; i < perGroup; ++i)
         for (int64_t k = 0; k < kernel; ++k)
-          dst[nchwc::filterIndex(layout, o, i, k, inputs, kernel, b_)] =
+          d[nchwc::filterIndex(layout, o, i, k, inputs, kernel, b_)] =
               src[(o * perGroup + i) * kernel + k];
     filter =
-        r_.createInitializer(absl::StrCat(w->name(), "_nchwc"),
-                             floatTensor({padded, inputs, wd[2], wd[3]}, dst));
+        r_.createInitializer(absl::StrCat(w->name(), "_nchwc"), dst.finish());
   }
   Value *b = bias;
   if (bias && padded != outputs) {
     Value *&aligned = biases_[bias];
     if (!aligned) {
-      std::vector<float> v = floatsOf(*bias->tensor());
-      v.resize(static_cast<size_t>(padded), 0.0f);
+      View<float> v(*bias->tensor());
+      NewTensor dst(DataType::Float, {padded}); // zero padding
+      std::copy_n(v.data(), outputs, dst.data<float>());
       aligned = r_.createInitializer(absl::StrCat(bias->name(), "_nchwc"),
-                                     floatTensor({padded}, v));
+                                     dst.finish());
     }
     b = aligned;
   }
@@ -583,30 +569,29 @@ absl::StatusOr<bool> NchwcLowering::batchNorm(Node &n) {
   if (intAttr(n, "training_mode", 0) != 0 || intAttr(n, "spatial", 1) != 1)
     return fail(n, "training mode or non-spatial");
   int64_t c = bx->channels;
-  std::vector<std::vector<float>> p;
+  std::vector<View<float>> p;
   for (size_t i = 1; i < 5; ++i) {
     const Value *v = n.input(i);
     if (!isConstantTensor(v) || v->tensor()->dtype() != DataType::Float ||
         v->tensor()->dims() != std::vector<int64_t>{c})
       return fail(n, "a parameter is not a constant float32 vector of the "
                      "channels");
-    p.push_back(floatsOf(*v->tensor()));
+    p.emplace_back(*v->tensor());
   }
   const Attribute *eps = n.attr("epsilon");
   float epsilon = eps && eps->kind == AttrKind::Float ? eps->f : 1e-5f;
   ONNXOPT_ASSIGN_OR_RETURN(OpId convOp, op("Conv"));
   int64_t padded = nchwc::roundUp(c, b_);
-  std::vector<float> scale(static_cast<size_t>(padded), 0.0f),
-      shift(static_cast<size_t>(padded), 0.0f);
+  NewTensor scale(DataType::Float, {padded, 1, 1, 1}),
+      shift(DataType::Float, {padded}); // zero padding
+  float *sc = scale.data<float>(), *sh = shift.data<float>();
   for (int64_t i = 0; i < c; ++i) {
-    scale[i] = p[0][i] / std::sqrt(p[3][i] + epsilon);
-    shift[i] = p[1][i] - p[2][i] * scale[i];
+    sc[i] = p[0][i] / std::sqrt(p[3][i] + epsilon);
+    sh[i] = p[1][i] - p[2][i] * sc[i];
   }
   std::string base = n.output(0)->name();
-  Value *w = r_.createInitializer(absl::StrCat(base, "_scale"),
-                                  floatTensor({padded, 1, 1, 1}, scale));
-  Value *b = r_.createInitializer(absl::StrCat(base, "_shift"),
-                                  floatTensor({padded}, shift));
+  Value *w = r_.createInitializer(absl::StrCat(base, "_scale"), scale.finish());
+  Value *b = r_.createInitializer(absl::StrCat(base, "_shift"), shift.finish());
   Node *conv = r_.create(convOp, {bx->value, w, b}, 1, &n);
   conv->name = n.name;
   r_.setAttr(*conv, Attribute::makeInt("group", padded));

@@ -38,13 +38,6 @@ absl::StatusOr<const Tensor *> floatOperand(KernelContext &ctx, size_t i,
   return t;
 }
 
-int64_t spatialSize(const std::vector<int64_t> &dims, size_t from) {
-  int64_t s = 1;
-  for (size_t d = from; d < dims.size(); ++d)
-    s *= dims[d];
-  return s;
-}
-
 /// Blocks plain `x` ([N, C, spatial...], or [N, spatial..., C] when
 /// `channelsLast`) into [N, Cp, spatial...] NCHWc.
 absl::StatusOr<TensorPtr> block(KernelContext &ctx, const Tensor &x, int64_t b,
@@ -52,7 +45,7 @@ absl::StatusOr<TensorPtr> block(KernelContext &ctx, const Tensor &x, int64_t b,
   std::vector<int64_t> dims = x.dims();
   int64_t n = dims[0];
   int64_t c = channelsLast ? dims.back() : dims[1];
-  int64_t s = spatialSize(dims, 1) / (c ? c : 1);
+  int64_t s = product(dims, 1) / (c ? c : 1);
   int64_t cp = nchwc::roundUp(c, b);
   std::vector<int64_t> out = {n, cp};
   if (channelsLast)
@@ -76,7 +69,7 @@ absl::StatusOr<TensorPtr> unblock(KernelContext &ctx, const Tensor &x,
                                   int64_t b, int64_t channels,
                                   bool channelsLast) {
   const std::vector<int64_t> &dims = x.dims();
-  int64_t n = dims[0], cp = dims[1], s = spatialSize(dims, 2);
+  int64_t n = dims[0], cp = dims[1], s = product(dims, 2);
   if (cp % b != 0 || channels > cp || channels <= 0)
     return ctx.error(absl::StrCat("an NCHWc operand of ", cp,
                                   " channels (block ", b, ") read as ",
