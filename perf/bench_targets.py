@@ -36,14 +36,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import onnxopt_corpus as corpus  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-def host_nchwc_target():
-    """The NCHWc target for this host: ONNX Runtime's MLAS blocks by 16
-    with AVX-512F, else by 8."""
-    with open("/proc/cpuinfo") as f:
-        flags = f.read()
-    return "ort-cpu-avx512" if " avx512f" in flags else "ort-cpu-avx2"
-
-
 DEFAULT = ["transformer_encoder", "transformer_encoder_prenorm", "tiny_gpt", "vit_b_16",
            "resnet50", "mobilenet_v3_large"]
 SEQUENCE = {"transformer_encoder", "transformer_encoder_prenorm", "tiny_gpt"}
@@ -82,7 +74,7 @@ def main():
     else:
         names = args.only.split(",") if args.only else DEFAULT
     threads = [int(t) for t in args.threads.split(",")]
-    nchwc = host_nchwc_target()
+    nchwc = "ort-cpu-avx512" if corpus.host_nchwc_block() == 16 else "ort-cpu-avx2"
     variants = (("O2", []), ("ort-cpu", ["--target=ort-cpu"]),
                 ("nchwc", ["--target=" + nchwc]))
     rows = []

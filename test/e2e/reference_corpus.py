@@ -156,12 +156,6 @@ NCHWC = {"resnet50": {8: 53, 16: 53}, "mobilenet_v3_large": {8: 62, 16: 62},
          "efficientnet_b0": {8: 81, 16: 81}}
 
 
-def host_block():
-    """ONNX Runtime's NCHWc block on this host: 16 with AVX-512F, else 8."""
-    with open("/proc/cpuinfo") as f:
-        return 16 if " avx512f" in f.read() else 8
-
-
 def check_nchwc(onnx_opt, name, raw, d, inputs):
     """-O2 --target=ort-cpu-avx2 and -avx512: --verify in the reference
     interpreter (which reads either block size); the host's also in ONNX
@@ -184,7 +178,7 @@ def check_nchwc(onnx_opt, name, raw, d, inputs):
         if meta.get("onnxopt.nchwc_block_size") != str(block):
             problems.append("--target=%s: metadata onnxopt.nchwc_block_size is %r"
                             % (target, meta.get("onnxopt.nchwc_block_size")))
-        if block == host_block():
+        if block == corpus.host_nchwc_block():
             if convs != NCHWC[name][block]:
                 problems.append("--target=%s lowered %d convolutions, want %d"
                                 % (target, convs, NCHWC[name][block]))

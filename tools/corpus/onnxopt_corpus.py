@@ -566,6 +566,13 @@ def chain_model(dirpath, pieces, piece_bytes, data_name, fill="sparse"):
 # ----------------------------------------------------------------------------------------
 # checks and their report
 # ----------------------------------------------------------------------------------------
+def host_nchwc_block():
+    """ONNX Runtime's NCHWc block on this host (MLAS's): 16 with AVX-512F,
+    else 8; the ort-cpu-avx512 / ort-cpu-avx2 target that runs here."""
+    with open("/proc/cpuinfo") as f:
+        return 16 if " avx512f" in f.read() else 8
+
+
 def write_md_section(md, name, head, rows, only=False, order=()):
     """Replaces the section between `<!-- NAME:begin -->` and `<!-- NAME:end -->`
     of the Markdown file MD (appending it when absent) with HEAD's lines, then
