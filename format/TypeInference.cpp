@@ -250,6 +250,7 @@ private:
   void inferNode(const Node &n);
   void propagateDiv(const Node &n);
   void refineReshape(const Node &n);
+  void refineCompress(const Node &n);
   void refineData(const Node &n);
   void refineSelect(const Node &n);
   void refineExpand(const Node &n);
@@ -440,6 +441,7 @@ void Inferencer::inferNode(const Node &n) {
         ctx.outputs_[i].value_case() != onnx::TypeProto::VALUE_NOT_SET)
       types_[n.output(i)] = ctx.outputs_[i];
   refineReshape(n);
+  refineCompress(n);
   if (!schema->has_data_propagation_function()) {
     propagateDiv(n);
     refineData(n);
@@ -561,6 +563,41 @@ bool isKnown(const onnx::TensorShapeProto::Dimension &d) {
 }
 
 } // namespace
+
+void Inferencer::refineCompress(const Node &n) {
+  // ONNX 1.12 gives Compress no shape, nor Split by sizes computed at run
+  // time: along `axis` each result is X's shape with that dim unknown (how
+  // many entries the condition keeps, the part's size); Compress without an
+  // axis is 1-D.
+  bool compress = n.is("Compress"), split = n.is("Split");
+  if (!(compress || split) || n.op().isOpaque() || n.numInputs() < 1)
+    return;
+  const onnx::TypeProto *xt = typeOf(n.input(0));
+  const Attribute *axis = n.attr("axis");
+  for (size_t i = 0; i < n.numOutputs(); ++i) {
+    onnx::TypeProto *out = n.output(i) ? types_.find(n.output(i)) : nullptr;
+    if (!out || !out->has_tensor_type() || out->tensor_type().has_shape())
+      continue;
+    auto *dims = out->mutable_tensor_type()->mutable_shape();
+    if (compress && !axis) {
+      dims->add_dim();
+      continue;
+    }
+    if (!xt || !xt->has_tensor_type() || !xt->tensor_type().has_shape()) {
+      out->mutable_tensor_type()->clear_shape();
+      continue;
+    }
+    const auto &in = xt->tensor_type().shape();
+    int64_t a0 = axis ? axis->i : 0;
+    int64_t a = a0 < 0 ? a0 + in.dim_size() : a0;
+    if (a < 0 || a >= in.dim_size()) {
+      out->mutable_tensor_type()->clear_shape();
+      continue;
+    }
+    *dims = in;
+    dims->mutable_dim(int(a))->Clear();
+  }
+}
 
 void Inferencer::refineReshape(const Node &n) {
   // ONNX 1.12 leaves a -1 entry unknown unless every input dim is static.
