@@ -189,15 +189,33 @@ std::optional<absl::Status> Lowering::lowerClamp(jit::Node &n,
     ins.push_back(scalar(0, dt));
     ins.push_back(scalar(6, dt));
   } else {
+    bool tensorBounds = false;
     for (size_t i = 1; i < 3; ++i) {
       if (isNone(n.input(i))) {
         ins.push_back(nullptr);
         continue;
       }
-      auto v = numberOf(n.input(i));
-      if (!v)
-        return unsupported(n, "non-constant bounds");
-      ins.push_back(scalar(*v, dt));
+      if (auto v = numberOf(n.input(i))) {
+        ins.push_back(scalar(*v, dt));
+        continue;
+      }
+      // A bound computed at run time: a number is a 0-d tensor Clip reads;
+      // a tensor bound broadcasts (clamp.Tensor), as Max / Min do.
+      tensorBounds |= n.input(i)->type()->kind() == c10::TypeKind::TensorType;
+      ONNXOPT_ASSIGN_OR_RETURN(auto b, tensor(n.input(i), dt));
+      ONNXOPT_ASSIGN_OR_RETURN(b, cast(b, dt));
+      ins.push_back(b);
+    }
+    if (tensorBounds) {
+      Value *y = x;
+      if (ins[1]) {
+        ONNXOPT_ASSIGN_OR_RETURN(y, step("Max", {y, ins[1]}));
+      }
+      if (!ins[2]) {
+        alias(n, y);
+        return absl::OkStatus();
+      }
+      return result(n, "Min", {y, ins[2]});
     }
   }
   return result(n, "Clip", ins);
@@ -395,7 +413,23 @@ std::optional<absl::Status> Lowering::lowerFlatten(jit::Node &n,
   if (!rank || s < 0 || e < s || e >= *rank)
     return unsupported(n, "a partial flatten of unknown rank");
   // Dims s..e merge into their product; the others stay (allowzero: an
-  // empty dim stays 0, it is not copied from the input).
+  // empty dim stays 0, it is not copied from the input). A static shape is
+  // a constant, so that what follows keeps static dims.
+  if (const auto &dims = x->type().shape();
+      dims && int64_t(dims->size()) == *rank &&
+      std::all_of(dims->begin(), dims->end(),
+                  [](const Dim &d) { return d.isConstant(); })) {
+    std::vector<int64_t> shape;
+    for (int64_t d = 0; d < *rank; ++d) {
+      int64_t len = (*dims)[size_t(d)].value();
+      if (d > s && d <= e)
+        shape.back() *= len;
+      else
+        shape.push_back(len);
+    }
+    return result(n, "Reshape", {x, ints(shape)},
+                  attrList(Attribute::makeInt("allowzero", 1)));
+  }
   auto shapeRange = [&](int64_t from, int64_t to) {
     return step("Shape", {x},
                 attrList(Attribute::makeInt("start", from),
@@ -858,6 +892,13 @@ std::optional<absl::Status> Lowering::lowerReduce(jit::Node &n,
   }
   std::vector<Value *> ins = {x};
   std::vector<Attribute> attrs = attrList(Attribute::makeInt("keepdims", keep));
+  // Dims counted from the front where the rank is known: ONNX Runtime 1.30
+  // reduces an empty tensor over a negative axis to the input's shape
+  // ([0, 6] summed over -1 stays [0, 6]; over 1 it is [0]).
+  if (auto rank = rankOf(n.input(0)))
+    for (int64_t &d : *dims)
+      if (d < 0)
+        d += *rank;
   if (!dims->empty()) {
     if (kind == "aten::sum")
       ins.push_back(ints(*dims));

@@ -126,6 +126,43 @@ std::optional<absl::Status> Lowering::lowerCreationOp(jit::Node &n,
   return lowerCreation(n, kind == "aten::empty" ? "aten::zeros" : kind);
 }
 
+// aten::tensor of a number, or a list of ints, computed at run time (a
+// constant one folds): the 0-d or 1-D tensor of the value, in the dtype
+// asked for, else torch's (int64, float32, bool).
+std::optional<absl::Status> Lowering::lowerTensorOf(jit::Node &n,
+                                                    const std::string &) {
+  const jit::Value *data = n.input(0);
+  auto natural = [](const c10::TypePtr &t) -> std::optional<DataType> {
+    switch (t->kind()) {
+    case c10::TypeKind::IntType:
+      return DataType::Int64;
+    case c10::TypeKind::FloatType:
+      return DataType::Float;
+    case c10::TypeKind::BoolType:
+      return DataType::Bool;
+    default:
+      return std::nullopt;
+    }
+  };
+  Value *v = nullptr;
+  std::optional<DataType> dt = natural(data->type());
+  if (dt) {
+    ONNXOPT_ASSIGN_OR_RETURN(v, tensor(data, *dt));
+  } else if (data->type()->kind() == c10::TypeKind::ListType &&
+             data->type()->containedType(0)->kind() == c10::TypeKind::IntType) {
+    dt = DataType::Int64;
+    ONNXOPT_ASSIGN_OR_RETURN(v, intList(data));
+  } else {
+    return unsupported(n, "data other than a number or a list of ints");
+  }
+  auto to = dtypeArg(n.input(1), *dt);
+  if (!to)
+    return unsupported(n, "a dtype computed at run time");
+  ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, *to));
+  alias(n, v);
+  return absl::OkStatus();
+}
+
 // aten::fill (what libtorch's mutation removal makes of x.fill_(v))
 std::optional<absl::Status> Lowering::lowerFill(jit::Node &n,
                                                 const std::string &) {
@@ -256,7 +293,7 @@ std::optional<absl::Status> Lowering::lowerMaskedFill(jit::Node &n,
 
 // aten::where
 std::optional<absl::Status> Lowering::lowerWhere(jit::Node &n,
-                                                 const std::string &kind) {
+                                                 const std::string &) {
   if (n.inputs().size() == 1) {
     // where(cond): the indices of the true entries, one 1-D tensor per dim
     // (as torch.nonzero(cond, as_tuple=True)).
@@ -333,13 +370,18 @@ std::optional<absl::Status> Lowering::lowerSplit(jit::Node &n,
   if (!unbind) {
     auto s = intsOf(n.input(1));
     const jit::Node *list = n.input(1)->node();
-    if (!s && list->kind() == c10::prim::ListConstruct) {
+    if (auto held = lists_.find(n.input(1)); !s && held != lists_.end()) {
+      // Computed sizes the lowering holds (appended one per image).
+      count = held->second.size();
+      ONNXOPT_ASSIGN_OR_RETURN(sizes, intList(n.input(1)));
+    } else if (!s && list->kind() == c10::prim::ListConstruct) {
       // Computed sizes (one per item of a list built here).
       count = list->inputs().size();
       ONNXOPT_ASSIGN_OR_RETURN(sizes, intList(n.input(1)));
     } else if (!s) {
       return unsupported(n, "computed split sizes");
-    } else if (s->size() > 1 || kind == "aten::split_with_sizes") {
+    } else if (s->size() > 1 || kind == "aten::split_with_sizes" ||
+               n.input(1)->type()->kind() == c10::TypeKind::ListType) {
       count = s->size();
       sizes = ints(*s);
     } else {
@@ -580,14 +622,44 @@ std::optional<absl::Status> Lowering::lowerCopyInto(jit::Node &n,
     rank = int64_t(x->type().shape()->size());
   if (!rank)
     return unsupported(n, "a view of a tensor of unknown rank");
-  // Per dim of the base: the region's start and end (nullptr: the whole dim).
-  std::vector<Value *> starts(size_t(*rank), nullptr),
-      ends(size_t(*rank), nullptr);
+  // Per dim of the base: the region's start and end (unset: the whole dim),
+  // folded where known at import time so that the merged tensor keeps a
+  // static shape (a batch made by filling a constant of zeros).
+  struct Int {
+    std::optional<int64_t> known;
+    Value *computed = nullptr;
+  };
+  auto valueOf = [&](const Int &i) {
+    return i.computed ? i.computed : ints({*i.known});
+  };
+  auto binary = [&](std::string_view op, const Int &a,
+                    const Int &b) -> absl::StatusOr<Int> {
+    if (a.known && b.known)
+      return Int{op == "Min"   ? std::min(*a.known, *b.known)
+                 : op == "Sub" ? *a.known - *b.known
+                               : *a.known + *b.known};
+    ONNXOPT_ASSIGN_OR_RETURN(auto v, step(op, {valueOf(a), valueOf(b)}));
+    return Int{std::nullopt, v};
+  };
+  Value *shape = nullptr;
+  auto length = [&](int64_t d) -> absl::StatusOr<Int> {
+    const auto &dims = x->type().shape();
+    if (dims && (*dims)[size_t(d)].isConstant())
+      return Int{(*dims)[size_t(d)].value()};
+    if (!shape) {
+      ONNXOPT_ASSIGN_OR_RETURN(shape, step("Shape", {x}));
+    }
+    ONNXOPT_ASSIGN_OR_RETURN(auto v,
+                             step("Gather", {shape, ints({d})},
+                                  attrList(Attribute::makeInt("axis", 0))));
+    return Int{std::nullopt, v};
+  };
+  std::vector<std::optional<Int>> starts(static_cast<size_t>(*rank)),
+      ends(static_cast<size_t>(*rank));
   std::vector<int64_t> selected;
   std::vector<int64_t> viewDims;
   for (int64_t d = 0; d < *rank; ++d)
     viewDims.push_back(d);
-  ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     const jit::Node *v = *it;
     auto dim = intOf(v->input(1));
@@ -597,25 +669,25 @@ std::optional<absl::Status> Lowering::lowerCopyInto(jit::Node &n,
     int64_t bd = viewDims[size_t(*dim < 0 ? *dim + vr : *dim)];
     if (starts[size_t(bd)])
       return unsupported(n, "two views of one dim");
-    auto index = [&](const jit::Value *i,
-                     int64_t dflt) -> absl::StatusOr<Value *> {
+    auto index = [&](const jit::Value *i, int64_t dflt) -> absl::StatusOr<Int> {
       if (isNone(i))
-        return ints({dflt});
+        return Int{dflt};
       if (auto c = intOf(i)) {
         if (*c < 0)
           return absl::InvalidArgumentError("negative");
-        return ints({*c});
+        return Int{*c};
       }
       ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(i, DataType::Int64));
       ONNXOPT_ASSIGN_OR_RETURN(t, cast(t, DataType::Int64));
-      return asVector(t);
+      ONNXOPT_ASSIGN_OR_RETURN(t, asVector(t));
+      return Int{std::nullopt, t};
     };
     if (v->kind() == c10::aten::select) {
       auto s = index(v->input(2), 0);
       if (!s.ok())
         return unsupported(n, "a negative select index");
       starts[size_t(bd)] = *s;
-      ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], step("Add", {*s, ints({1})}));
+      ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], binary("Add", *s, Int{1}));
       selected.push_back(bd);
       viewDims.erase(viewDims.begin() + (*dim < 0 ? *dim + vr : *dim));
       continue;
@@ -626,38 +698,43 @@ std::optional<absl::Status> Lowering::lowerCopyInto(jit::Node &n,
     auto e = index(v->input(3), std::numeric_limits<int64_t>::max());
     if (!s.ok() || !e.ok())
       return unsupported(n, "a slice view with negative bounds");
-    ONNXOPT_ASSIGN_OR_RETURN(auto len,
-                             step("Gather", {shape, ints({bd})},
-                                  attrList(Attribute::makeInt("axis", 0))));
+    ONNXOPT_ASSIGN_OR_RETURN(auto len, length(bd));
     // As torch clamps: end to the dim's length, start to the end.
-    ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], step("Min", {*e, len}));
+    ONNXOPT_ASSIGN_OR_RETURN(ends[size_t(bd)], binary("Min", *e, len));
     ONNXOPT_ASSIGN_OR_RETURN(starts[size_t(bd)],
-                             step("Min", {*s, ends[size_t(bd)]}));
+                             binary("Min", *s, *ends[size_t(bd)]));
   }
   // The region's shape, src broadcast to it, and the pads around it.
-  std::vector<Value *> sizes, before, after;
+  std::vector<Int> sizes, before, after;
   for (int64_t d = 0; d < *rank; ++d) {
-    ONNXOPT_ASSIGN_OR_RETURN(auto len,
-                             step("Gather", {shape, ints({d})},
-                                  attrList(Attribute::makeInt("axis", 0))));
+    ONNXOPT_ASSIGN_OR_RETURN(auto len, length(d));
     if (!starts[size_t(d)]) {
       sizes.push_back(len);
-      before.push_back(ints({0}));
-      after.push_back(ints({0}));
+      before.push_back(Int{0});
+      after.push_back(Int{0});
       continue;
     }
-    ONNXOPT_ASSIGN_OR_RETURN(auto size,
-                             step("Sub", {ends[size_t(d)], starts[size_t(d)]}));
-    ONNXOPT_ASSIGN_OR_RETURN(auto rest, step("Sub", {len, ends[size_t(d)]}));
+    ONNXOPT_ASSIGN_OR_RETURN(
+        auto size, binary("Sub", *ends[size_t(d)], *starts[size_t(d)]));
+    ONNXOPT_ASSIGN_OR_RETURN(auto rest, binary("Sub", len, *ends[size_t(d)]));
     sizes.push_back(size);
-    before.push_back(starts[size_t(d)]);
+    before.push_back(*starts[size_t(d)]);
     after.push_back(rest);
   }
-  auto concat = [&](std::vector<Value *> parts) {
-    return step("Concat", parts, attrList(Attribute::makeInt("axis", 0)));
+  auto concat = [&](const std::vector<Int> &parts) -> absl::StatusOr<Value *> {
+    std::vector<int64_t> known;
+    for (const Int &p : parts)
+      if (p.known)
+        known.push_back(*p.known);
+    if (known.size() == parts.size())
+      return ints(known);
+    std::vector<Value *> values;
+    for (const Int &p : parts)
+      values.push_back(valueOf(p));
+    return step("Concat", values, attrList(Attribute::makeInt("axis", 0)));
   };
   ONNXOPT_ASSIGN_OR_RETURN(auto regionShape, concat(sizes));
-  std::vector<Value *> padParts = before;
+  std::vector<Int> padParts = before;
   padParts.insert(padParts.end(), after.begin(), after.end());
   ONNXOPT_ASSIGN_OR_RETURN(auto pads, concat(padParts));
   ONNXOPT_ASSIGN_OR_RETURN(auto src, tensor(n.input(1), typeOf(x)));
@@ -891,6 +968,158 @@ std::optional<absl::Status> Lowering::lowerTopk(jit::Node &n,
   tensors_[n.output(0)] = node->output(0);
   tensors_[n.output(1)] = node->output(1);
   return absl::OkStatus();
+}
+
+// aten::sort, aten::argsort: TopK over the whole dim (ties keep their
+// order, which torch's unstable sort leaves open).
+std::optional<absl::Status> Lowering::lowerSort(jit::Node &n,
+                                                const std::string &kind) {
+  // sort(x, dim, descending), sort.stable(x, stable, dim, descending),
+  // argsort(x, dim, descending).
+  size_t first = n.inputs().size() == 4 ? 2 : 1;
+  if (n.inputs().size() < first + 2)
+    return std::nullopt;
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  auto dim = intOf(n.input(first));
+  auto descending = boolOf(n.input(first + 1));
+  auto rank = rankOf(n.input(0));
+  if (!rank && x->type().shape())
+    rank = int64_t(x->type().shape()->size());
+  if (!dim || !descending || !rank)
+    return unsupported(n, "a computed dim or order, or an unknown rank");
+  int64_t d = *dim < 0 ? *dim + *rank : *dim;
+  if (d < 0 || d >= std::max<int64_t>(*rank, 1))
+    return unsupported(n, "a dim out of range");
+  Value *k = nullptr;
+  const auto &dims = x->type().shape();
+  if (*rank == 0) {
+    k = ints({1});
+  } else if (dims && (*dims)[size_t(d)].isConstant()) {
+    k = ints({(*dims)[size_t(d)].value()});
+  } else {
+    ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+    ONNXOPT_ASSIGN_OR_RETURN(k, step("Gather", {shape, ints({d})},
+                                     attrList(Attribute::makeInt("axis", 0))));
+  }
+  if (*rank == 0) {
+    // A 0-d tensor sorts to itself; its index is 0.
+    if (kind == "aten::argsort")
+      return result(n, "Identity", {ints({0}, true)});
+    tensors_[n.output(0)] = x;
+    tensors_[n.output(1)] = ints({0}, true);
+    return absl::OkStatus();
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, cur_->create("TopK", {x, k}, 2));
+  node->setAttr(Attribute::makeInt("axis", d));
+  node->setAttr(Attribute::makeInt("largest", *descending));
+  node->setAttr(Attribute::makeInt("sorted", 1));
+  node->output(0)->setName(nameOfText("sorted"));
+  node->output(1)->setName(nameOfText("order"));
+  node->output(1)->setType(Type::tensor(DataType::Int64));
+  finish(node);
+  if (kind == "aten::argsort") {
+    alias(n, node->output(1));
+    return absl::OkStatus();
+  }
+  tensors_[n.output(0)] = node->output(0);
+  tensors_[n.output(1)] = node->output(1);
+  return absl::OkStatus();
+}
+
+// aten::_unique2(x, sorted, return_inverse, return_counts): ONNX Unique of
+// the flattened tensor, sorted (torch leaves an unsorted result's order
+// open), the inverse indices in x's shape.
+std::optional<absl::Status> Lowering::lowerUnique(jit::Node &n,
+                                                  const std::string &) {
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  ONNXOPT_ASSIGN_OR_RETURN(Node * node, cur_->create("Unique", {x}, 4));
+  node->setAttr(Attribute::makeInt("sorted", 1));
+  const char *names[] = {"unique", "first", "inverse", "counts"};
+  for (size_t i = 0; i < 4; ++i)
+    node->output(i)->setName(nameOfText(names[i]));
+  finish(node);
+  tensors_[n.output(0)] = node->output(0);
+  ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto inverse,
+                           step("Reshape", {node->output(2), shape}));
+  tensors_[n.output(1)] = inverse;
+  tensors_[n.output(2)] = node->output(3);
+  return absl::OkStatus();
+}
+
+// aten::index_put_, aten::index_put (x[idx] = v, written into a fresh tensor
+// or one a loop carries: carryLoopWrites): integer indices on dim 0 scatter
+// (ScatterND, adding with accumulate); a bool mask of x's shape selects
+// (Where).
+std::optional<absl::Status> Lowering::lowerIndexPut(jit::Node &n,
+                                                    const std::string &kind) {
+  // The lowering makes a new tensor: a write in place is that only when
+  // nothing reads the old one after it (what carryLoopWrites and libtorch's
+  // mutation removal arrange) and no other view shares its storage (a fresh
+  // tensor, or one a loop carries).
+  if (kind == "aten::index_put_") {
+    const jit::Value *x = n.input(0);
+    std::string made = x->node()->kind().toQualString();
+    bool fresh = x->node()->kind() == c10::prim::Param ||
+                 made == "aten::zeros" || made == "aten::zeros_like" ||
+                 made == "aten::ones" || made == "aten::ones_like" ||
+                 made == "aten::full" || made == "aten::full_like" ||
+                 made == "aten::empty" || made == "aten::empty_like" ||
+                 made == "aten::clone" || made == "aten::index_put_";
+    bool readAfter =
+        std::any_of(x->uses().begin(), x->uses().end(), [&](const jit::Use &u) {
+          return u.user != &n && u.user->isAfter(&n);
+        });
+    if (!fresh || readAfter)
+      return unsupported(n, "a write into a tensor that is read again or "
+                            "shares storage with another view");
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(auto x, operand(n, 0));
+  std::vector<Value *> idxs;
+  ONNXOPT_ASSIGN_OR_RETURN(idxs, items(n.input(1), std::nullopt));
+  auto accumulate = boolOf(n.input(3));
+  if (idxs.size() != 1 || !idxs[0] || !accumulate)
+    return unsupported(n, "indices other than one tensor for dim 0");
+  ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2), typeOf(x)));
+  ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, typeOf(x)));
+  Value *idx = idxs[0];
+  DataType it = typeOf(idx);
+  if (it == DataType::Bool || it == DataType::UInt8) {
+    auto xr = rankOf(n.input(0));
+    const auto &ms = idx->type().shape();
+    if (*accumulate || !xr || !ms || int64_t(ms->size()) != *xr)
+      return unsupported(n, "a bool mask not of the tensor's rank");
+    const auto &vs = v->type().shape();
+    if (!vs || std::any_of(vs->begin(), vs->end(), [](const Dim &d) {
+          return !d.isConstant() || d.value() != 1;
+        }))
+      return unsupported(n, "a bool mask with more than one value");
+    ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Bool));
+    ONNXOPT_ASSIGN_OR_RETURN(v, step("Reshape", {v, ints({})}));
+    return result(n, "Where", {idx, v, x});
+  }
+  ONNXOPT_ASSIGN_OR_RETURN(idx, cast(idx, DataType::Int64));
+  // Negative indices count from the end, as torch reads them.
+  ONNXOPT_ASSIGN_OR_RETURN(auto shape, step("Shape", {x}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto len,
+                           step("Gather", {shape, ints({0}, true)},
+                                attrList(Attribute::makeInt("axis", 0))));
+  ONNXOPT_ASSIGN_OR_RETURN(auto neg, step("Less", {idx, ints({0}, true)}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto wrapped, step("Add", {idx, len}));
+  ONNXOPT_ASSIGN_OR_RETURN(idx, step("Where", {neg, wrapped, idx}));
+  // Updates: v broadcast to idx's shape followed by x's trailing dims.
+  ONNXOPT_ASSIGN_OR_RETURN(auto idxShape, step("Shape", {idx}));
+  ONNXOPT_ASSIGN_OR_RETURN(
+      auto rest, step("Slice", {shape, ints({1}), ints({INT64_MAX})}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto updShape,
+                           step("Concat", {idxShape, rest},
+                                attrList(Attribute::makeInt("axis", 0))));
+  ONNXOPT_ASSIGN_OR_RETURN(auto upd, step("Expand", {v, updShape}));
+  ONNXOPT_ASSIGN_OR_RETURN(auto at, step("Unsqueeze", {idx, ints({-1})}));
+  std::vector<Attribute> attrs;
+  if (*accumulate)
+    attrs.push_back(Attribute::makeString("reduction", "add"));
+  return result(n, "ScatterND", {x, at, upd}, std::move(attrs));
 }
 
 // aten::flip

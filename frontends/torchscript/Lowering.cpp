@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 #include <torch/csrc/jit/ir/constants.h>
 
@@ -150,6 +151,10 @@ absl::StatusOr<Value *> Lowering::tensor(const jit::Value *v,
   if (auto it = tensors_.find(v); it != tensors_.end())
     return it->second;
   if (auto it = lists_.find(v); it != lists_.end()) {
+    if (v->type()->kind() == c10::TypeKind::ListType &&
+        v->type()->containedType(0)->kind() == c10::TypeKind::TensorType)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value '", v->debugName(), "' is a list of tensors, not a tensor"));
     // A list of computed ints used as a tensor: a 1-D int64 tensor.
     std::vector<Value *> parts;
     for (Value *item : it->second) {
@@ -160,7 +165,11 @@ absl::StatusOr<Value *> Lowering::tensor(const jit::Value *v,
       return ints({});
     ONNXOPT_ASSIGN_OR_RETURN(
         auto t, step("Concat", parts, attrList(Attribute::makeInt("axis", 0))));
-    return tensors_[v] = t;
+    // Kept for later uses only where every later use can see it: a value
+    // made inside a run-time branch or loop body is not defined outside it.
+    if (runtimeDepth_ == 0)
+      tensors_[v] = t;
+    return t;
   }
   auto c = constant(v);
   if (!c)
@@ -234,7 +243,9 @@ Lowering::items(const jit::Value *v, std::optional<size_t> count) {
                         attrList(Attribute::makeInt("axis", 0))));
     out.push_back(item);
   }
-  return lists_[v] = out;
+  if (runtimeDepth_ == 0) // as in tensor(): visible to every later use
+    lists_[v] = out;
+  return out;
 }
 
 std::optional<int64_t> Lowering::intOf(const jit::Value *v) {
@@ -381,6 +392,12 @@ absl::Status Lowering::unsupported(const jit::Node &n, const std::string &why) {
             ul && where.empty())
           where = absl::StrCat(" (used at ", std::get<0>(*ul), ":",
                                std::get<1>(*ul), ")");
+    // A node without results (prim::SetAttr): where its operands come from.
+    for (const jit::Value *in : n.inputs())
+      if (auto il = in->node()->sourceRange().file_line_col();
+          il && where.empty() && n.outputs().empty())
+        where = absl::StrCat(" (set from ", std::get<0>(*il), ":",
+                             std::get<1>(*il), ")");
     // Else the op that reads it (a method call libtorch did not inline).
     for (const jit::Value *out : n.outputs())
       for (const jit::Use &u : out->uses())
@@ -491,8 +508,11 @@ absl::Status Lowering::run(jit::Graph &graph) {
   auto inputs = graph.inputs();
   for (size_t i = 0; i < inputs.size(); ++i) {
     const jit::Value *v = inputs[i];
-    if (v->type()->kind() == c10::TypeKind::ClassType)
-      continue; // `self`, unused once frozen
+    if (v->type()->kind() == c10::TypeKind::ClassType) {
+      if (i == 0 && self_)
+        modules_[v] = self_; // read only for attributes forward() sets
+      continue;
+    }
     auto tt = v->type()->cast<c10::TensorType>();
     std::string name = i < argNames_.size() ? argNames_[i] : v->debugNameBase();
     if (!tt)
@@ -516,7 +536,11 @@ absl::Status Lowering::run(jit::Graph &graph) {
     if (auto it = dicts_.find(out); it != dicts_.end()) {
       // A returned dict: one output per entry, named by its key, in the
       // dict's order.
-      for (const auto &[key, v] : it->second) {
+      for (const auto &[key, v] : it->second->entries) {
+        if (!v)
+          return absl::UnimplementedError(absl::StrCat(
+              "forward() returns a dict whose entry '", key,
+              "' is a list of tensors (no ONNX output has that form)"));
         ONNXOPT_ASSIGN_OR_RETURN(auto id, step("Identity", {v}));
         id->setName(nameOfText(key));
         g.addOutput(id, id->name());
@@ -567,33 +591,47 @@ namespace {
 /// Carries what one jit value lowered to in `map` over to another.
 template <class M>
 void forward(M &map, const jit::Value *from, const jit::Value *to) {
-  if (auto it = map.find(from); it != map.end())
-    map[to] = it->second;
+  // A copy first: inserting `to` may move the map's entries.
+  if (auto it = map.find(from); it != map.end()) {
+    auto value = it->second;
+    map[to] = std::move(value);
+  }
 }
 
 } // namespace
 
+void Lowering::forget(const jit::Value *v) {
+  tensors_.erase(v);
+  lists_.erase(v);
+  consts_.erase(v);
+  constTensors_.erase(v);
+  objects_.erase(v);
+  modules_.erase(v);
+  dicts_.erase(v);
+  dictLists_.erase(v);
+  listLists_.erase(v);
+  listed_.erase(v);
+  pairs_.erase(v);
+  pairLists_.erase(v);
+}
+
 void Lowering::bind(const jit::Value *to, const jit::Value *from) {
   if (to == from)
     return;
-  tensors_.erase(to);
-  lists_.erase(to);
-  consts_.erase(to);
-  constTensors_.erase(to);
-  objects_.erase(to);
-  dicts_.erase(to);
-  pairs_.erase(to);
-  pairLists_.erase(to);
+  forget(to);
   // Every kind of value the lowering holds, so that a container or object
   // passes through a constant branch's or an unrolled loop's outputs too.
   forward(tensors_, from, to);
   forward(lists_, from, to);
   forward(objects_, from, to);
+  forward(modules_, from, to);
   forward(dicts_, from, to);
+  forward(dictLists_, from, to);
+  forward(listLists_, from, to);
   forward(pairs_, from, to);
   forward(pairLists_, from, to);
   if (!tensors_.count(to) && !lists_.count(to) && !dicts_.count(to) &&
-      !pairLists_.count(to))
+      !dictLists_.count(to) && !listLists_.count(to) && !pairLists_.count(to))
     if (auto k = constant(from))
       consts_[to] = *k;
 }
@@ -622,6 +660,7 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
   ONNXOPT_ASSIGN_OR_RETURN(Node * node,
                            emit("If", {cond}, n, n.outputs().size()));
   static const char *kBranches[] = {"then_branch", "else_branch"};
+  std::vector<Value *> results[2];
   for (size_t b = 0; b < 2; ++b) {
     auto body = std::make_unique<Graph>();
     body->name = nameOfText(kBranches[b]);
@@ -651,6 +690,7 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
         break;
       }
       g->addOutput(*id, (*id)->name());
+      results[b].push_back(*id);
       if (!node->output(i)->type().isTensor() && (*id)->type().isTensor())
         node->output(i)->setType(Type::tensor((*id)->type().elemType()));
     }
@@ -658,8 +698,29 @@ absl::Status Lowering::lowerIf(jit::Node &n) {
     --runtimeDepth_;
     ONNXOPT_RETURN_IF_ERROR(st);
   }
-  for (size_t i = 0; i < n.outputs().size(); ++i)
+  for (size_t i = 0; i < n.outputs().size(); ++i) {
+    // Both branches of one rank: the result has it (and the dims both
+    // agree on). Of two ranks (torchvision's box decoding: `if n > 0: x =
+    // x.reshape(n, -1, 4)`), an ONNX value has none: what follows the `if`
+    // is lowered once in each branch (importWithLibtorch moves it there).
+    const auto &a = results[0][i]->type().shape();
+    const auto &b = results[1][i]->type().shape();
+    if (a && b && a->size() == b->size() &&
+        node->output(i)->type().isTensor()) {
+      std::vector<Dim> dims;
+      for (size_t d = 0; d < a->size(); ++d)
+        dims.push_back((*a)[d] == (*b)[d] ? (*a)[d] : Dim());
+      node->output(i)->setType(
+          Type::tensor(node->output(i)->type().elemType(), std::move(dims)));
+    } else if (a && b && a->size() != b->size() &&
+               n.owningBlock() == n.owningGraph()->block()) {
+      rankSplit_ = &n;
+      return absl::AbortedError(
+          absl::StrCat("the branches of a run-time if give ranks ", a->size(),
+                       " and ", b->size()));
+    }
     tensors_[n.output(i)] = node->output(i);
+  }
   return absl::OkStatus();
 }
 
@@ -675,7 +736,24 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
   auto trip = intOf(n.input(0));
   auto start = boolOf(n.input(1));
   auto again = boolOf(blk.outputs()[0]);
-  if (trip && *trip <= kMaxUnroll && start && *start && again && *again) {
+  auto unroll = [&] {
+    if (!trip || !start || !*start || !again || !*again)
+      return false;
+    if (*trip <= kMaxUnroll)
+      return true;
+    int64_t nodes = 0;
+    std::vector<const jit::Block *> todo = {&blk};
+    while (!todo.empty()) {
+      const jit::Block *b = todo.back();
+      todo.pop_back();
+      for (const jit::Node *m : b->nodes()) {
+        ++nodes;
+        todo.insert(todo.end(), m->blocks().begin(), m->blocks().end());
+      }
+    }
+    return *trip * nodes <= kMaxUnrolledNodes;
+  };
+  if (unroll()) {
     std::vector<const jit::Value *> state(n.inputs().begin() + 2,
                                           n.inputs().end());
     inline_.insert(&blk);
@@ -720,10 +798,13 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
     Type t = ins[2 + i]->type().isTensor()
                  ? Type::tensor(ins[2 + i]->type().elemType())
                  : Type();
-    tensors_[blk.inputs()[1 + i]] =
-        g->addInput(nameOf(blk.inputs()[1 + i]), std::move(t));
+    // The rank libtorch's propagation found the same on every iteration.
+    auto tt = blk.inputs()[1 + i]->type()->cast<c10::TensorType>();
+    if (t.isTensor() && tt && tt->dim())
+      t.setShape(std::vector<Dim>(*tt->dim()));
+    tensors_[blk.inputs()[1 + i]] = g->addInput(nameOf(blk.inputs()[1 + i]), t);
     if (t.isTensor())
-      node->output(i)->setType(t);
+      node->output(i)->setType(Type::tensor(t.elemType()));
   }
   Builder inner(model_, *g);
   Builder *outer = cur_;
@@ -740,6 +821,16 @@ absl::Status Lowering::lowerLoop(jit::Node &n) {
       ONNXOPT_ASSIGN_OR_RETURN(v, cast(v, want));
       ONNXOPT_ASSIGN_OR_RETURN(auto id, step("Identity", {v}));
       g->addOutput(id, id->name());
+      // A carried tensor of one rank before and after an iteration keeps
+      // it (and the dims both agree on) after the loop.
+      const auto &before = ins[1 + i]->type().shape();
+      const auto &after = v->type().shape();
+      if (i > 0 && before && after && before->size() == after->size()) {
+        std::vector<Dim> dims;
+        for (size_t d = 0; d < before->size(); ++d)
+          dims.push_back((*before)[d] == (*after)[d] ? (*before)[d] : Dim());
+        node->output(i - 1)->setType(Type::tensor(want, std::move(dims)));
+      }
     }
     return absl::OkStatus();
   }();
@@ -781,8 +872,9 @@ bool Lowering::foldConstant(jit::Node &n) {
   }
   jit::Stack stack;
   for (const jit::Value *v : n.inputs()) {
-    if (lists_.count(v) || dicts_.count(v) || pairLists_.count(v) ||
-        objects_.count(v))
+    if (lists_.count(v) || dicts_.count(v) || dictLists_.count(v) ||
+        listLists_.count(v) || pairLists_.count(v) || objects_.count(v) ||
+        modules_.count(v))
       return false;
     auto c = constant(v);
     if (!c)
@@ -813,6 +905,10 @@ bool Lowering::foldConstant(jit::Node &n) {
 
 absl::Status Lowering::lower(jit::Node &n) {
   std::string kind = n.kind().toQualString();
+  // An unrolled loop's body is lowered once per iteration: what its values
+  // stood for in the previous one must not be read again.
+  for (const jit::Value *out : n.outputs())
+    forget(out);
   if (kind == "prim::Constant") {
     if (auto c = jit::toIValue(n.output(0)))
       consts_[n.output(0)] = *c;
@@ -863,6 +959,21 @@ Lowering::lowerListConstruct(jit::Node &n, const std::string &kind) {
     if (c && c->isString()) {
       ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(1)));
       pairs_[n.output(0)] = {c->toStringRef(), v};
+      return absl::OkStatus();
+    }
+  }
+  // A list of tensor lists (empty: filled by appends).
+  if (kind == "prim::ListConstruct" && !n.inputs().empty()) {
+    const c10::TypePtr &item = n.output(0)->type()->containedTypes()[0];
+    if (item->kind() == c10::TypeKind::ListType &&
+        item->containedType(0)->kind() == c10::TypeKind::TensorType) {
+      std::vector<std::vector<Value *>> lists;
+      for (const jit::Value *v : n.inputs()) {
+        ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(v, std::nullopt));
+        lists.push_back(std::move(parts));
+        listed_.insert(v);
+      }
+      listLists_[n.output(0)] = std::move(lists);
       return absl::OkStatus();
     }
   }
@@ -959,8 +1070,32 @@ std::optional<absl::Status> Lowering::lowerAppend(jit::Node &n,
                                                   const std::string &) {
   // Appending to a list of tensors built in the same block: the list's
   // contents at each use are what program order gives.
-  if (!inPlaceOf(n, n.input(0)))
-    return unsupported(n, "appending inside a branch or loop");
+  ONNXOPT_RETURN_IF_ERROR(listMayChange(n, "appending"));
+  if (n.input(1)->type()->kind() == c10::TypeKind::ListType &&
+      n.input(1)->type()->containedType(0)->kind() ==
+          c10::TypeKind::TensorType) {
+    if (lists_.count(n.input(0)) || pairLists_.count(n.input(0)))
+      return unsupported(n, "a list appended to a list of other items");
+    ONNXOPT_ASSIGN_OR_RETURN(auto item, items(n.input(1), std::nullopt));
+    std::vector<std::vector<Value *>> list = listLists_[n.input(0)];
+    consts_.erase(n.input(0)); // an empty constant list until now
+    list.push_back(item);
+    listed_.insert(n.input(1));
+    listLists_[n.input(0)] = list;
+    listLists_[n.output(0)] = list;
+    return absl::OkStatus();
+  }
+  if (n.input(1)->type()->kind() == c10::TypeKind::DictType) {
+    if (lists_.count(n.input(0)) || pairLists_.count(n.input(0)))
+      return unsupported(n, "a dict appended to a list of other items");
+    ONNXOPT_ASSIGN_OR_RETURN(auto d, dictOf(n.input(1)));
+    std::vector<std::shared_ptr<Dict>> list = dictLists_[n.input(0)];
+    consts_.erase(n.input(0)); // an empty constant list until now
+    list.push_back(d);
+    dictLists_[n.input(0)] = list;
+    dictLists_[n.output(0)] = list;
+    return absl::OkStatus();
+  }
   if (auto p = pairs_.find(n.input(1)); p != pairs_.end()) {
     if (lists_.count(n.input(0)))
       return unsupported(n, "a pair appended to a list of tensors");
@@ -974,16 +1109,42 @@ std::optional<absl::Status> Lowering::lowerAppend(jit::Node &n,
   ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
   ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(1)));
   parts.push_back(t);
+  consts_.erase(n.input(0)); // a constant list until now
   lists_[n.input(0)] = parts;
   lists_[n.output(0)] = parts;
+  return absl::OkStatus();
+}
+
+absl::Status Lowering::listMayChange(const jit::Node &n,
+                                     const std::string &doing) {
+  if (!inPlaceOf(n, n.input(0)))
+    return unsupported(n, absl::StrCat(doing, " inside a branch or loop"));
+  if (listed_.count(n.input(0)))
+    return unsupported(n, "a list changed after it was put in another list");
+  return absl::OkStatus();
+}
+
+// aten::insert (xs.insert(i, x) with a constant i, as Python clamps it)
+std::optional<absl::Status> Lowering::lowerInsert(jit::Node &n,
+                                                  const std::string &) {
+  ONNXOPT_RETURN_IF_ERROR(listMayChange(n, "inserting"));
+  ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
+  auto i = intOf(n.input(1));
+  if (!i)
+    return unsupported(n, "an index computed at run time");
+  int64_t size = int64_t(parts.size());
+  int64_t at = std::clamp<int64_t>(*i < 0 ? *i + size : *i, 0, size);
+  ONNXOPT_ASSIGN_OR_RETURN(auto t, tensor(n.input(2)));
+  parts.insert(parts.begin() + at, t);
+  consts_.erase(n.input(0)); // an empty constant list until now
+  lists_[n.input(0)] = parts;
   return absl::OkStatus();
 }
 
 // aten::extend (xs.extend(ys), in the block that made xs or in place of it)
 std::optional<absl::Status> Lowering::lowerExtend(jit::Node &n,
                                                   const std::string &) {
-  if (!inPlaceOf(n, n.input(0)))
-    return unsupported(n, "extending inside a branch or loop");
+  ONNXOPT_RETURN_IF_ERROR(listMayChange(n, "extending"));
   ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
   ONNXOPT_ASSIGN_OR_RETURN(auto more, items(n.input(1), std::nullopt));
   parts.insert(parts.end(), more.begin(), more.end());
@@ -1019,12 +1180,18 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
     return absl::OkStatus();
   }
   if (n.input(0)->type()->kind() == c10::TypeKind::DictType) {
-    ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
+    ONNXOPT_ASSIGN_OR_RETURN(auto d, dictOf(n.input(0)));
     auto key = dictKey(constant(n.input(1)));
     if (!key)
       return unsupported(n, "a key computed at run time");
-    for (const auto &[k, v] : *d)
+    for (const auto &[k, v] : d->entries)
       if (k == *key) {
+        if (!v) {
+          // A copy: changing it must not pass for changing the entry.
+          lists_[n.output(0)] = d->lists.at(k);
+          listed_.insert(n.output(0));
+          return absl::OkStatus();
+        }
         alias(n, v);
         return absl::OkStatus();
       }
@@ -1032,6 +1199,21 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
         n, absl::StrCat("a key the dict does not hold ('", *key, "')"));
   }
   auto i = intOf(n.input(1));
+  if (auto it = listLists_.find(n.input(0)); it != listLists_.end()) {
+    int64_t size = int64_t(it->second.size());
+    if (!i || *i < -size || *i >= size)
+      return unsupported(n, "an index computed at run time or out of range");
+    lists_[n.output(0)] = it->second[size_t(*i < 0 ? *i + size : *i)];
+    listed_.insert(n.output(0));
+    return absl::OkStatus();
+  }
+  if (auto it = dictLists_.find(n.input(0)); it != dictLists_.end()) {
+    int64_t size = int64_t(it->second.size());
+    if (!i || *i < -size || *i >= size)
+      return unsupported(n, "an index computed at run time or out of range");
+    dicts_[n.output(0)] = it->second[size_t(*i < 0 ? *i + size : *i)];
+    return absl::OkStatus();
+  }
   if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
     int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
     if (k < 0 || k >= int64_t(it->second.size()))
@@ -1058,7 +1240,8 @@ std::optional<absl::Status> Lowering::lowerDict(jit::Node &n,
     DictEntries entries;
     for (const auto &[k, v] : it->second)
       setEntry(entries, k, v);
-    dicts_[n.output(0)] = std::move(entries);
+    dicts_[n.output(0)] =
+        std::make_shared<Dict>(Dict{std::move(entries), n.output(0)});
     return absl::OkStatus();
   }
   if (n.inputs().size() % 2 != 0)
@@ -1071,31 +1254,48 @@ std::optional<absl::Status> Lowering::lowerDict(jit::Node &n,
     ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(i + 1)));
     setEntry(entries, *key, v);
   }
-  dicts_[n.output(0)] = std::move(entries);
+  dicts_[n.output(0)] =
+      std::make_shared<Dict>(Dict{std::move(entries), n.output(0)});
   return absl::OkStatus();
 }
 
-// aten::keys, aten::values, aten::items of a dict with constant keys: the
-// keys a constant list, the values a tensor list, the items a list of pairs
-// (in insertion order, as Python's).
+// aten::keys, aten::values, aten::items, aten::__contains__ of a dict with
+// constant keys: the keys a constant list, the values a tensor list, the
+// items a list of pairs (in insertion order, as Python's), `key in d` a
+// constant.
 std::optional<absl::Status> Lowering::lowerDictView(jit::Node &n,
                                                     const std::string &kind) {
-  ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
+  if (n.input(0)->type()->kind() != c10::TypeKind::DictType)
+    return std::nullopt;
+  ONNXOPT_ASSIGN_OR_RETURN(auto d, dictOf(n.input(0)));
+  if (kind == "aten::__contains__") {
+    auto key = dictKey(constant(n.input(1)));
+    if (!key)
+      return unsupported(n, "a key computed at run time");
+    consts_[n.output(0)] =
+        std::any_of(d->entries.begin(), d->entries.end(),
+                    [&](const auto &e) { return e.first == *key; });
+    return absl::OkStatus();
+  }
   if (kind == "aten::keys") {
     c10::List<std::string> keys;
-    for (const auto &[k, v] : *d)
+    for (const auto &[k, v] : d->entries)
       keys.push_back(k);
     consts_[n.output(0)] = keys;
     return absl::OkStatus();
   }
+  for (const auto &[k, v] : d->entries)
+    if (!v)
+      return unsupported(
+          n, absl::StrCat("a dict whose entry '", k, "' is a list of tensors"));
   if (kind == "aten::values") {
     std::vector<Value *> values;
-    for (const auto &[k, v] : *d)
+    for (const auto &[k, v] : d->entries)
       values.push_back(v);
     lists_[n.output(0)] = values;
     return absl::OkStatus();
   }
-  pairLists_[n.output(0)] = *d;
+  pairLists_[n.output(0)] = d->entries;
   return absl::OkStatus();
 }
 
@@ -1104,8 +1304,7 @@ std::optional<absl::Status> Lowering::lowerSetItem(jit::Node &n,
                                                    const std::string &) {
   if (n.input(0)->type()->kind() == c10::TypeKind::ListType) {
     // list[i] = tensor, i known at import time.
-    if (!inPlaceOf(n, n.input(0)))
-      return unsupported(n, "setting a list item inside a branch or loop");
+    ONNXOPT_RETURN_IF_ERROR(listMayChange(n, "setting a list item"));
     ONNXOPT_ASSIGN_OR_RETURN(auto parts, items(n.input(0), std::nullopt));
     auto i = intOf(n.input(1));
     if (!i)
@@ -1121,14 +1320,21 @@ std::optional<absl::Status> Lowering::lowerSetItem(jit::Node &n,
     return std::nullopt;
   // As for lists: the contents at each use are what program order gives,
   // which holds only when the dict is filled in the block that made it.
-  if (!inPlaceOf(n, n.input(0)))
+  ONNXOPT_ASSIGN_OR_RETURN(auto d, dictOf(n.input(0)));
+  if (!inPlaceOf(n, n.input(0)) || !inPlaceOf(n, d->madeBy))
     return unsupported(n, "setting a dict item inside a branch or loop");
-  ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
   auto key = dictKey(constant(n.input(1)));
   if (!key)
     return unsupported(n, "a key computed at run time");
+  if (n.input(2)->type()->kind() == c10::TypeKind::ListType) {
+    ONNXOPT_ASSIGN_OR_RETURN(d->lists[*key], items(n.input(2), std::nullopt));
+    listed_.insert(n.input(2));
+    setEntry(d->entries, *key, nullptr);
+    return absl::OkStatus();
+  }
   ONNXOPT_ASSIGN_OR_RETURN(auto v, tensor(n.input(2)));
-  setEntry(*d, *key, v);
+  d->lists.erase(*key);
+  setEntry(d->entries, *key, v);
   return absl::OkStatus();
 }
 
@@ -1142,10 +1348,45 @@ std::optional<absl::Status> Lowering::lowerObject(jit::Node &n,
     objects_[n.output(0)] = {};
     return absl::OkStatus();
   }
+  const std::string &field = n.s(c10::attr::name);
+  if (auto m = modules_.find(n.input(0)); m != modules_.end()) {
+    c10::intrusive_ptr<c10::ivalue::Object> obj = m->second;
+    auto slot = obj->type()->findAttributeSlot(field);
+    if (!slot)
+      return unsupported(n, "an attribute the module does not have");
+    c10::IValue held = obj->getSlot(*slot);
+    auto written = moduleWrites_.find({obj.get(), field});
+    if (kind == "prim::SetAttr") {
+      // What the attribute holds again: nothing changes. Set where it holds
+      // None (a cache made on the first call: MultiScaleRoIAlign's scales):
+      // the first call's value, read from here on. Anything else is state
+      // carried from one call to the next.
+      if (written == moduleWrites_.end() && holds(n.input(1), held))
+        return absl::OkStatus();
+      if (!held.isNone())
+        return unsupported(
+            n, absl::StrCat("module state that changes outputs: forward() "
+                            "sets '",
+                            field, "' to other than what it holds"));
+      if (!inPlaceOf(n, n.owningGraph()->inputs()[0]))
+        return unsupported(n, "setting a module attribute inside a branch "
+                              "or loop taken at run time");
+      moduleWrites_[{obj.get(), field}] = n.input(1);
+      return absl::OkStatus();
+    }
+    if (written != moduleWrites_.end()) {
+      bind(n.output(0), written->second);
+      return absl::OkStatus();
+    }
+    if (held.isObject())
+      modules_[n.output(0)] = held.toObject();
+    else
+      consts_[n.output(0)] = held;
+    return absl::OkStatus();
+  }
   auto it = objects_.find(n.input(0));
   if (it == objects_.end())
     return unsupported(n);
-  const std::string &field = n.s(c10::attr::name);
   if (kind == "prim::SetAttr") {
     if (!inPlaceOf(n, n.input(0)))
       return unsupported(n, "setting a field inside a branch or loop");
@@ -1159,9 +1400,63 @@ std::optional<absl::Status> Lowering::lowerObject(jit::Node &n,
   return absl::OkStatus();
 }
 
+bool Lowering::holds(const jit::Value *v, const c10::IValue &held) {
+  auto same = [](const at::Tensor &a, const at::Tensor &b) {
+    return a.scalar_type() == b.scalar_type() && a.sizes() == b.sizes() &&
+           a.device() == b.device() && at::equal(a, b);
+  };
+  // A tensor the lowering made an initializer of: its bytes.
+  auto sameValue = [&](const Value *x, const at::Tensor &t) {
+    if (!x->isConstant() || !x->tensor())
+      return false;
+    at::Tensor c = t.contiguous();
+    std::string_view bytes = x->tensor()->bytes();
+    return dataTypeOf(c.scalar_type()) == x->tensor()->dtype() &&
+           size_t(c.nbytes()) == bytes.size() &&
+           std::memcmp(c.data_ptr(), bytes.data(), bytes.size()) == 0;
+  };
+  if (auto c = constant(v)) {
+    if (c->isTensor() && held.isTensor())
+      return same(c->toTensor(), held.toTensor());
+    if (c->isTensorList() && held.isTensorList()) {
+      auto a = c->toTensorVector(), b = held.toTensorVector();
+      if (a.size() != b.size())
+        return false;
+      for (size_t i = 0; i < a.size(); ++i)
+        if (!same(a[i], b[i]))
+          return false;
+      return true;
+    }
+    if (c->isTensor() || held.isTensor() || c->isTensorList() ||
+        held.isTensorList())
+      return false;
+    return *c == held;
+  }
+  if (auto it = tensors_.find(v); it != tensors_.end())
+    return held.isTensor() && sameValue(it->second, held.toTensor());
+  if (auto it = lists_.find(v); it != lists_.end() && held.isTensorList()) {
+    auto b = held.toTensorVector();
+    if (it->second.size() != b.size())
+      return false;
+    for (size_t i = 0; i < b.size(); ++i)
+      if (!sameValue(it->second[i], b[i]))
+        return false;
+    return true;
+  }
+  return false;
+}
+
 bool Lowering::inPlaceOf(const jit::Node &n, const jit::Value *container) {
-  const jit::Block *target = container->node()->owningBlock();
-  for (const jit::Block *b = n.owningBlock(); b != target;) {
+  // From n up to a block the container's block lies in (the one that made
+  // it, or where a dict made in an unrolled loop's body was kept in a list),
+  // every block is lowered in place.
+  absl::flat_hash_set<const jit::Block *> around;
+  for (const jit::Block *b = container->node()->owningBlock(); b;) {
+    around.insert(b);
+    const jit::Node *owner = b->owningNode();
+    b = owner ? owner->owningBlock() : nullptr;
+  }
+  for (const jit::Block *b = n.owningBlock(); !around.count(b);) {
     const jit::Node *owner = b->owningNode();
     if (!inline_.count(b) || !owner)
       return false;
@@ -1170,9 +1465,10 @@ bool Lowering::inPlaceOf(const jit::Node &n, const jit::Value *container) {
   return true;
 }
 
-absl::StatusOr<Lowering::DictEntries *> Lowering::dictOf(const jit::Value *v) {
+absl::StatusOr<std::shared_ptr<Lowering::Dict>>
+Lowering::dictOf(const jit::Value *v) {
   if (auto it = dicts_.find(v); it != dicts_.end())
-    return &it->second;
+    return it->second;
   // A dict folded while it held only constants (an empty `{}` first): its
   // entries become initializers, and from here on the lowering holds it.
   auto c = constant(v);
@@ -1191,15 +1487,15 @@ absl::StatusOr<Lowering::DictEntries *> Lowering::dictOf(const jit::Value *v) {
              initializer(nameOfText(*key), e.value().toTensor()));
   }
   consts_.erase(v);
-  return &(dicts_[v] = std::move(entries));
+  return dicts_[v] = std::make_shared<Dict>(Dict{std::move(entries), v});
 }
 
 // aten::len
 std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
                                                const std::string &) {
   if (n.input(0)->type()->kind() == c10::TypeKind::DictType) {
-    ONNXOPT_ASSIGN_OR_RETURN(DictEntries * d, dictOf(n.input(0)));
-    consts_[n.output(0)] = int64_t(d->size());
+    ONNXOPT_ASSIGN_OR_RETURN(auto d, dictOf(n.input(0)));
+    consts_[n.output(0)] = int64_t(d->entries.size());
     return absl::OkStatus();
   }
   if (auto it = lists_.find(n.input(0)); it != lists_.end()) {
@@ -1207,6 +1503,14 @@ std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
     return absl::OkStatus();
   }
   if (auto it = pairLists_.find(n.input(0)); it != pairLists_.end()) {
+    consts_[n.output(0)] = int64_t(it->second.size());
+    return absl::OkStatus();
+  }
+  if (auto it = dictLists_.find(n.input(0)); it != dictLists_.end()) {
+    consts_[n.output(0)] = int64_t(it->second.size());
+    return absl::OkStatus();
+  }
+  if (auto it = listLists_.find(n.input(0)); it != listLists_.end()) {
     consts_[n.output(0)] = int64_t(it->second.size());
     return absl::OkStatus();
   }
@@ -1232,11 +1536,36 @@ std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
   return result(n, "Squeeze", {s, ints({0})});
 }
 
-// prim::dtype, prim::device, aten::__is__, aten::__isnot__
+// prim::dtype, prim::device, aten::is_floating_point, aten::__is__,
+// aten::__isnot__
 std::optional<absl::Status> Lowering::lowerTypeQuery(jit::Node &n,
                                                      const std::string &kind) {
   // What the lowering knows of a run-time tensor: its dtype, the CPU, and
   // that it is not None.
+  if (kind == "prim::isinstance") {
+    // The value's static type decides, or for an Optional what the lowering
+    // holds (None, or a value).
+    const jit::Value *v = n.input(0);
+    bool none = isNone(v);
+    bool known = !v->type()->cast<c10::OptionalType>() || none ||
+                 tensors_.count(v) || lists_.count(v);
+    if (!known)
+      return unsupported(n, "an Optional the lowering cannot tell");
+    bool is = false;
+    for (const c10::TypePtr &t : n.tys(c10::attr::types)) {
+      c10::TypePtr vt = v->type();
+      if (auto opt = vt->cast<c10::OptionalType>())
+        vt = none ? c10::NoneType::get() : opt->getElementType();
+      is |= vt->isSubtypeOf(*t);
+    }
+    consts_[n.output(0)] = is;
+    return absl::OkStatus();
+  }
+  if (kind == "aten::is_floating_point") {
+    ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
+    consts_[n.output(0)] = isFloating(typeOf(x));
+    return absl::OkStatus();
+  }
   if (kind == "prim::dtype") {
     ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0)));
     auto st = scalarTypeOf(typeOf(x));
@@ -1267,17 +1596,51 @@ std::optional<absl::Status> Lowering::lowerTypeQuery(jit::Node &n,
 std::optional<absl::Status> Lowering::lowerDim(jit::Node &n,
                                                const std::string &) {
   auto r = rankOf(n.input(0));
-  if (!r)
-    return unsupported(n, "unknown rank");
-  consts_[n.output(0)] = *r;
-  return absl::OkStatus();
+  if (r) {
+    consts_[n.output(0)] = *r;
+    return absl::OkStatus();
+  }
+  // A run-time `if` whose branches give the tensor different ranks
+  // (torchvision's box decoding: `if n > 0: x = x.reshape(n, -1, 4)`): ONNX
+  // gives a value one rank, so code that depends on it has no lowering.
+  // (Found through the ops that pass it on: split, items, unchecked casts.)
+  const jit::Value *from = n.input(0);
+  for (int depth = 0; depth < 8 && from->node()->kind() != c10::prim::If &&
+                      !from->node()->inputs().empty();
+       ++depth)
+    from = from->node()->input(0);
+  const jit::Node *def = from->node();
+  if (def->kind() == c10::prim::If) {
+    size_t k = 0;
+    while (def->outputs()[k] != from)
+      ++k;
+    std::vector<std::string> ranks;
+    for (const jit::Block *b : def->blocks()) {
+      auto r = rankOf(b->outputs()[k]);
+      ranks.push_back(r ? absl::StrCat(*r) : "unknown");
+    }
+    std::string where;
+    if (auto flc = def->sourceRange().file_line_col())
+      where = absl::StrCat(" at ", std::get<0>(*flc), ":", std::get<1>(*flc));
+    return unsupported(
+        n, absl::StrCat("the rank of a tensor that the run-time if", where,
+                        " gives rank ", absl::StrJoin(ranks, " or "),
+                        ": an ONNX value has one rank"));
+  }
+  return unsupported(n, "unknown rank");
 }
 
 // prim::NumToTensor, aten::ScalarImplicit, aten::contiguous, aten::clone,
 // aten::detach, aten::dropout, aten::feature_dropout, aten::alpha_dropout,
 // aten::dropout_, aten::lift_fresh, prim::unchecked_cast
-std::optional<absl::Status> Lowering::lowerPassThrough(jit::Node &n,
-                                                       const std::string &) {
+std::optional<absl::Status>
+Lowering::lowerPassThrough(jit::Node &n, const std::string &kind) {
+  // An Optional refined to its value (`x is not None` checked): whatever x
+  // stands for, a tensor, a list, a dict or an object.
+  if (kind == "prim::unchecked_cast") {
+    bind(n.output(0), n.input(0));
+    return absl::OkStatus();
+  }
   ONNXOPT_ASSIGN_OR_RETURN(auto x, tensor(n.input(0), DataType::Int64));
   alias(n, x);
   return absl::OkStatus();

@@ -26,6 +26,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/ir/ir.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,12 +58,15 @@ const std::vector<LoweringFn> &loweringsOf(const std::string &kind);
 
 class Lowering {
 public:
-  /// `argNames`: forward()'s argument names from its schema (`self` first).
+  /// `argNames`: forward()'s argument names from its schema (`self` first);
+  /// `self`: the frozen module (the attributes freezing kept because
+  /// forward() sets them).
   Lowering(Model &model, const std::vector<TorchInput> &inputs,
-           std::vector<std::string> argNames)
+           std::vector<std::string> argNames,
+           c10::intrusive_ptr<c10::ivalue::Object> self)
       : model_(model), main_(model, *model.graph), cur_(&main_),
         shapes_(*model.graph, kOpset), inputs_(inputs),
-        argNames_(std::move(argNames)) {}
+        argNames_(std::move(argNames)), self_(std::move(self)) {}
 
   absl::Status run(jit::Graph &graph);
 
@@ -145,10 +149,19 @@ public:
   absl::Status lowerBlock(jit::Block &block);
   absl::Status lowerIf(jit::Node &n);
   absl::Status lowerLoop(jit::Node &n);
+  /// `v` stands for nothing (before it is lowered again).
+  void forget(const jit::Value *v);
   /// `to` stands for what `from` lowered to (replacing what it stood for).
   void bind(const jit::Value *to, const jit::Value *from);
-  /// The most iterations a constant `for` loop is unrolled for.
+  /// A run-time `if` in forward()'s top block whose branches give one
+  /// result two ranks: lowering stops (Aborted) so that the importer can
+  /// move what follows it into both branches and lower again.
+  jit::Node *rankSplit_ = nullptr;
+  /// A constant `for` loop is unrolled when it runs at most kMaxUnroll
+  /// times or its unrolled body has at most kMaxUnrolledNodes nodes
+  /// (SSD's loop over 90 classes: 90 x 17).
   static constexpr int64_t kMaxUnroll = 64;
+  static constexpr int64_t kMaxUnrolledNodes = 4096;
   absl::Status lowerArithmetic(jit::Node &n, std::string_view op);
   absl::Status lowerRnn(jit::Node &n, bool lstm);
   absl::Status lowerAttention(jit::Node &n);
@@ -189,6 +202,8 @@ public:
   std::optional<absl::Status> lowerAppend(jit::Node &n,
                                           const std::string &kind);
   std::optional<absl::Status> lowerExtend(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerInsert(jit::Node &n,
                                           const std::string &kind);
   std::optional<absl::Status> lowerItemAccess(jit::Node &n,
                                               const std::string &kind);
@@ -316,6 +331,13 @@ public:
   std::optional<absl::Status> lowerRepeat(jit::Node &n,
                                           const std::string &kind);
   std::optional<absl::Status> lowerFlip(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerSort(jit::Node &n, const std::string &kind);
+  std::optional<absl::Status> lowerTensorOf(jit::Node &n,
+                                            const std::string &kind);
+  std::optional<absl::Status> lowerUnique(jit::Node &n,
+                                          const std::string &kind);
+  std::optional<absl::Status> lowerIndexPut(jit::Node &n,
+                                            const std::string &kind);
   std::optional<absl::Status> lowerShapeAsTensor(jit::Node &n,
                                                  const std::string &kind);
   std::optional<absl::Status> lowerMeshgrid(jit::Node &n,
@@ -351,15 +373,51 @@ public:
   /// segmentation heads fill `out["out"] = x`): their entries in insertion
   /// order, as their contents are at this point of the program.
   using DictEntries = std::vector<std::pair<std::string, Value *>>;
-  absl::flat_hash_map<const jit::Value *, DictEntries> dicts_;
-  /// A dict's entries, taken over from a constant dict on first use.
-  absl::StatusOr<DictEntries *> dictOf(const jit::Value *v);
+  /// A dict, shared as Python shares it (`result[i]["boxes"] = b` changes
+  /// the dict the list holds), with the value that made it (where it may be
+  /// changed: inPlaceOf).
+  struct Dict {
+    DictEntries entries; ///< a list-valued entry: nullptr here, in `lists`
+    const jit::Value *madeBy;
+    /// Entries that are tensor lists (RetinaNet's head outputs split by
+    /// level), as they were when set.
+    absl::flat_hash_map<std::string, std::vector<Value *>> lists = {};
+  };
+  absl::flat_hash_map<const jit::Value *, std::shared_ptr<Dict>> dicts_;
+  /// Lists of dicts (torchvision's detections: one dict per image).
+  absl::flat_hash_map<const jit::Value *, std::vector<std::shared_ptr<Dict>>>
+      dictLists_;
+  /// Lists of tensor lists (torchvision's anchors: one list per image),
+  /// each item as it was when appended; `listed_`: the lists appended to
+  /// one, which must not change after (Python would share them).
+  absl::flat_hash_map<const jit::Value *, std::vector<std::vector<Value *>>>
+      listLists_;
+  absl::flat_hash_set<const jit::Value *> listed_;
+  /// A dict, taken over from a constant dict on first use.
+  absl::StatusOr<std::shared_ptr<Dict>> dictOf(const jit::Value *v);
   absl::flat_hash_map<const jit::Value *, c10::IValue> consts_;
   /// (constant string key, tensor) tuples, and lists of them (what
   /// `OrderedDict([(str(i), v) for ...])` is built from).
   absl::flat_hash_map<const jit::Value *, std::pair<std::string, Value *>>
       pairs_;
   absl::flat_hash_map<const jit::Value *, DictEntries> pairLists_;
+  /// The module and its submodules (`self.m.anchor_generator`), read by
+  /// GetAttr after freezing kept them: an attribute is a constant, as it is
+  /// when forward() starts. forward() may set one only to what it holds
+  /// (torchvision's AnchorGenerator converts its cached anchors to the
+  /// features' dtype and device: the same tensors on CPU); other state
+  /// carried from one call to the next has no ONNX form.
+  c10::intrusive_ptr<c10::ivalue::Object> self_;
+  absl::flat_hash_map<const jit::Value *,
+                      c10::intrusive_ptr<c10::ivalue::Object>>
+      modules_;
+  /// Attributes forward() set where they held None (caches filled on the
+  /// first call), read from there on: (module, attribute) -> value.
+  absl::flat_hash_map<std::pair<const c10::ivalue::Object *, std::string>,
+                      const jit::Value *>
+      moduleWrites_;
+  /// Whether `v` holds at this point what `held` is (equal constants).
+  bool holds(const jit::Value *v, const c10::IValue &held);
   /// Objects of TorchScript classes made in forward(): field -> value.
   absl::flat_hash_map<const jit::Value *,
                       absl::flat_hash_map<std::string, const jit::Value *>>
@@ -370,6 +428,10 @@ public:
   /// Whether `n`, mutating `container`, runs in place of the block that
   /// made the container (only through blocks lowered in place).
   bool inPlaceOf(const jit::Node &n, const jit::Value *container);
+  /// `n` may change the list it reads first (append, insert, extend, item
+  /// assignment): in place of the block that made it, and not a list kept
+  /// in another (a copy there).
+  absl::Status listMayChange(const jit::Node &n, const std::string &doing);
   absl::flat_hash_set<std::string> names_;
   /// Constant tensors made initializers, with the tensor (its impl and
   /// version) they were made from.

@@ -120,6 +120,150 @@ void removeWarnOnce(jit::Block &block) {
   }
 }
 
+/// Whether `n` lies in `block` or in a block nested in it.
+bool isWithin(const jit::Node *n, const jit::Block *block) {
+  for (const jit::Block *b = n->owningBlock(); b;) {
+    if (b == block)
+      return true;
+    const jit::Node *owner = b->owningNode();
+    b = owner ? owner->owningBlock() : nullptr;
+  }
+  return false;
+}
+
+/// A loop body that writes into a tensor made before the loop (batched NMS:
+/// `keep_mask[idx] = True` for each class) changes it from one iteration to
+/// the next. Such a tensor becomes a value the loop carries: the body reads
+/// the carried value, its `index_put_` yields the next one, and what follows
+/// the loop reads the loop's result. Only tensors a factory made fresh (no
+/// other view can see the write) and writes at the body's top level.
+void carryLoopWrites(jit::Block &block) {
+  static const absl::flat_hash_set<std::string> kFresh = {
+      "aten::zeros",     "aten::zeros_like", "aten::ones",
+      "aten::ones_like", "aten::full",       "aten::full_like",
+      "aten::empty",     "aten::empty_like", "aten::clone"};
+  for (jit::Node *n : block.nodes()) {
+    for (jit::Block *b : n->blocks())
+      carryLoopWrites(*b);
+    if (n->kind() != c10::prim::Loop)
+      continue;
+    jit::Block *body = n->blocks()[0];
+    // The written tensors, each with its writes in program order.
+    std::vector<std::pair<jit::Value *, std::vector<jit::Node *>>> writes;
+    for (jit::Node *m : body->nodes()) {
+      jit::Value *x = m->inputs().empty() ? nullptr : m->input(0);
+      if (m->kind() != c10::aten::index_put_ || isWithin(x->node(), body) ||
+          !kFresh.count(x->node()->kind().toQualString()))
+        continue;
+      auto it = std::find_if(writes.begin(), writes.end(),
+                             [&](const auto &w) { return w.first == x; });
+      if (it == writes.end())
+        writes.push_back({x, {m}});
+      else
+        it->second.push_back(m);
+    }
+    for (const auto &[x, ms] : writes) {
+      n->addInput(x);
+      jit::Value *cur = body->addInput()->setType(x->type());
+      std::vector<jit::Use> inside;
+      for (const jit::Use &u : x->uses())
+        if (isWithin(u.user, body))
+          inside.push_back(u);
+      for (const jit::Use &u : inside)
+        u.user->replaceInput(u.offset, cur);
+      // Each write yields the value read after it.
+      for (jit::Node *m : ms) {
+        cur->replaceAllUsesAfterNodeWith(m, m->output());
+        cur = m->output();
+      }
+      body->registerOutput(cur);
+      jit::Value *after = n->addOutput()->setType(x->type());
+      x->replaceAllUsesAfterNodeWith(n, after);
+    }
+  }
+}
+
+/// Moves what follows the run-time `if` `n` (in forward()'s top block) into
+/// both of its branches, so that each lowers it with the ranks that branch
+/// gives (ONNX gives a value one rank; torchvision's box decoding reshapes
+/// only when there are boxes). The tuple forward() returns stays after the
+/// `if`, built from its new results.
+void moveContinuationIntoBranches(jit::Node *n) {
+  jit::Graph &g = *n->owningGraph();
+  jit::Node *ret = g.block()->return_node();
+  // A list or dict made before the `if` and used only after it (a result
+  // list filled later) is made in each branch instead: a container changed
+  // inside a branch must be made there.
+  for (jit::Node *m = n->prev(); m != g.block()->param_node();) {
+    jit::Node *before = m->prev();
+    bool container = m->kind() == c10::prim::ListConstruct ||
+                     m->kind() == c10::prim::DictConstruct;
+    bool onlyAfter =
+        container && m->inputs().empty() &&
+        std::all_of(m->output()->uses().begin(), m->output()->uses().end(),
+                    [&](const jit::Use &u) {
+                      const jit::Node *user = u.user;
+                      while (user->owningBlock() != g.block())
+                        user = user->owningBlock()->owningNode();
+                      return user->isAfter(n);
+                    });
+    if (onlyAfter)
+      m->moveAfter(n);
+    m = before;
+  }
+  std::vector<jit::Node *> tail;
+  for (jit::Node *m = n->next(); m != ret; m = m->next())
+    tail.push_back(m);
+  // A tuple built only for the return stays.
+  std::vector<jit::Node *> kept;
+  while (!tail.empty() && tail.back()->kind() == c10::prim::TupleConstruct &&
+         tail.back()->output()->uses().size() == 1 &&
+         tail.back()->output()->uses()[0].user == ret) {
+    kept.push_back(tail.back());
+    tail.pop_back();
+  }
+  absl::flat_hash_set<const jit::Node *> moved(tail.begin(), tail.end());
+  moved.insert(n);
+  // What the kept nodes and the return read of the moved part.
+  std::vector<jit::Value *> escaping;
+  auto note = [&](jit::Value *v) {
+    if (moved.count(v->node()) &&
+        std::find(escaping.begin(), escaping.end(), v) == escaping.end())
+      escaping.push_back(v);
+  };
+  for (jit::Node *k : kept)
+    for (jit::Value *v : k->inputs())
+      note(v);
+  for (jit::Value *v : ret->inputs())
+    note(v);
+  size_t old = n->outputs().size();
+  for (jit::Block *b : n->blocks()) {
+    std::unordered_map<jit::Value *, jit::Value *> env;
+    for (size_t k = 0; k < old; ++k)
+      env[n->output(k)] = b->outputs()[k];
+    auto map = [&](jit::Value *v) {
+      auto it = env.find(v);
+      return it == env.end() ? v : it->second;
+    };
+    for (jit::Node *m : tail) {
+      jit::Node *copy = b->appendNode(g.createClone(m, map));
+      for (size_t k = 0; k < m->outputs().size(); ++k)
+        env[m->output(k)] = copy->output(k);
+    }
+    for (jit::Value *v : escaping)
+      b->registerOutput(map(v));
+  }
+  for (jit::Value *v : escaping)
+    v->replaceAllUsesWith(n->addOutput()->setType(v->type()));
+  for (auto it = tail.rbegin(); it != tail.rend(); ++it)
+    (*it)->destroy();
+  for (size_t k = old; k-- > 0;) {
+    n->eraseOutput(k);
+    for (jit::Block *b : n->blocks())
+      b->eraseOutput(k);
+  }
+}
+
 /// What forward()'s code says of an argument's dtype. A TorchScript file
 /// records none (torch.jit.save writes `x: Tensor`, traced or scripted; the
 /// trace's example inputs are not kept), but the ops that read the argument
@@ -237,12 +381,14 @@ absl::StatusOr<std::unique_ptr<Model>>
 importWithLibtorch(const std::string &path,
                    const std::vector<TorchInput> &inputs) {
   jit::Module module;
+  c10::intrusive_ptr<c10::ivalue::Object> self;
   std::shared_ptr<jit::Graph> graph;
   std::vector<std::string> argNames;
   try {
     module = loadModule(path);
     module.eval();
     jit::Module frozen = jit::freeze(module);
+    self = frozen._ivalue();
     jit::Method forward = frozen.get_method("forward");
     for (const c10::Argument &a : forward.function().getSchema().arguments())
       argNames.push_back(a.name());
@@ -252,6 +398,7 @@ importWithLibtorch(const std::string &path,
     jit::RemoveTensorMutation(graph);
     specializeEnvironment(*graph->block());
     removeWarnOnce(*graph->block());
+    carryLoopWrites(*graph->block());
     jit::ConstantPropagation(graph);
     jit::EliminateDeadCode(graph);
     // Example shapes for libtorch's shape propagation (symbols as 1): ranks
@@ -314,24 +461,32 @@ importWithLibtorch(const std::string &path,
         path,
         ": not a TorchScript module libtorch can load: ", firstLine(e.what())));
   }
-  auto model = std::make_unique<Model>();
-  model->irVersion = 8;
-  model->opsetImports.push_back({"", kOpset});
-  model->producerName = "onnx-opt (TorchScript)";
-  model->graph = std::make_unique<Graph>();
-  model->graph->name = "forward";
-  Lowering lowering(*model, inputs, argNames);
-  try {
-    if (absl::Status st = lowering.run(*graph); !st.ok()) {
+  // Each `if` whose branches give a result two ranks moves what follows it
+  // into its branches, and the lowering starts again (a few at most).
+  for (int attempt = 0;; ++attempt) {
+    auto model = std::make_unique<Model>();
+    model->irVersion = 8;
+    model->opsetImports.push_back({"", kOpset});
+    model->producerName = "onnx-opt (TorchScript)";
+    model->graph = std::make_unique<Graph>();
+    model->graph->name = "forward";
+    Lowering lowering(*model, inputs, argNames, self);
+    try {
+      absl::Status st = lowering.run(*graph);
+      if (st.ok())
+        return model;
+      if (lowering.rankSplit_ && attempt < 4) {
+        moveContinuationIntoBranches(lowering.rankSplit_);
+        continue;
+      }
       if (std::getenv("ONNXOPT_TORCHSCRIPT_DUMP"))
         std::cerr << printModel(*model);
       return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
+    } catch (const std::exception &e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": lowering failed: ", e.what()));
     }
-  } catch (const std::exception &e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": lowering failed: ", e.what()));
   }
-  return model;
 }
 
 } // namespace

@@ -22,9 +22,9 @@ each argument's dtype comes from forward()'s use of it (embedding indices,
 the pre-norm encoder's bool padding mask). torchvision::nms, scripted and
 traced (torchvision's operator library loaded on demand), becomes ONNX
 NonMaxSuppression and matches torchvision exactly; the three torchvision
-detection models (SSDlite, RetinaNet, Faster R-CNN), traced through the
-corpus' one-image wrapper, match libtorch's boxes, scores and labels on two
-seeded images (check_detection); a masked_fill mask is read
+detection models (SSDlite, RetinaNet, Faster R-CNN), traced and scripted
+through the corpus' one-image wrapper, match libtorch's boxes, scores and
+labels on two seeded images (check_detection); a masked_fill mask is read
 as bool and an --input-type contradicting it is refused. Also the bad inputs: a
 truncated archive, a zip that is not TorchScript, a missing --input-shape, an
 op with no lowering, a list mutated on a run-time path: exit 1, no output
@@ -38,7 +38,7 @@ import shutil
 import sys
 import zipfile
 from collections import OrderedDict
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -523,6 +523,84 @@ class DictsAndViews(nn.Module):
                 torch.stack([b.tensors.sum()] * b.sizes[1]))
 
 
+class ScriptedPostprocess(nn.Module):
+    """What torchvision's scripted detection post-processing does, on an
+    [n, 6] input: per-level loops whose shapes differ from one iteration to
+    the next, batched NMS's per-class loop over torch.unique's classes
+    writing into a mask (an ONNX Loop carrying it), sort, lists of dicts
+    changed through the list, lists of lists, insert, a dict holding lists,
+    `key in dict`, torch.tensor and clamp of sizes known only at run time, a
+    module attribute set to what it holds and a cache filled on the first
+    call."""
+
+    cache: Optional[List[float]]
+
+    def __init__(self):
+        super().__init__()
+        self.anchors = [torch.arange(4.0), torch.arange(6.0)]
+        self.cache = None
+
+    def forward(self, x):
+        self.anchors = [a.to(x.dtype) for a in self.anchors]
+        if self.cache is None:
+            self.cache = [2.0, 0.5]
+        cache = self.cache
+        assert cache is not None
+        levels = [x[:, :2], x[:, :4], x]
+        flat: List[torch.Tensor] = []
+        for t in levels:
+            n, c = t.shape
+            flat.append(t.view(n, c // 2, 2).sum(2) * cache[0])
+        flat.insert(0, x[:, :1])
+        # Batched NMS as torchvision's vanilla path computes it.
+        scores = x[:, 0].sigmoid()
+        labels = (x[:, 1] > 0).long() + (x[:, 2] > 0.5).long()
+        xy = x[:, 2:4] * 4
+        boxes = torch.cat([xy, xy + x[:, 4:6].exp() * 3], 1)
+        keep_mask = torch.zeros_like(scores, dtype=torch.bool)
+        for c in torch.unique(labels):
+            idx = torch.where(labels == c)[0]
+            k = torchvision.ops.nms(boxes[idx], scores[idx], 0.3)
+            keep_mask[idx[k]] = True
+        kept = torch.where(keep_mask)[0]
+        kept = kept[scores[kept].sort(descending=True)[1]]
+        dets: List[Dict[str, torch.Tensor]] = []
+        for i in range(2):
+            dets.append({"boxes": boxes[kept] * float(i + 1), "scores": scores[kept]})
+        for i in range(2):
+            dets[i]["boxes"] = dets[i]["boxes"] + self.anchors[0][i]
+        if "masks" in dets[0]:
+            dets[0]["boxes"] = dets[0]["boxes"] * 0
+        per_image: List[List[torch.Tensor]] = []
+        for i in range(2):
+            row: List[torch.Tensor] = []
+            for a in self.anchors:
+                row.append(a * float(i))
+            per_image.append(row)
+        split: Dict[str, List[torch.Tensor]] = {}
+        split["x"] = list(x.split([2, 4], 1))
+        size = torch.tensor(x.shape[0], dtype=torch.float32)
+        clipped = x.clamp(min=-1.0, max=float(x.shape[0]) / 8)
+        return (torch.cat(flat, 1), kept, dets[1]["boxes"], dets[0]["scores"],
+                torch.cat(per_image[1]), split["x"][1] * size, clipped)
+
+
+class RankByBranch(nn.Module):
+    """torchvision's box decoding: reshaped only when there are rows, so the
+    result is rank 3 or rank 2 by a run-time condition; the code after the
+    `if` reads that rank and fills a list made before it."""
+
+    def forward(self, x):
+        out: List[torch.Tensor] = []
+        y = x[x[:, 0] > 0] * 2
+        n = y.shape[0]
+        if n > 0:
+            y = y.reshape(n, -1, 2)
+        out.append(y.sum(-1) + float(y.dim()))
+        out.append(y.reshape(-1, 2))
+        return out[0].reshape(-1), out[1]
+
+
 class ViewReadAfterCopy(nn.Module):
     """A copy into a view that is read again: the view aliases the buffer,
     which the lowering's copy-into-slice does not model."""
@@ -586,10 +664,21 @@ def check_detection_ops(onnx_opt, work):
              else torch.jit.script(DetectionOps()))
         problems += converted_matches(onnx_opt, d, kind, m, (8, 11), g,
                                       exact=lambda j: j != 6)  # 6: log2
-    for module in (ScriptedContainers, DictsAndViews):
+    for module in (ScriptedContainers, DictsAndViews, ScriptedPostprocess):
         problems += converted_matches(onnx_opt, d, module.__name__,
                                       torch.jit.script(module().eval()),
                                       (5, 9), g, exact=lambda j: False)
+    # Both ranks: rows kept (rank 3 after the `if`) and none kept (rank 2).
+    rank = torch.jit.script(RankByBranch())
+    problems += converted_matches(onnx_opt, d, "RankByBranch", rank, (5, 9), g,
+                                  exact=lambda j: True)
+    for x in (-torch.rand(4, 6), torch.rand(3, 6)):
+        want = [y.numpy() for y in rank(x)]
+        got = ort_outputs(os.path.join(d, "RankByBranch.onnx"), x.numpy())
+        if [w.shape for w in want] != [a.shape for a in got] or \
+                not all(np.array_equal(a.astype(w.dtype), w) for a, w in zip(got, want)):
+            problems.append("RankByBranch on %s rows kept: %s vs libtorch's %s" % (
+                int((x[:, 0] > 0).sum()), [a.shape for a in got], [w.shape for w in want]))
     aliased = os.path.join(d, "view-read-after-copy.pt")
     torch.jit.script(ViewReadAfterCopy()).save(aliased)
     problems += expect_error(onnx_opt, work, "a copied-into view read again",
@@ -598,7 +687,8 @@ def check_detection_ops(onnx_opt, work):
     calls = os.path.join(d, "counts-calls.pt")
     torch.jit.script(CountsCalls()).save(calls)
     problems += expect_error(onnx_opt, work, "module state that changes outputs",
-                             [calls, "--input-shape", "x=2x3"], "prim::GetAttr")
+                             [calls, "--input-shape", "x=2x3"],
+                             "forward() sets 'calls' to other than what it holds")
     return problems
 
 
@@ -703,20 +793,25 @@ def ort_outputs(model, x):
     return [np.array(res[o.name]["data"]).reshape(res[o.name]["dims"]) for o in outs]
 
 
-def check_detection(onnx_opt, work, name):
-    """A traced detection model (torchvision::nms -> NonMaxSuppression,
-    roi_align -> RoiAlign, the post-processing as traced for one 320x320
-    image) against libtorch on two seeded images: the same number of
+def check_detection(onnx_opt, work, name, kind):
+    """A detection model, traced or scripted (torchvision::nms ->
+    NonMaxSuppression, roi_align -> RoiAlign; traced: the post-processing as
+    traced for one 320x320 image; scripted: its loops and branches, batched
+    NMS's per-class loop an ONNX Loop over Unique's classes inside an If on
+    the box count, and for Faster R-CNN what follows its rank-changing `if`
+    lowered in each branch, also checked with no proposals) against libtorch
+    on two seeded images: the same number of
     detections with the same labels, each box within 1e-3 of the nearest
     same-label box of libtorch's, or (float noise through ResNet-50's
     features: RetinaNet) no further than 1.25x torch.onnx.export's own model
     on the same image."""
-    d = os.path.join(work, name + ".trace")
+    d = os.path.join(work, "%s.%s" % (name, kind))
     os.makedirs(d, exist_ok=True)
     model = detection_model(name)
     x0 = torch.rand(1, 3, 320, 320, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        ts = torch.jit.trace(model, x0, check_trace=False)
+        traced = torch.jit.trace(model, x0, check_trace=False)
+    ts = traced if kind == "trace" else torch.jit.script(model)
     pt, out = os.path.join(d, "m.pt"), os.path.join(d, "m.onnx")
     ts.save(pt)
     p = run([onnx_opt, pt, "--input-shape", "x=1,3,320,320", "-O2", "-o", out])
@@ -732,6 +827,8 @@ def check_detection(onnx_opt, work, name):
     ops = set(all_ops(onnx.load(out, load_external_data=False).graph))
     problems = []
     want_ops = {"NonMaxSuppression"} | ({"RoiAlign"} if "rcnn" in name else set())
+    if kind == "script":
+        want_ops |= {"If", "Loop", "Unique"}
     if not want_ops <= ops:
         problems.append("no %s in the ONNX graph" % sorted(want_ops - ops))
     loaded = torch.jit.load(pt).eval()
@@ -747,7 +844,7 @@ def check_detection(onnx_opt, work, name):
             continue
         if exported is None:
             exported = os.path.join(d, "exported.onnx")
-            torch.onnx.export(loaded, (x0,), exported, opset_version=17, input_names=["x"])
+            torch.onnx.export(traced, (x0,), exported, opset_version=17, input_names=["x"])
         theirs = detection_error(ort_outputs(exported, x.numpy()), want, model.score_thresh)
         print("     torch.onnx.export's: %s" % (theirs,))
         if err is not None and theirs is not None and err[0] <= 1.25 * theirs[0] and \
@@ -755,6 +852,26 @@ def check_detection(onnx_opt, work, name):
             continue
         problems.append("image %d: %d detections; worst box/score distance %s, "
                         "torch.onnx.export's %s" % (seed, len(want[0]), err, theirs))
+    if kind == "script" and "rcnn" in name:
+        # Scripted Faster R-CNN decodes boxes as rank 3 only when there are
+        # proposals (`if box_sum > 0: x = x.reshape(box_sum, -1, 4)`), else
+        # rank 2: what follows that `if` is lowered in each branch. With no
+        # proposal passing the RPN's score threshold the other branch runs.
+        ts.m.rpn.score_thresh = 2.0
+        none = os.path.join(d, "no-proposals.pt")
+        ts.save(none)
+        p = run([onnx_opt, none, "--input-shape", "x=1,3,320,320", "-O2", "-o", out])
+        if p.returncode != 0:
+            return problems + ["no proposals: exit %d: %s" % (p.returncode,
+                                                               p.stderr.strip()[-300:])]
+        with torch.no_grad():
+            want = [y.numpy() for y in ts(x0)]
+        got = ort_outputs(out, x0.numpy())
+        print("     no proposals: libtorch %s, ONNX Runtime %s" % (
+            [w.shape for w in want], [g.shape for g in got]))
+        if [w.shape for w in want] != [g.shape for g in got]:
+            problems.append("no proposals: shapes %s, libtorch's %s" % (
+                [g.shape for g in got], [w.shape for w in want]))
     return problems
 
 
@@ -794,12 +911,16 @@ def main():
                "meshgrid, where, topk with computed k, mask and multi-tensor index, scatter, "
                "fill, repeat, partial flatten, computed split sizes match libtorch; a "
                "warn-once flag dropped, lists filled in an unrolled loop, slice copies, a "
-               "class object, dict items/keys/values; module state refused",
+               "class object, dict items/keys/values; batched NMS's class loop, lists of "
+               "dicts and of lists, module attributes and first-call caches; module "
+               "state refused",
                os.path.join(args.work, "detection_ops"))
-    for name in [n for n in names if n in DETECTION]:
-        report("%s (trace)" % name, check_detection(args.onnx_opt, args.work, name),
-               "boxes, scores and labels match libtorch on two images",
-               os.path.join(args.work, name + ".trace"))
+    # Without --only, every detection model (select() returns MODELS then).
+    for name in [n for n in (names if args.only else DETECTION) if n in DETECTION]:
+        for kind in ("trace", "script"):
+            report("%s (%s)" % (name, kind), check_detection(args.onnx_opt, args.work, name, kind),
+                   "boxes, scores and labels match libtorch on two images",
+                   os.path.join(args.work, "%s.%s" % (name, kind)))
     if not args.only or "torchvision_ops" in names:
         report("torchvision ops and dtypes", check_torchvision_ops_and_dtypes(
             args.onnx_opt, args.work), "torchvision::nms (script, trace) matches "
