@@ -123,6 +123,8 @@ def main():
         print(json.dumps(row), flush=True)
     commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
+    for row in rows:
+        row["commit"] = commit
     if a.only and os.path.exists(a.json):
         # The other models keep their rows from the last run.
         measured = {r["name"] for r in rows}
@@ -130,6 +132,18 @@ def main():
         rows.sort(key=lambda r: MODELS.index(r["name"]) if r["name"] in MODELS else 99)
     json.dump(dict(commit=commit, runs=a.runs, rows=rows), open(a.json, "w"), indent=1)
     write_markdown(a.out, commit, a.runs, rows)
+
+
+def older(rows, commit):
+    """The sentence naming rows kept from an earlier run (--only measures some)."""
+    kept = {}
+    for r in rows:
+        if r.get("commit") != commit:
+            kept.setdefault(r.get("commit", "an earlier commit"), []).append(r["name"])
+    if not kept:
+        return ""
+    return " Rows kept from earlier runs (not in that run's --only): " + "; ".join(
+        "%s at %s" % (", ".join(names), c) for c, names in kept.items()) + "."
 
 
 def write_markdown(path, commit, runs, rows):
@@ -141,7 +155,7 @@ def write_markdown(path, commit, runs, rows):
         "runs). torch.onnx.export: opset 17, constant folding on, timed inside a running "
         "Python; onnx-opt: `onnx-opt m.pt --input-shape ... -O2`, timed as a whole process "
         "(libtorch load included). Latency in ms with ORT's graph optimizations disabled / "
-        "at `all`." % (commit, runs),
+        "at `all`.%s" % (commit, runs, older(rows, commit)),
         "",
         "| model | export nodes | export s | export ms (off / all) | trace nodes | trace s "
         "| trace ms (off / all) | script nodes | script s | script ms (off / all) |",
@@ -165,9 +179,14 @@ def write_markdown(path, commit, runs, rows):
     slower = ["%s (%.2f vs %.2f ms)" % (r["name"], r["trace"]["lat"]["all"], r["export_lat"]["all"])
               for r in ok if r["trace"]["lat"]["all"] and r["export_lat"]["all"] and
               r["trace"]["lat"]["all"] > 1.1 * r["export_lat"]["all"]]
+    differ = ["%s (%d nodes vs %d traced; %s vs %s ms at `all`)" % (
+        r["name"], r["script"]["nodes"], r["trace"]["nodes"], fmt(r["script"]["lat"]["all"]),
+        fmt(r["trace"]["lat"]["all"]))
+        for r in ok if r["script"]["status"] == "ok" and r["script"]["nodes"] != r["trace"]["nodes"]]
     lines += [
         "",
-        "Reading (traced column; the scripted one converts to the same graphs):",
+        "Reading (traced column; the scripted one converts to the same graphs but where "
+        "listed below):",
         "",
         "- Nodes: fewer than torch.onnx.export on %d of %d models, equal on %d, more on %d%s."
         % (len(fewer), len(ok), len(ok) - len(fewer) - len(more), len(more),
@@ -178,6 +197,11 @@ def write_markdown(path, commit, runs, rows):
         "- ONNX Runtime latency at `all`, more than 10%% above torch.onnx.export's output: %s. "
         "Differences under 10%% are within this machine's run-to-run noise at these sizes."
         % (", ".join(slower) if slower else "none"),
+        "- Scripted graphs that differ from the traced ones: %s. A scripted detection model "
+        "keeps torchvision's run-time choices (its loops over images and levels unrolled, "
+        "batched NMS as an If on the box count: above 1000 boxes a Loop running NMS per "
+        "class over Unique's classes, else one NMS over offset boxes); a trace keeps the "
+        "path its example image took." % ("; ".join(differ) if differ else "none"),
     ]
     open(path, "w").write("\n".join(lines) + "\n")
     print("\n".join(lines))
