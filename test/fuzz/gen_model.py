@@ -121,6 +121,9 @@ class Gen:
                 x.shape[-1:]), dtype=np.float32))
         else:
             y = self.const(g, np.array(self.r.choice([1.0, 0.0, 3.0]), dtype=np.float32))
+        if op in ("Max", "Min") and self.opset < 8 and getattr(y, "shape", None) != x.shape:
+            # Max-6 / Min-6 do not broadcast (from 8 they do): same shapes.
+            y = x
         if op == "Div" and y is x:
             op = "Mul"
         if op == "Div":
