@@ -251,6 +251,7 @@ private:
   void propagateDiv(const Node &n);
   void refineReshape(const Node &n);
   void refineCompress(const Node &n);
+  void refineOldVariadic(const Node &n);
   void refineData(const Node &n);
   void refineSelect(const Node &n);
   void refineExpand(const Node &n);
@@ -442,6 +443,7 @@ void Inferencer::inferNode(const Node &n) {
       types_[n.output(i)] = ctx.outputs_[i];
   refineReshape(n);
   refineCompress(n);
+  refineOldVariadic(n);
   if (!schema->has_data_propagation_function()) {
     propagateDiv(n);
     refineData(n);
@@ -597,6 +599,39 @@ void Inferencer::refineCompress(const Node &n) {
     *dims = in;
     dims->mutable_dim(int(a))->Clear();
   }
+}
+
+void Inferencer::refineOldVariadic(const Node &n) {
+  // Max, Min, Sum and Mean before version 8 are specified without
+  // broadcasting, and ONNX 1.12 gives them the first operand's shape; ONNX
+  // Runtime broadcasts their operands as version 8 does. Operands of other
+  // shapes (exporters wrote Max(scalar, x) at opset 7): the broadcast shape,
+  // not the scalar's.
+  const std::string &op = n.op().type;
+  if (n.op().domain != "" || n.op().sinceVersion >= 8 ||
+      !(op == "Max" || op == "Min" || op == "Sum" || op == "Mean") ||
+      n.numOutputs() == 0 || !n.output(0))
+    return;
+  onnx::TypeProto *out = types_.find(n.output(0));
+  if (!out || !out->has_tensor_type())
+    return;
+  std::vector<const onnx::TensorShapeProto *> shapes;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    const onnx::TypeProto *t = n.input(i) ? typeOf(n.input(i)) : nullptr;
+    if (!t || !t->has_tensor_type() || !t->tensor_type().has_shape()) {
+      out->mutable_tensor_type()->clear_shape();
+      return;
+    }
+    shapes.push_back(&t->tensor_type().shape());
+  }
+  onnx::TensorShapeProto result;
+  try {
+    onnx::multidirectionalBroadcastShapeInference(shapes, result);
+  } catch (const std::exception &) {
+    out->mutable_tensor_type()->clear_shape();
+    return;
+  }
+  *out->mutable_tensor_type()->mutable_shape() = std::move(result);
 }
 
 void Inferencer::refineReshape(const Node &n) {

@@ -92,7 +92,8 @@ std::optional<Selection> selectionOf(const Node &n, unsigned result) {
     s.axis = intAttr(n, "axis", 0);
     for (int64_t i : *idx)
       s.indices.push_back(i < 0 ? i + *dim : i);
-  } else if (isOp(&n, "Slice")) {
+  } else if (isOp(&n, "Slice") && n.numInputs() >= 3) {
+    // (Slice before opset 10 holds its bounds as attributes: not matched.)
     auto starts = constantInts(n.input(1)), ends = constantInts(n.input(2));
     std::optional<std::vector<int64_t>> axes = std::vector<int64_t>{0};
     if (n.numInputs() > 3 && n.input(3))
@@ -190,7 +191,8 @@ std::optional<Source> trace(Value *v) {
       return std::nullopt;
   }
   std::vector<int64_t> trailing; // the dims the projection's columns fill
-  if (Node *reshape = t->definingNode(); isOp(reshape, "Reshape")) {
+  if (Node *reshape = t->definingNode();
+      isOp(reshape, "Reshape") && reshape->numInputs() >= 2) {
     auto shape = constantInts(reshape->input(1));
     t = reshape->input(0);
     if (!shape || !isPrivateResult(t) || !projectionOf(t, s))
