@@ -166,8 +166,12 @@ public:
 
   // --- Operands ---
   size_t numInputs() const { return inputs_.size(); }
-  /// Operand `i`, or nullptr for an absent optional input.
-  Value *input(size_t i) const { return inputs_[i]->get(); }
+  /// Operand `i`, or nullptr for an absent optional input, also past the
+  /// last operand (ONNX omits trailing absent inputs; an older opset's form
+  /// holds as attributes what a newer one takes as operands).
+  Value *input(size_t i) const {
+    return i < inputs_.size() ? inputs_[i]->get() : nullptr;
+  }
   Use &inputUse(size_t i) { return *inputs_[i]; }
   void setInput(size_t i, Value *v) { inputs_[i]->set(v); }
   void addInput(Value *v);
@@ -176,8 +180,11 @@ public:
 
   // --- Results ---
   size_t numOutputs() const { return outputs_.size(); }
-  /// Result `i`, or nullptr for an absent optional output.
-  Value *output(size_t i) const { return outputs_[i].get(); }
+  /// Result `i`, or nullptr for an absent optional output, also past the
+  /// last result.
+  Value *output(size_t i) const {
+    return i < outputs_.size() ? outputs_[i].get() : nullptr;
+  }
   /// Adds a result (absent if !present).
   Value *addOutput(bool present = true);
   /// True if any result has a use.
