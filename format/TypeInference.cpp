@@ -250,7 +250,7 @@ private:
   void inferNode(const Node &n);
   void propagateDiv(const Node &n);
   void refineReshape(const Node &n);
-  void refineCompress(const Node &n);
+  void refineAlongAxis(const Node &n);
   void refineOldVariadic(const Node &n);
   void refineData(const Node &n);
   void refineSelect(const Node &n);
@@ -442,7 +442,7 @@ void Inferencer::inferNode(const Node &n) {
         ctx.outputs_[i].value_case() != onnx::TypeProto::VALUE_NOT_SET)
       types_[n.output(i)] = ctx.outputs_[i];
   refineReshape(n);
-  refineCompress(n);
+  refineAlongAxis(n);
   refineOldVariadic(n);
   if (!schema->has_data_propagation_function()) {
     propagateDiv(n);
@@ -566,7 +566,7 @@ bool isKnown(const onnx::TensorShapeProto::Dimension &d) {
 
 } // namespace
 
-void Inferencer::refineCompress(const Node &n) {
+void Inferencer::refineAlongAxis(const Node &n) {
   // ONNX 1.12 gives Compress no shape, nor Split by sizes computed at run
   // time: along `axis` each result is X's shape with that dim unknown (how
   // many entries the condition keeps, the part's size); Compress without an

@@ -1059,13 +1059,10 @@ std::optional<absl::Status> Lowering::lowerIndexPut(jit::Node &n,
   // tensor, or one a loop carries).
   if (kind == "aten::index_put_") {
     const jit::Value *x = n.input(0);
-    std::string made = x->node()->kind().toQualString();
+    // (A loop-carried value, or the previous write's result: carryLoopWrites.)
     bool fresh = x->node()->kind() == c10::prim::Param ||
-                 made == "aten::zeros" || made == "aten::zeros_like" ||
-                 made == "aten::ones" || made == "aten::ones_like" ||
-                 made == "aten::full" || made == "aten::full_like" ||
-                 made == "aten::empty" || made == "aten::empty_like" ||
-                 made == "aten::clone" || made == "aten::index_put_";
+                 x->node()->kind() == c10::aten::index_put_ ||
+                 makesFreshTensor(*x->node());
     bool readAfter =
         std::any_of(x->uses().begin(), x->uses().end(), [&](const jit::Use &u) {
           return u.user != &n && u.user->isAfter(&n);

@@ -106,6 +106,14 @@ void setEntry(std::vector<std::pair<std::string, Value *>> &d,
 
 } // namespace
 
+bool makesFreshTensor(const jit::Node &n) {
+  static const absl::flat_hash_set<std::string> kFresh = {
+      "aten::zeros",     "aten::zeros_like", "aten::ones",
+      "aten::ones_like", "aten::full",       "aten::full_like",
+      "aten::empty",     "aten::empty_like", "aten::clone"};
+  return kFresh.count(n.kind().toQualString()) > 0;
+}
+
 // ---- operands ---------------------------------------------------------------
 
 std::optional<c10::IValue> Lowering::constant(const jit::Value *v) {
@@ -1160,19 +1168,28 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
         (kind == "aten::select" &&
          n.input(0)->type()->kind() == c10::TypeKind::ListType)))
     return std::nullopt;
+  auto i = intOf(n.input(1));
+  // The item a constant index picks from a container of `size` items (a
+  // negative index counts from the end).
+  auto position = [&](size_t size) -> std::optional<size_t> {
+    int64_t k = i && *i < 0 ? *i + int64_t(size) : i.value_or(-1);
+    if (k < 0 || k >= int64_t(size))
+      return std::nullopt;
+    return size_t(k);
+  };
+  const char *const kNoPosition =
+      "an index computed at run time or out of range";
   if (auto p = pairLists_.find(n.input(0)); p != pairLists_.end()) {
     // An item of a dict's items() or of a list of pairs.
-    auto i = intOf(n.input(1));
-    int64_t size = int64_t(p->second.size());
-    if (!i || *i < -size || *i >= size)
-      return unsupported(n, "an index computed at run time or out of range");
-    pairs_[n.output(0)] = p->second[size_t(*i < 0 ? *i + size : *i)];
+    auto k = position(p->second.size());
+    if (!k)
+      return unsupported(n, kNoPosition);
+    pairs_[n.output(0)] = p->second[*k];
     return absl::OkStatus();
   }
   if (auto p = pairs_.find(n.input(0)); p != pairs_.end()) {
-    auto i = intOf(n.input(1));
     if (!i || (*i != 0 && *i != 1))
-      return unsupported(n, "an index computed at run time or out of range");
+      return unsupported(n, kNoPosition);
     if (*i == 0)
       consts_[n.output(0)] = p->second.first;
     else
@@ -1198,27 +1215,26 @@ std::optional<absl::Status> Lowering::lowerItemAccess(jit::Node &n,
     return unsupported(
         n, absl::StrCat("a key the dict does not hold ('", *key, "')"));
   }
-  auto i = intOf(n.input(1));
   if (auto it = listLists_.find(n.input(0)); it != listLists_.end()) {
-    int64_t size = int64_t(it->second.size());
-    if (!i || *i < -size || *i >= size)
-      return unsupported(n, "an index computed at run time or out of range");
-    lists_[n.output(0)] = it->second[size_t(*i < 0 ? *i + size : *i)];
+    auto k = position(it->second.size());
+    if (!k)
+      return unsupported(n, kNoPosition);
+    lists_[n.output(0)] = it->second[*k];
     listed_.insert(n.output(0));
     return absl::OkStatus();
   }
   if (auto it = dictLists_.find(n.input(0)); it != dictLists_.end()) {
-    int64_t size = int64_t(it->second.size());
-    if (!i || *i < -size || *i >= size)
-      return unsupported(n, "an index computed at run time or out of range");
-    dicts_[n.output(0)] = it->second[size_t(*i < 0 ? *i + size : *i)];
+    auto k = position(it->second.size());
+    if (!k)
+      return unsupported(n, kNoPosition);
+    dicts_[n.output(0)] = it->second[*k];
     return absl::OkStatus();
   }
   if (auto it = lists_.find(n.input(0)); it != lists_.end() && i) {
-    int64_t k = *i < 0 ? *i + int64_t(it->second.size()) : *i;
-    if (k < 0 || k >= int64_t(it->second.size()))
+    auto k = position(it->second.size());
+    if (!k)
       return unsupported(n, "an index out of range");
-    alias(n, it->second[size_t(k)]);
+    alias(n, it->second[*k]);
     return absl::OkStatus();
   }
   ONNXOPT_ASSIGN_OR_RETURN(auto list, tensor(n.input(0), DataType::Int64));
@@ -1498,20 +1514,18 @@ std::optional<absl::Status> Lowering::lowerLen(jit::Node &n,
     consts_[n.output(0)] = int64_t(d->entries.size());
     return absl::OkStatus();
   }
-  if (auto it = lists_.find(n.input(0)); it != lists_.end()) {
-    consts_[n.output(0)] = int64_t(it->second.size());
-    return absl::OkStatus();
-  }
-  if (auto it = pairLists_.find(n.input(0)); it != pairLists_.end()) {
-    consts_[n.output(0)] = int64_t(it->second.size());
-    return absl::OkStatus();
-  }
-  if (auto it = dictLists_.find(n.input(0)); it != dictLists_.end()) {
-    consts_[n.output(0)] = int64_t(it->second.size());
-    return absl::OkStatus();
-  }
-  if (auto it = listLists_.find(n.input(0)); it != listLists_.end()) {
-    consts_[n.output(0)] = int64_t(it->second.size());
+  // A list the lowering holds, of whatever items.
+  std::optional<size_t> held;
+  auto lengthIn = [&](const auto &lists) {
+    if (auto it = lists.find(n.input(0)); it != lists.end() && !held)
+      held = it->second.size();
+  };
+  lengthIn(lists_);
+  lengthIn(pairLists_);
+  lengthIn(dictLists_);
+  lengthIn(listLists_);
+  if (held) {
+    consts_[n.output(0)] = int64_t(*held);
     return absl::OkStatus();
   }
   if (n.input(0)->type()->kind() == c10::TypeKind::TensorType) {

@@ -48,6 +48,10 @@ template <class... A> std::vector<Attribute> attrList(A... a) {
   return v;
 }
 
+/// Whether `n` makes a new tensor no other view shares (zeros, full, empty,
+/// clone and their _like forms): a write into it is seen only through it.
+bool makesFreshTensor(const jit::Node &n);
+
 class Lowering;
 /// A lowering of one op kind (a member of Lowering): the node's status, or
 /// nullopt when it declines a form it does not handle.

@@ -138,10 +138,6 @@ bool isWithin(const jit::Node *n, const jit::Block *block) {
 /// the loop reads the loop's result. Only tensors a factory made fresh (no
 /// other view can see the write) and writes at the body's top level.
 void carryLoopWrites(jit::Block &block) {
-  static const absl::flat_hash_set<std::string> kFresh = {
-      "aten::zeros",     "aten::zeros_like", "aten::ones",
-      "aten::ones_like", "aten::full",       "aten::full_like",
-      "aten::empty",     "aten::empty_like", "aten::clone"};
   for (jit::Node *n : block.nodes()) {
     for (jit::Block *b : n->blocks())
       carryLoopWrites(*b);
@@ -153,7 +149,7 @@ void carryLoopWrites(jit::Block &block) {
     for (jit::Node *m : body->nodes()) {
       jit::Value *x = m->inputs().empty() ? nullptr : m->input(0);
       if (m->kind() != c10::aten::index_put_ || isWithin(x->node(), body) ||
-          !kFresh.count(x->node()->kind().toQualString()))
+          !makesFreshTensor(*x->node()))
         continue;
       auto it = std::find_if(writes.begin(), writes.end(),
                              [&](const auto &w) { return w.first == x; });
